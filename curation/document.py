@@ -1,0 +1,236 @@
+"""The one document schema: a frozen dataclass for pipeline code and the matching pyarrow schemas.
+
+Every stage receives and returns :class:`Document` values. Stages never mutate a document; they return a
+copy made with :meth:`Document.evolve` (``dataclasses.replace``) carrying new signals or new text.
+
+Signals are namespaced (``"<stage>.<name>"``, e.g. ``"quality.gopher.word_count"``) and hold JSON scalars
+or lists of strings, so they can be stored as one JSON column and re-read by the report (what-if
+analysis recomputes decisions from stored signals). Rejected documents become :class:`Reject` rows.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+
+SOURCE_KINDS: tuple[str, ...] = ("web", "book", "code", "conversation")
+UNDETERMINED_LANG = "und"
+
+SignalValue = bool | int | float | str | list[str] | None
+Message = tuple[str, str]  # (role or speaker, content)
+
+
+def stable_id(*parts: str) -> str:
+    """A deterministic document id: the first 16 bytes of SHA-256 over the NUL-joined parts, as hex.
+
+    Callers pass what identifies a record in its source (e.g. shard name + record offset, or repo + path),
+    never anything that depends on the runner, worker or time.
+    """
+    h = hashlib.sha256("\x00".join(parts).encode("utf-8", "surrogatepass"))
+    return h.hexdigest()[:32]
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One document flowing through the pipeline.
+
+    ``source`` names the shard (file path or dataset name) the document came from. Typed metadata columns
+    are ``None`` where they do not apply to a source kind. ``html`` keeps the raw page of web documents for
+    stages that need markup (license links); it is not written to the cleaned output.
+    """
+
+    id: str
+    source_kind: str
+    source: str
+    text: str
+    url: str | None = None
+    path: str | None = None
+    repo: str | None = None
+    title: str | None = None
+    author: str | None = None
+    code_language: str | None = None
+    messages: tuple[Message, ...] | None = None
+    html: str | None = None
+    meta: Mapping[str, str] = field(default_factory=dict)
+    lang: str | None = None
+    lang_score: float | None = None
+    license: str | None = None
+    license_evidence: str | None = None
+    license_confidence: float | None = None
+    token_count: int = 0
+    signals: Mapping[str, SignalValue] = field(default_factory=dict)
+
+    def evolve(self, **changes: Any) -> Document:
+        """Return a copy with ``changes`` applied (the document itself is immutable)."""
+        return dataclasses.replace(self, **changes)
+
+    def with_signals(self, signals: Mapping[str, SignalValue], **changes: Any) -> Document:
+        """Return a copy whose signals are the current ones updated with ``signals``."""
+        merged = dict(self.signals)
+        merged.update(signals)
+        return dataclasses.replace(self, signals=merged, **changes)
+
+    @property
+    def lang_key(self) -> str:
+        """Language used as an accounting key: the detected language, or ``und`` before language ID."""
+        return self.lang or UNDETERMINED_LANG
+
+    @property
+    def num_bytes(self) -> int:
+        """UTF-8 size of the text (invalid surrogates are counted as replaced)."""
+        return len(self.text.encode("utf-8", "replace"))
+
+
+@dataclass(frozen=True, slots=True)
+class Reject:
+    """A document (or unreadable record) removed by a stage, with the stage and the reason.
+
+    ``reason`` is the primary reason (a short machine-readable string such as ``empty``,
+    ``quality:gopher.min_words`` or ``duplicate_of:<id>``); ``reasons`` lists every reason that fired, so
+    overlapping filters can be analysed. For unreadable input ``doc.text`` is empty, ``raw`` holds the
+    (truncated) raw bytes and ``error`` the reader's error message.
+    """
+
+    doc: Document
+    stage: str
+    reason: str
+    reasons: tuple[str, ...] = ()
+    raw: bytes | None = None
+    error: str | None = None
+
+    @property
+    def all_reasons(self) -> tuple[str, ...]:
+        return self.reasons or (self.reason,)
+
+
+_MESSAGES_TYPE = pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())]))
+
+_COMMON_FIELDS: list[pa.Field] = [
+    pa.field("id", pa.string(), nullable=False),
+    pa.field("source_kind", pa.string(), nullable=False),
+    pa.field("source", pa.string()),
+    pa.field("text", pa.string()),
+    pa.field("url", pa.string()),
+    pa.field("path", pa.string()),
+    pa.field("repo", pa.string()),
+    pa.field("title", pa.string()),
+    pa.field("author", pa.string()),
+    pa.field("code_language", pa.string()),
+    pa.field("messages", _MESSAGES_TYPE),
+    pa.field("meta", pa.string()),  # JSON object
+    pa.field("lang", pa.string()),
+    pa.field("lang_score", pa.float64()),
+    pa.field("license", pa.string()),
+    pa.field("license_evidence", pa.string()),
+    pa.field("license_confidence", pa.float64()),
+    pa.field("token_count", pa.int64()),
+    pa.field("signals", pa.string()),  # JSON object of namespaced signals
+]
+
+DOCUMENT_SCHEMA = pa.schema(_COMMON_FIELDS)
+REJECT_SCHEMA = pa.schema(
+    [
+        *_COMMON_FIELDS,
+        pa.field("stage", pa.string(), nullable=False),
+        pa.field("reason", pa.string(), nullable=False),
+        pa.field("reasons", pa.list_(pa.string())),
+        pa.field("raw", pa.binary()),
+        pa.field("error", pa.string()),
+    ]
+)
+
+_JSON_KW: dict[str, Any] = {"sort_keys": True, "ensure_ascii": False, "separators": (",", ":")}
+
+
+def _safe_str(value: str | None) -> str | None:
+    """Parquet needs valid UTF-8: replace lone surrogates (which Python strings may carry)."""
+    if value is None:
+        return None
+    try:
+        value.encode("utf-8")
+        return value
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "replace").decode("utf-8")
+
+
+def document_to_row(doc: Document) -> dict[str, Any]:
+    """Flatten a document to a row of :data:`DOCUMENT_SCHEMA` (JSON-encoding meta and signals)."""
+    return {
+        "id": doc.id,
+        "source_kind": doc.source_kind,
+        "source": doc.source,
+        "text": _safe_str(doc.text),
+        "url": doc.url,
+        "path": doc.path,
+        "repo": doc.repo,
+        "title": _safe_str(doc.title),
+        "author": _safe_str(doc.author),
+        "code_language": doc.code_language,
+        "messages": (
+            None
+            if doc.messages is None
+            else [{"role": _safe_str(r), "content": _safe_str(c)} for r, c in doc.messages]
+        ),
+        "meta": json.dumps(dict(doc.meta), **_JSON_KW),
+        "lang": doc.lang,
+        "lang_score": doc.lang_score,
+        "license": doc.license,
+        "license_evidence": doc.license_evidence,
+        "license_confidence": doc.license_confidence,
+        "token_count": doc.token_count,
+        "signals": json.dumps(dict(doc.signals), **_JSON_KW, default=str),
+    }
+
+
+def reject_to_row(rej: Reject) -> dict[str, Any]:
+    """Flatten a reject to a row of :data:`REJECT_SCHEMA`."""
+    row = document_to_row(rej.doc)
+    row.update(
+        stage=rej.stage,
+        reason=rej.reason,
+        reasons=list(rej.all_reasons),
+        raw=rej.raw,
+        error=_safe_str(rej.error),
+    )
+    return row
+
+
+def row_to_document(row: Mapping[str, Any]) -> Document:
+    """Inverse of :func:`document_to_row` (used by the report and by tests)."""
+    messages = row.get("messages")
+    return Document(
+        id=row["id"],
+        source_kind=row["source_kind"],
+        source=row.get("source") or "",
+        text=row.get("text") or "",
+        url=row.get("url"),
+        path=row.get("path"),
+        repo=row.get("repo"),
+        title=row.get("title"),
+        author=row.get("author"),
+        code_language=row.get("code_language"),
+        messages=None if messages is None else tuple((m["role"], m["content"]) for m in messages),
+        meta=json.loads(row.get("meta") or "{}"),
+        lang=row.get("lang"),
+        lang_score=row.get("lang_score"),
+        license=row.get("license"),
+        license_evidence=row.get("license_evidence"),
+        license_confidence=row.get("license_confidence"),
+        token_count=int(row.get("token_count") or 0),
+        signals=json.loads(row.get("signals") or "{}"),
+    )
+
+
+def render_messages(messages: tuple[Message, ...]) -> str:
+    """Render a conversation as ``speaker: content`` lines (the derived ``text`` of conversations).
+
+    Stages that edit messages (normalize, PII) rebuild ``text`` with this function so text and
+    structure never disagree.
+    """
+    return "\n".join(f"{role}: {content}" for role, content in messages)

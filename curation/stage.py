@@ -1,0 +1,203 @@
+"""The stage framework: a stage is a small composite ``beam.PTransform`` returning kept, rejected, counts.
+
+Two ways to write a stage:
+
+* **Per-document stages** (normalize, language ID, quality, PII, toxicity, license, ...) implement a
+  picklable :class:`DocProcessor` holding their parsed rules: ``setup()`` loads models once per worker,
+  ``process_batch(docs)`` scores each document (namespaced signals) and decides (keep, edit or reject).
+  :class:`MapStage` wraps it: ``Batch`` -> ``ScoreAndDecide`` -> ``Account``.
+* **Whole-collection stages** (dedup, decontamination joins) build their own transforms and finish with
+  :class:`SplitOutcomes`, which turns a ``PCollection[Document | Reject]`` into the same three outputs.
+
+Either way the stage returns a :class:`StageOutput`; the pipeline chains ``kept`` into the next stage and
+flattens ``rejected`` and ``counts`` across stages. Token counts are recomputed (with the run's one
+tokenizer) whenever a stage changes a document's text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import apache_beam as beam
+from apache_beam import pvalue
+from apache_beam.metrics import Metrics
+from apache_beam.transforms.window import GlobalWindows
+
+from curation.accounting import CountAccumulator, CountKey, MergeCounts, StageCounts
+from curation.document import Document, Reject
+from curation.tokens import DEFAULT_TOKENIZER, get_counter
+
+KEPT = "kept"
+REJECTED = "rejected"
+COUNTS = "counts"
+
+Outcome = Document | Reject
+
+
+@dataclass(frozen=True)
+class StageOutput:
+    """What every stage returns: kept documents, rejects, combined per-key counts, optional stats.
+
+    ``stats`` (optional) is a ``PCollection[tuple[str, dict]]`` of already-combined, JSON-serialisable
+    summaries (one element per name, e.g. ``("clusters", {...})``); the pipeline writes them to
+    ``report/stats/<stage>.json`` as ``{name: dict}`` for the curation report.
+    """
+
+    kept: beam.PCollection  # PCollection[Document]
+    rejected: beam.PCollection  # PCollection[Reject]
+    counts: beam.PCollection  # PCollection[tuple[CountKey, StageCounts]]
+    stats: beam.PCollection | None = None  # PCollection[tuple[str, dict]]
+
+
+class DocProcessor:
+    """Pure per-document logic of a stage, shipped to workers by pickling.
+
+    Subclasses keep their parsed, frozen rules as attributes, load heavy resources in :meth:`setup`
+    (called once per worker by the DoFn's ``setup``; never at import or in ``__init__``) and implement
+    :meth:`process` or, for batched models, :meth:`process_batch`. Returning a :class:`Reject` drops the
+    document; returning a document keeps it (possibly with new text and signals).
+    """
+
+    #: Stage name used in signals, rejects and accounting.
+    stage: str = "stage"
+
+    def setup(self) -> None:
+        """Load models or other per-worker resources. Default: nothing."""
+
+    def process(self, doc: Document) -> Outcome:
+        raise NotImplementedError
+
+    def process_batch(self, docs: Sequence[Document]) -> list[Outcome]:
+        return [self.process(d) for d in docs]
+
+    def reject(self, doc: Document, reason: str, reasons: Sequence[str] = ()) -> Reject:
+        """Build a reject of this stage (``reasons`` lists every rule that fired, primary first)."""
+        return Reject(doc=doc, stage=self.stage, reason=reason, reasons=tuple(reasons))
+
+
+def retokenize(before: Document, after: Document, tokenizer: str) -> Document:
+    """Recount ``after``'s tokens if its text differs from ``before``'s."""
+    if after.text is before.text or after.text == before.text:
+        if after.token_count != before.token_count:
+            return after.evolve(token_count=before.token_count)
+        return after
+    return after.evolve(token_count=get_counter(tokenizer).count(after.text))
+
+
+class _ProcessorDoFn(beam.DoFn):
+    """Thin shell around a :class:`DocProcessor`: setup once, process batches, account per bundle."""
+
+    def __init__(self, processor: DocProcessor, tokenizer: str) -> None:
+        self.processor = processor
+        self.tokenizer = tokenizer
+        self._kept = Metrics.counter(processor.stage, "docs_kept")
+        self._rejected = Metrics.counter(processor.stage, "docs_rejected")
+
+    def setup(self) -> None:
+        self.processor.setup()
+        get_counter(self.tokenizer)
+
+    def start_bundle(self) -> None:
+        self._acc = CountAccumulator(self.processor.stage)
+
+    def process(self, batch: Sequence[Document]) -> Iterator[Any]:
+        outcomes = self.processor.process_batch(batch)
+        if len(outcomes) != len(batch):
+            raise RuntimeError(f"stage {self.processor.stage}: {len(batch)} docs in, {len(outcomes)} out")
+        for before, out in zip(batch, outcomes, strict=True):
+            if isinstance(out, Reject):
+                self._acc.rejected(before, out)
+                self._rejected.inc()
+                yield pvalue.TaggedOutput(REJECTED, out)
+            else:
+                out = retokenize(before, out, self.tokenizer)
+                self._acc.kept(before, out)
+                self._kept.inc()
+                yield out
+
+    def finish_bundle(self) -> Iterator[Any]:
+        for key, counts in self._acc.items():
+            yield pvalue.TaggedOutput(COUNTS, GlobalWindows.windowed_value((key, counts)))
+
+
+class MapStage(beam.PTransform):
+    """A per-document stage: ``Batch`` -> ``ScoreAndDecide`` -> ``Account``."""
+
+    def __init__(self, processor: DocProcessor, batch_size: int = 64, tokenizer: str = DEFAULT_TOKENIZER):
+        super().__init__(label=processor.stage)
+        self.processor = processor
+        self.batch_size = batch_size
+        self.tokenizer = tokenizer
+
+    def expand(self, docs: beam.PCollection) -> StageOutput:
+        batches = docs | "Batch" >> beam.BatchElements(
+            min_batch_size=1, max_batch_size=max(1, self.batch_size)
+        )
+        results = batches | "ScoreAndDecide" >> beam.ParDo(
+            _ProcessorDoFn(self.processor, self.tokenizer)
+        ).with_outputs(REJECTED, COUNTS, main=KEPT)
+        counts = results[COUNTS] | "Account" >> beam.CombinePerKey(MergeCounts())
+        return StageOutput(kept=results[KEPT], rejected=results[REJECTED], counts=counts)
+
+
+class _SplitDoFn(beam.DoFn):
+    def __init__(self, stage: str) -> None:
+        self.stage = stage
+
+    def start_bundle(self) -> None:
+        self._acc = CountAccumulator(self.stage)
+
+    def process(self, out: Outcome) -> Iterator[Any]:
+        if isinstance(out, Reject):
+            self._acc.rejected(out.doc, out)
+            yield pvalue.TaggedOutput(REJECTED, out)
+        else:
+            self._acc.kept(out, out)
+            yield out
+
+    def finish_bundle(self) -> Iterator[Any]:
+        for key, counts in self._acc.items():
+            yield pvalue.TaggedOutput(COUNTS, GlobalWindows.windowed_value((key, counts)))
+
+
+class SplitOutcomes(beam.PTransform):
+    """Split ``PCollection[Document | Reject]`` into a :class:`StageOutput` for stage ``stage``.
+
+    For stages that do not change text: a kept document counts the same tokens in and out, a reject
+    counts its ``doc`` (the stage's input document, possibly with signals added) as input.
+    """
+
+    def __init__(self, stage: str) -> None:
+        super().__init__(label=f"{stage}/Split")
+        self.stage = stage
+
+    def expand(self, outcomes: beam.PCollection) -> StageOutput:
+        results = outcomes | "Split" >> beam.ParDo(_SplitDoFn(self.stage)).with_outputs(
+            REJECTED, COUNTS, main=KEPT
+        )
+        counts = results[COUNTS] | "Account" >> beam.CombinePerKey(MergeCounts())
+        return StageOutput(kept=results[KEPT], rejected=results[REJECTED], counts=counts)
+
+
+def run_processor(processor: DocProcessor, docs: Iterable[Document]) -> list[Outcome]:
+    """Run a processor outside Beam (tests, benchmarks, the report's what-if): setup, then one batch."""
+    processor.setup()
+    return processor.process_batch(list(docs))
+
+
+__all__ = [
+    "COUNTS",
+    "KEPT",
+    "REJECTED",
+    "CountKey",
+    "DocProcessor",
+    "MapStage",
+    "Outcome",
+    "SplitOutcomes",
+    "StageCounts",
+    "StageOutput",
+    "retokenize",
+    "run_processor",
+]

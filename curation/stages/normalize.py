@@ -1,0 +1,108 @@
+"""Normalize stage: Unicode NFC, newline and whitespace normalization, control-character removal.
+
+Why: identical text in different Unicode forms or with different whitespace would escape exact dedup and
+skew token counts; control characters (other than newline and tab) are noise from broken encoders.
+Code keeps its indentation (leading whitespace is meaningful); prose has runs of spaces collapsed.
+Documents that are empty after normalization are rejected with reason ``empty``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Literal
+
+from curation.config import PipelineConfig, StageSpec
+from curation.document import Document, render_messages
+from curation.rules import ConfigError, load_rules
+from curation.stage import DocProcessor, MapStage, Outcome
+
+STAGE = "normalize"
+
+# C0/C1 control characters except TAB (\x09) and LF (\x0a); also DEL.
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_NEWLINE_RE = re.compile(r"\r\n?|[\u2028\u2029\x85]")
+_TRAILING_WS_RE = re.compile(r"[ \t\u00a0]+$", re.MULTILINE)
+_INNER_SPACES_RE = re.compile(r"(?<=\S)[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]{2,}")
+_ZERO_WIDTH_RE = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff]")
+
+
+@dataclass(frozen=True)
+class NormalizeRules:
+    """rules/normalize.yaml."""
+
+    unicode_form: Literal["NFC", "NFKC", "none"] = "NFC"
+    newlines: bool = True
+    strip_control_chars: bool = True
+    strip_zero_width: bool = True
+    strip_trailing_whitespace: bool = True
+    collapse_inner_spaces: bool = True  # never applied to code
+    max_consecutive_blank_lines: int = 2  # 0 disables
+    min_chars: int = 1  # non-whitespace characters required after normalization
+
+    def __post_init__(self) -> None:
+        if self.max_consecutive_blank_lines < 0 or self.min_chars < 0:
+            raise ValueError("max_consecutive_blank_lines and min_chars must be >= 0")
+
+
+def normalize_text(text: str, rules: NormalizeRules, *, is_code: bool = False) -> str:
+    """Normalize one text according to ``rules`` (pure; linear in the text length)."""
+    if rules.newlines:
+        text = _NEWLINE_RE.sub("\n", text)
+    if rules.strip_control_chars:
+        text = _CONTROL_RE.sub("", text)
+    if rules.strip_zero_width:
+        text = _ZERO_WIDTH_RE.sub("", text)
+    if rules.unicode_form != "none" and not _is_normalized(rules.unicode_form, text):
+        text = unicodedata.normalize(rules.unicode_form, text)
+    if rules.strip_trailing_whitespace:
+        text = _TRAILING_WS_RE.sub("", text)
+    if rules.collapse_inner_spaces and not is_code:
+        text = _INNER_SPACES_RE.sub(" ", text)
+    if rules.max_consecutive_blank_lines:
+        n = rules.max_consecutive_blank_lines
+        text = re.sub(r"\n{%d,}" % (n + 2), "\n" * (n + 1), text)
+    text = text.strip("\n")
+    return text + "\n" if is_code and text else text
+
+
+def _is_normalized(form: str, text: str) -> bool:
+    return text.isascii() or unicodedata.is_normalized(form, text)  # type: ignore[arg-type]
+
+
+class NormalizeProcessor(DocProcessor):
+    stage = STAGE
+
+    def __init__(self, rules: NormalizeRules) -> None:
+        self.rules = rules
+
+    def process(self, doc: Document) -> Outcome:
+        is_code = doc.source_kind == "code"
+        if doc.messages is not None:
+            messages = tuple(
+                (role.strip(), normalize_text(content, self.rules)) for role, content in doc.messages
+            )
+            messages = tuple(m for m in messages if m[1])
+            text = render_messages(messages)
+        else:
+            messages = None
+            text = normalize_text(doc.text, self.rules, is_code=is_code)
+        removed = len(doc.text) - len(text)
+        changed = text != doc.text
+        out = doc.with_signals(
+            {f"{STAGE}.changed": changed, f"{STAGE}.chars_removed": removed},
+            text=text if changed else doc.text,
+            messages=messages if doc.messages is not None else None,
+        )
+        if len("".join(text.split())) < self.rules.min_chars:
+            return self.reject(out, "empty")
+        return out
+
+
+def build_stage(spec: StageSpec, cfg: PipelineConfig) -> MapStage:
+    path = cfg.rules_path(spec)
+    rules = load_rules(path, NormalizeRules)
+    if spec.options:
+        raise ConfigError(cfg.path, f"stages.{spec.name}.options", "normalize takes no options")
+    return MapStage(NormalizeProcessor(rules), batch_size=256, tokenizer=cfg.tokenizer)

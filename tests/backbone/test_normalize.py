@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from curation.document import Document, Reject
+from curation.stage import MapStage
+from curation.stages.normalize import NormalizeProcessor, NormalizeRules, normalize_text
+from tests.beam_helpers import run_stage
+
+RULES = NormalizeRules()
+
+
+def test_normalize_text_nfc_whitespace_controls() -> None:
+    decomposed = "cafe\u0301"  # e + combining acute
+    out = normalize_text(f"{decomposed}  bar\r\n\x00baz\u200b  ", RULES)
+    assert out == "caf\u00e9 bar\nbaz"
+
+
+def test_code_keeps_indentation() -> None:
+    assert normalize_text("def f():\r\n    return  1  \n", RULES, is_code=True) == "def f():\n    return  1\n"
+
+
+def test_blank_line_runs_are_shortened_but_not_removed() -> None:
+    assert normalize_text("a\n\n\n\n\n\nb", RULES) == "a\n\n\nb"
+    assert normalize_text("a\n\nb", RULES) == "a\n\nb"
+
+
+def test_empty_after_normalization_is_rejected_and_nonempty_kept() -> None:
+    proc = NormalizeProcessor(RULES)
+    rej = proc.process(Document(id="e", source_kind="web", source="s", text=" \x00\u200b\n "))
+    assert isinstance(rej, Reject) and rej.reason == "empty" and rej.stage == "normalize"
+    kept = proc.process(Document(id="k", source_kind="web", source="s", text=" x "))
+    assert isinstance(kept, Document) and kept.text == " x"  # leading space inside the line is kept
+
+
+def test_conversation_messages_normalized_and_text_rebuilt() -> None:
+    doc = Document(
+        id="c", source_kind="conversation", source="s", text="",
+        messages=(("user", "hi\r\nthere  "), ("bot", "  "), ("bot", "ok")),
+    )
+    out = NormalizeProcessor(RULES).process(doc)
+    assert isinstance(out, Document)
+    assert out.messages == (("user", "hi\nthere"), ("bot", "ok"))
+    assert out.text == "user: hi\nthere\nbot: ok"
+
+
+def test_map_stage_accounting_invariant_and_token_recount() -> None:
+    docs = [
+        Document(id=str(i), source_kind="web", source="s", text=f"hello   world {i}", token_count=99)
+        for i in range(5)
+    ] + [Document(id="empty", source_kind="book", source="s", text="   ", token_count=1)]
+    kept, rejected, counts = run_stage(MapStage(NormalizeProcessor(RULES), tokenizer="whitespace"), docs)
+    assert len(kept) == 5 and len(rejected) == 1
+    assert all(d.token_count == 3 for d in kept)  # text changed -> recounted
+    web = counts[("normalize", "web", "und")]
+    assert (web.docs_in, web.docs_kept, web.docs_rejected) == (5, 5, 0)
+    assert web.tokens_in == 5 * 99 and web.tokens_out == 15
+    book = counts[("normalize", "book", "und")]
+    assert (book.docs_in, book.docs_rejected, dict(book.rejected_by_reason)) == (1, 1, {"empty": 1})
