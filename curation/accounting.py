@@ -159,8 +159,9 @@ def check_invariants(rows: Iterable[tuple[CountKey, StageCounts]]) -> list[str]:
     for key, c in rows:
         if c.docs_in != c.docs_kept + c.docs_rejected:
             problems.append(f"{key}: docs_in={c.docs_in} != kept={c.docs_kept} + rejected={c.docs_rejected}")
-        if sum(c.rejected_by_reason.values()) != c.docs_rejected:
-            problems.append(f"{key}: reasons sum to {sum(c.rejected_by_reason.values())} != {c.docs_rejected}")
+        n_reasons = sum(c.rejected_by_reason.values())
+        if n_reasons != c.docs_rejected:
+            problems.append(f"{key}: reasons sum to {n_reasons} != {c.docs_rejected}")
     return problems
 
 

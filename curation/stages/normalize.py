@@ -62,7 +62,7 @@ def normalize_text(text: str, rules: NormalizeRules, *, is_code: bool = False) -
         text = _INNER_SPACES_RE.sub(" ", text)
     if rules.max_consecutive_blank_lines:
         n = rules.max_consecutive_blank_lines
-        text = re.sub(r"\n{%d,}" % (n + 2), "\n" * (n + 1), text)
+        text = re.sub(rf"\n{{{n + 2},}}", "\n" * (n + 1), text)
     text = text.strip("\n")
     return text + "\n" if is_code and text else text
 
