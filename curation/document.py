@@ -123,6 +123,7 @@ _COMMON_FIELDS: list[pa.Field] = [
     pa.field("author", pa.string()),
     pa.field("code_language", pa.string()),
     pa.field("messages", _MESSAGES_TYPE),
+    pa.field("html", pa.string()),  # raw HTML of web pages, only when output.keep_html is set
     pa.field("meta", pa.string()),  # JSON object
     pa.field("lang", pa.string()),
     pa.field("lang_score", pa.float64()),
@@ -159,7 +160,7 @@ def _safe_str(value: str | None) -> str | None:
         return value.encode("utf-8", "replace").decode("utf-8")
 
 
-def document_to_row(doc: Document) -> dict[str, Any]:
+def document_to_row(doc: Document, keep_html: bool = False) -> dict[str, Any]:
     """Flatten a document to a row of :data:`DOCUMENT_SCHEMA` (JSON-encoding meta and signals)."""
     return {
         "id": doc.id,
@@ -177,6 +178,7 @@ def document_to_row(doc: Document) -> dict[str, Any]:
             if doc.messages is None
             else [{"role": _safe_str(r), "content": _safe_str(c)} for r, c in doc.messages]
         ),
+        "html": _safe_str(doc.html) if keep_html else None,
         "meta": json.dumps(dict(doc.meta), **_JSON_KW),
         "lang": doc.lang,
         "lang_score": doc.lang_score,
@@ -216,6 +218,7 @@ def row_to_document(row: Mapping[str, Any]) -> Document:
         author=row.get("author"),
         code_language=row.get("code_language"),
         messages=None if messages is None else tuple((m["role"], m["content"]) for m in messages),
+        html=row.get("html"),
         meta=json.loads(row.get("meta") or "{}"),
         lang=row.get("lang"),
         lang_score=row.get("lang_score"),

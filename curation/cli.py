@@ -1,0 +1,107 @@
+"""The ``curate`` command line.
+
+    curate run --config rules/pipeline.yaml --output out/run1 [any Beam pipeline option]
+    curate validate --config rules/pipeline.yaml
+    curate stages
+    curate report <run dir> [--what-if 'quality.gopher.min_words=30'] [--target-params 7e9]
+    curate scaling fit <results.csv>
+    curate quality train --positive pos.jsonl --negative neg.jsonl --out model.bin
+    curate toxicity prepare-detoxify ...
+
+Subcommands owned by a stage or the report delegate to that module's ``main(argv)``; their modules are
+imported only when used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from curation.rules import ConfigError
+
+# subcommand -> (module with main(argv), help)
+_DELEGATES: dict[str, tuple[str, str]] = {
+    "report": ("curation.report.cli", "build the curation report of a run directory (HTML, Markdown, JSON)"),
+    "scaling": ("curation.scaling.cli", "data-scaling tools: `curate scaling fit <csv>`"),
+    "quality": ("curation.stages.quality.cli", "quality classifier tools: `curate quality train ...`"),
+    "toxicity": ("curation.stages.toxicity.cli", "toxicity tools: `curate toxicity prepare-detoxify ...`"),
+}
+
+
+def _run(argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="curate run",
+        description="Run the curation pipeline. Unknown options are passed to Beam "
+        "(e.g. --runner=FlinkRunner --flink_master=host:8081 --setup_file=./setup.py).",
+    )
+    parser.add_argument("--config", required=True, help="pipeline config YAML (e.g. rules/pipeline.yaml)")
+    parser.add_argument("--output", required=True, help="output folder or URL (gs://, s3://, hdfs://)")
+    parser.add_argument("--no-report", action="store_true", help="skip building report/ at the end")
+    args, beam_args = parser.parse_known_args(argv)
+    from curation.run import run
+
+    result = run(args.config, args.output, beam_args, report=False if args.no_report else None)
+    out = result.output
+    print(f"pipeline finished ({result.state})")
+    print(f"  cleaned data : {out}/data/source_kind=<kind>/part-*.parquet")
+    print(f"  rejects      : {out}/rejects/part-*.parquet")
+    print(f"  accounting   : {out}/report/stages.json")
+    for name, path in sorted(result.report_files.items()):
+        print(f"  report {name:<6}: {path}")
+    return 0
+
+
+def _validate(argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(prog="curate validate", description="Validate a config, build all stages.")
+    parser.add_argument("--config", required=True)
+    args = parser.parse_args(argv)
+    from curation.run import validate
+
+    the_plan = validate(args.config)
+    print(f"config OK: {len(the_plan.shards)} shards; stages: {' -> '.join(the_plan.stage_order)}")
+    return 0
+
+
+def _stages(argv: Sequence[str]) -> int:
+    from curation.stages.registry import STAGES
+
+    for name, entry in STAGES.items():
+        print(f"{name:<16} {entry.description}")
+    return 0
+
+
+_LOCAL: dict[str, tuple[object, str]] = {
+    "run": (_run, "run the pipeline on the shards listed in a config"),
+    "validate": (_validate, "check a config and its rules files without running"),
+    "stages": (_stages, "list the available stages"),
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if not argv or argv[0] in ("-h", "--help"):
+        print(__doc__.strip())
+        print("\ncommands:")
+        for name, (_, help_) in {**_LOCAL, **_DELEGATES}.items():
+            print(f"  {name:<10} {help_}")
+        return 0 if argv else 2
+    cmd, rest = argv[0], argv[1:]
+    try:
+        if cmd in _LOCAL:
+            return _LOCAL[cmd][0](rest)  # type: ignore[operator]
+        if cmd in _DELEGATES:
+            module = importlib.import_module(_DELEGATES[cmd][0])
+            return int(module.main(rest))
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    print(f"curate: unknown command {cmd!r}; allowed: {', '.join([*_LOCAL, *_DELEGATES])}", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

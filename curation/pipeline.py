@@ -1,0 +1,171 @@
+"""Build the curation pipeline from a validated config: read -> stages (in config order) -> write.
+
+Everything that can fail from configuration fails in :func:`plan`, before a pipeline object exists:
+the config is validated, globs are expanded and every enabled stage parses its rules. :func:`build`
+then wires the Beam graph:
+
+    Read (shards -> Document | Reject, tokens counted)
+      -> <stage 1> -> <stage 2> -> ...   each returns kept / rejected / counts (/ stats)
+      -> Write (Parquet per source kind)
+    rejects of every stage  -> rejects/*.parquet
+    counts of every stage   -> report/stages.json   (docs_in == kept + rejected checked)
+    stats of stages/probes  -> report/stats/<stage>.json
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import apache_beam as beam
+
+from curation.config import PipelineConfig, StageSpec
+from curation.document import Document, Reject
+from curation.sinks import WriteDocuments, WriteRejects, WriteStagesReport, WriteStats
+from curation.stage import SplitOutcomes, StageOutput
+from curation.stages import registry
+from curation.tokens import get_counter
+
+READ_STAGE = "read"
+WRITE_STAGE = "write"
+
+
+@dataclass(frozen=True)
+class PlannedStage:
+    spec: StageSpec
+    transform: beam.PTransform
+    probe: beam.PTransform | None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything the graph needs, computed and validated at build time."""
+
+    cfg: PipelineConfig
+    shards: tuple[Any, ...]  # curation.io.Shard
+    stages: tuple[PlannedStage, ...]
+
+    @property
+    def stage_order(self) -> list[str]:
+        return [READ_STAGE, *(s.spec.name for s in self.stages), WRITE_STAGE]
+
+
+def plan(cfg: PipelineConfig, shards: list[Any] | None = None) -> Plan:
+    """Expand the sources and build every enabled stage (parsing its rules) — fails fast on bad config."""
+    from curation.io import expand_sources
+
+    shard_list = list(shards) if shards is not None else expand_sources(cfg)
+    planned = []
+    for spec in cfg.enabled_stages:
+        transform = registry.build(spec, cfg)
+        module = importlib.import_module(registry.STAGES[spec.name].module)
+        probe_builder = getattr(module, "build_probe", None)
+        probe = probe_builder(spec, cfg) if probe_builder is not None else None
+        planned.append(PlannedStage(spec, transform, probe))
+    return Plan(cfg=cfg, shards=tuple(shard_list), stages=tuple(planned))
+
+
+class _ReadShardFn(beam.DoFn):
+    """Reads one shard (streaming) and counts the tokens of every document with the run's tokenizer."""
+
+    def __init__(self, limits: Any, tokenizer: str) -> None:
+        self.limits = limits
+        self.tokenizer = tokenizer
+
+    def setup(self) -> None:
+        from curation.io import read_shard
+
+        self._read = read_shard
+        self._counter = get_counter(self.tokenizer)
+
+    def process(self, shard: Any) -> Iterator[Document | Reject]:
+        for out in self._read(shard, self.limits):
+            if isinstance(out, Document):
+                yield out.evolve(token_count=self._counter.count(out.text))
+            else:
+                yield out
+
+
+class ReadSources(beam.PTransform):
+    """The ``read`` stage: shards are spread over workers, each read as a stream."""
+
+    def __init__(self, shards: tuple[Any, ...], limits: Any, tokenizer: str) -> None:
+        super().__init__()
+        self.shards = shards
+        self.limits = limits
+        self.tokenizer = tokenizer
+
+    def expand(self, pbegin: beam.pvalue.PBegin) -> StageOutput:
+        outcomes = (
+            pbegin
+            | "Shards" >> beam.Create(list(self.shards))
+            | "Spread" >> beam.Reshuffle()
+            | "ReadShard" >> beam.ParDo(_ReadShardFn(self.limits, self.tokenizer))
+        )
+        return outcomes | SplitOutcomes(READ_STAGE)
+
+
+def _tag_stats(stage: str) -> Any:
+    return lambda kv: (stage, kv)
+
+
+def build(p: beam.Pipeline, the_plan: Plan, output: str) -> None:
+    """Wire the whole curation graph into pipeline ``p``, writing under ``output``."""
+    cfg = the_plan.cfg
+    read = p | "read" >> ReadSources(the_plan.shards, cfg.limits, cfg.tokenizer)
+    docs = read.kept
+    rejected = [read.rejected]
+    counts = [read.counts]
+    stats = []
+    probes = [ps for ps in the_plan.stages if ps.probe is not None]
+
+    for ps in the_plan.stages:
+        out: StageOutput = docs | ps.spec.name >> ps.transform
+        docs = out.kept
+        rejected.append(out.rejected)
+        counts.append(out.counts)
+        if out.stats is not None:
+            stats.append(out.stats | f"TagStats[{ps.spec.name}]" >> beam.Map(_tag_stats(ps.spec.name)))
+
+    for ps in probes:
+        name = ps.spec.name
+        before = read.kept | f"Probe[{name}]/before" >> ps.probe
+        after = docs | f"Probe[{name}]/after" >> ps.probe
+        both = (
+            (before | f"Probe[{name}]/TagBefore" >> beam.Map(lambda kv: ("before", kv)))
+            , (after | f"Probe[{name}]/TagAfter" >> beam.Map(lambda kv: ("after", kv)))
+        )
+        merged = (
+            both
+            | f"Probe[{name}]/Flatten" >> beam.Flatten()
+            | f"Probe[{name}]/Nest" >> beam.Map(lambda t: (t[0], dict([t[1]])))
+            | f"Probe[{name}]/Group" >> beam.combiners.ToList()
+            | f"Probe[{name}]/Fold" >> beam.FlatMap(_fold_probe)
+            | f"Probe[{name}]/Tag" >> beam.Map(lambda kv, s=f"{name}.probe": (s, kv))
+        )
+        stats.append(merged)
+
+    write_rejects, write_counts = docs | "write" >> WriteDocuments(
+        output, kinds={s.kind for s in cfg.sources}, keep_html=cfg.output.keep_html
+    )
+    rejected.append(write_rejects)
+    counts.append(write_counts)
+
+    _ = tuple(rejected) | "AllRejects" >> beam.Flatten() | "rejects" >> WriteRejects(
+        output, keep_text=cfg.output.rejects_text
+    )
+    _ = tuple(counts) | "AllCounts" >> beam.Flatten() | "stages.json" >> WriteStagesReport(
+        output, the_plan.stage_order, cfg.tokenizer
+    )
+    if stats:
+        _ = tuple(stats) | "AllStats" >> beam.Flatten() | "stats" >> WriteStats(output)
+
+
+def _fold_probe(items: list[tuple[str, dict]]) -> Iterator[tuple[str, dict]]:
+    """Turn [("before", {name: d}), ("after", {name: d}), ...] into ("before", {...}), ("after", {...})."""
+    folded: dict[str, dict] = {"before": {}, "after": {}}
+    for when, d in items:
+        folded[when].update(d)
+    yield from folded.items()

@@ -1,0 +1,161 @@
+"""Output sinks: cleaned Parquet per source kind, the rejects Parquet, and the JSON reports.
+
+All writes go through Beam's file sinks (temp files + atomic rename at finalize) or ``FileSystems`` so the
+same code writes to a local folder, GCS, S3 or HDFS on any runner. The ``write`` step is a stage like the
+others: rows that cannot be serialised become rejects (reason ``write_error``), and it is accounted in
+``stages.json`` so the funnel ends with what actually reached the Parquet files.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import apache_beam as beam
+from apache_beam import pvalue
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.transforms.window import GlobalWindows
+
+from curation.accounting import CountAccumulator, MergeCounts, check_invariants, stages_report
+from curation.document import DOCUMENT_SCHEMA, REJECT_SCHEMA, Document, Reject, document_to_row, reject_to_row
+from curation.stage import COUNTS, REJECTED
+
+WRITE_STAGE = "write"
+
+
+def join_path(*parts: str) -> str:
+    return FileSystems.join(*parts)
+
+
+class _ToRowFn(beam.DoFn):
+    """Serialises kept documents to Parquet rows keyed by source kind; failures become rejects."""
+
+    def __init__(self, keep_html: bool) -> None:
+        self.keep_html = keep_html
+
+    def start_bundle(self) -> None:
+        self._acc = CountAccumulator(WRITE_STAGE)
+
+    def process(self, doc: Document) -> Iterator[Any]:
+        try:
+            row = document_to_row(doc, keep_html=self.keep_html)
+        except Exception as exc:  # noqa: BLE001 - any serialisation failure is a reject, not a crash
+            rej = Reject(doc=doc, stage=WRITE_STAGE, reason="write_error", error=f"{type(exc).__name__}: {exc}")
+            self._acc.rejected(doc, rej)
+            yield pvalue.TaggedOutput(REJECTED, rej)
+            return
+        self._acc.kept(doc, doc)
+        yield beam.pvalue.TaggedOutput(doc.source_kind, row)
+
+    def finish_bundle(self) -> Iterator[Any]:
+        for key, counts in self._acc.items():
+            yield pvalue.TaggedOutput(COUNTS, GlobalWindows.windowed_value((key, counts)))
+
+
+class WriteDocuments(beam.PTransform):
+    """Write kept documents to ``<out>/data/source_kind=<kind>/part-*.parquet``.
+
+    Returns ``(write_rejects, write_counts)``.
+    """
+
+    def __init__(self, output: str, kinds: Iterable[str], keep_html: bool = False) -> None:
+        super().__init__()
+        self.output = output
+        self.kinds = sorted(set(kinds))
+        self.keep_html = keep_html
+
+    def expand(self, docs: beam.PCollection) -> tuple[beam.PCollection, beam.PCollection]:
+        rows = docs | "ToRow" >> beam.ParDo(_ToRowFn(self.keep_html)).with_outputs(
+            REJECTED, COUNTS, *self.kinds
+        )
+        for kind in self.kinds:
+            prefix = join_path(self.output, "data", f"source_kind={kind}", "part")
+            _ = rows[kind] | f"Write[{kind}]" >> beam.io.WriteToParquet(
+                prefix, schema=DOCUMENT_SCHEMA, file_name_suffix=".parquet", codec="zstd"
+            )
+        counts = rows[COUNTS] | "Account" >> beam.CombinePerKey(MergeCounts())
+        return rows[REJECTED], counts
+
+
+class WriteRejects(beam.PTransform):
+    """Write every reject (all stages) to ``<out>/rejects/part-*.parquet``."""
+
+    def __init__(self, output: str, keep_text: bool = True) -> None:
+        super().__init__()
+        self.output = output
+        self.keep_text = keep_text
+
+    def expand(self, rejects: beam.PCollection) -> beam.pvalue.PDone:
+        keep_text = self.keep_text
+
+        def to_row(rej: Reject) -> dict[str, Any]:
+            row = reject_to_row(rej)
+            if not keep_text:
+                row["text"] = None
+            return row
+
+        return (
+            rejects
+            | "ToRow" >> beam.Map(to_row)
+            | "Write" >> beam.io.WriteToParquet(
+                join_path(self.output, "rejects", "part"),
+                schema=REJECT_SCHEMA,
+                file_name_suffix=".parquet",
+                codec="zstd",
+            )
+        )
+
+
+def write_json(path: str, data: Any) -> None:
+    """Write ``data`` as pretty JSON through Beam's FileSystems (local, GCS, S3, HDFS)."""
+    payload = json.dumps(data, indent=2, sort_keys=False, ensure_ascii=False, default=str).encode("utf-8")
+    with FileSystems.create(path) as fh:
+        fh.write(payload)
+
+
+class WriteStagesReport(beam.PTransform):
+    """Collect all combined counts into ``<out>/report/stages.json`` (checked for the invariant)."""
+
+    def __init__(self, output: str, stage_order: list[str], tokenizer: str) -> None:
+        super().__init__()
+        self.output = output
+        self.stage_order = stage_order
+        self.tokenizer = tokenizer
+
+    def expand(self, counts: beam.PCollection) -> beam.PCollection:
+        path = join_path(self.output, "report", "stages.json")
+        order, tok = self.stage_order, self.tokenizer
+
+        def write(rows: list) -> str:
+            problems = check_invariants(rows)
+            if problems:
+                raise RuntimeError("accounting invariant broken: " + "; ".join(problems[:5]))
+            write_json(path, stages_report(rows, order, tok))
+            return path
+
+        return (
+            counts
+            | "Remerge" >> beam.CombinePerKey(MergeCounts())
+            | "Gather" >> beam.combiners.ToList()
+            | "WriteJson" >> beam.Map(write)
+        )
+
+
+class WriteStats(beam.PTransform):
+    """Write stage stats ``(stage, name, dict)`` to ``<out>/report/stats/<stage>.json`` as ``{name: dict}``."""
+
+    def __init__(self, output: str) -> None:
+        super().__init__()
+        self.output = output
+
+    def expand(self, stats: beam.PCollection) -> beam.PCollection:
+        out = self.output
+
+        def write(kv: tuple[str, Iterable[tuple[str, Any]]]) -> str:
+            stage, items = kv
+            path = join_path(out, "report", "stats", f"{stage}.json")
+            write_json(path, dict(sorted(items, key=lambda it: it[0])))
+            return path
+
+        return stats | "ByStage" >> beam.GroupByKey() | "WriteJson" >> beam.Map(write)
