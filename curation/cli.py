@@ -55,7 +55,9 @@ def _run(argv: Sequence[str]) -> int:
 
 
 def _validate(argv: Sequence[str]) -> int:
-    parser = argparse.ArgumentParser(prog="curate validate", description="Validate a config, build all stages.")
+    parser = argparse.ArgumentParser(
+        prog="curate validate", description="Validate a config, build all stages."
+    )
     parser.add_argument("--config", required=True)
     args = parser.parse_args(argv)
     from curation.run import validate

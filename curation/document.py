@@ -135,6 +135,9 @@ _COMMON_FIELDS: list[pa.Field] = [
 ]
 
 DOCUMENT_SCHEMA = pa.schema(_COMMON_FIELDS)
+# The cleaned data is hive-partitioned by source kind (``data/source_kind=<kind>/``): the files leave the
+# partition column out (readers such as pyarrow, pandas and DuckDB restore it from the path).
+DATA_FILE_SCHEMA = pa.schema([f for f in _COMMON_FIELDS if f.name != "source_kind"])
 REJECT_SCHEMA = pa.schema(
     [
         *_COMMON_FIELDS,

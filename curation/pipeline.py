@@ -134,8 +134,8 @@ def build(p: beam.Pipeline, the_plan: Plan, output: str) -> None:
         before = read.kept | f"Probe[{name}]/before" >> ps.probe
         after = docs | f"Probe[{name}]/after" >> ps.probe
         both = (
-            (before | f"Probe[{name}]/TagBefore" >> beam.Map(lambda kv: ("before", kv)))
-            , (after | f"Probe[{name}]/TagAfter" >> beam.Map(lambda kv: ("after", kv)))
+            (before | f"Probe[{name}]/TagBefore" >> beam.Map(lambda kv: ("before", kv))),
+            (after | f"Probe[{name}]/TagAfter" >> beam.Map(lambda kv: ("after", kv))),
         )
         merged = (
             both
@@ -153,11 +153,15 @@ def build(p: beam.Pipeline, the_plan: Plan, output: str) -> None:
     rejected.append(write_rejects)
     counts.append(write_counts)
 
-    _ = tuple(rejected) | "AllRejects" >> beam.Flatten() | "rejects" >> WriteRejects(
-        output, keep_text=cfg.output.rejects_text
+    _ = (
+        tuple(rejected)
+        | "AllRejects" >> beam.Flatten()
+        | "rejects" >> WriteRejects(output, keep_text=cfg.output.rejects_text)
     )
-    _ = tuple(counts) | "AllCounts" >> beam.Flatten() | "stages.json" >> WriteStagesReport(
-        output, the_plan.stage_order, cfg.tokenizer
+    _ = (
+        tuple(counts)
+        | "AllCounts" >> beam.Flatten()
+        | "stages.json" >> WriteStagesReport(output, the_plan.stage_order, cfg.tokenizer)
     )
     if stats:
         _ = tuple(stats) | "AllStats" >> beam.Flatten() | "stats" >> WriteStats(output)

@@ -18,7 +18,14 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.transforms.window import GlobalWindows
 
 from curation.accounting import CountAccumulator, MergeCounts, check_invariants, stages_report
-from curation.document import DOCUMENT_SCHEMA, REJECT_SCHEMA, Document, Reject, document_to_row, reject_to_row
+from curation.document import (
+    DATA_FILE_SCHEMA,
+    REJECT_SCHEMA,
+    Document,
+    Reject,
+    document_to_row,
+    reject_to_row,
+)
 from curation.stage import COUNTS, REJECTED
 
 WRITE_STAGE = "write"
@@ -40,8 +47,11 @@ class _ToRowFn(beam.DoFn):
     def process(self, doc: Document) -> Iterator[Any]:
         try:
             row = document_to_row(doc, keep_html=self.keep_html)
-        except Exception as exc:  # noqa: BLE001 - any serialisation failure is a reject, not a crash
-            rej = Reject(doc=doc, stage=WRITE_STAGE, reason="write_error", error=f"{type(exc).__name__}: {exc}")
+            del row["source_kind"]  # it is the partition folder
+        except Exception as exc:
+            rej = Reject(
+                doc=doc, stage=WRITE_STAGE, reason="write_error", error=f"{type(exc).__name__}: {exc}"
+            )
             self._acc.rejected(doc, rej)
             yield pvalue.TaggedOutput(REJECTED, rej)
             return
@@ -72,7 +82,7 @@ class WriteDocuments(beam.PTransform):
         for kind in self.kinds:
             prefix = join_path(self.output, "data", f"source_kind={kind}", "part")
             _ = rows[kind] | f"Write[{kind}]" >> beam.io.WriteToParquet(
-                prefix, schema=DOCUMENT_SCHEMA, file_name_suffix=".parquet", codec="zstd"
+                prefix, schema=DATA_FILE_SCHEMA, file_name_suffix=".parquet", codec="zstd"
             )
         counts = rows[COUNTS] | "Account" >> beam.CombinePerKey(MergeCounts())
         return rows[REJECTED], counts
@@ -98,7 +108,8 @@ class WriteRejects(beam.PTransform):
         return (
             rejects
             | "ToRow" >> beam.Map(to_row)
-            | "Write" >> beam.io.WriteToParquet(
+            | "Write"
+            >> beam.io.WriteToParquet(
                 join_path(self.output, "rejects", "part"),
                 schema=REJECT_SCHEMA,
                 file_name_suffix=".parquet",
@@ -143,7 +154,7 @@ class WriteStagesReport(beam.PTransform):
 
 
 class WriteStats(beam.PTransform):
-    """Write stage stats ``(stage, name, dict)`` to ``<out>/report/stats/<stage>.json`` as ``{name: dict}``."""
+    """Write stage stats ``(stage, (name, dict))`` to ``<out>/report/stats/<stage>.json``."""
 
     def __init__(self, output: str) -> None:
         super().__init__()
