@@ -40,12 +40,26 @@ def _run(argv: Sequence[str]) -> int:
     parser.add_argument("--config", required=True, help="pipeline config YAML (e.g. rules/pipeline.yaml)")
     parser.add_argument("--output", required=True, help="output folder or URL (gs://, s3://, hdfs://)")
     parser.add_argument("--no-report", action="store_true", help="skip building report/ at the end")
+    parser.add_argument(
+        "--resume", action="store_true", help="skip input shards already complete in --output"
+    )
+    parser.add_argument("--overwrite", action="store_true", help="clear a used --output folder first")
     args, beam_args = parser.parse_known_args(argv)
     from curation.run import run
 
-    result = run(args.config, args.output, beam_args, report=False if args.no_report else None)
+    result = run(
+        args.config,
+        args.output,
+        beam_args,
+        report=False if args.no_report else None,
+        resume=args.resume,
+        overwrite=args.overwrite,
+    )
     out = result.output
-    print(f"pipeline finished ({result.state})")
+    print(f"pipeline finished ({result.state}), run {result.run_id}: ", end="")
+    print(
+        f"{result.shards_total - result.shards_skipped} shards read, {result.shards_skipped} already complete"
+    )
     print(f"  cleaned data : {out}/data/source_kind=<kind>/part-*.parquet")
     print(f"  rejects      : {out}/rejects/part-*.parquet")
     print(f"  accounting   : {out}/report/stages.json")

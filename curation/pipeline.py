@@ -15,16 +15,19 @@ then wires the Beam graph:
 from __future__ import annotations
 
 import importlib
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import apache_beam as beam
+from apache_beam.metrics import Metrics
 
 from curation.config import PipelineConfig, StageSpec
 from curation.document import Document, Reject
+from curation.resume import RunLayout
 from curation.sinks import WriteDocuments, WriteRejects, WriteStagesReport, WriteStats
-from curation.stage import SplitOutcomes, StageOutput
+from curation.stage import STAGE_MICROS, SplitOutcomes, StageOutput
 from curation.stages import registry
 from curation.tokens import get_counter
 
@@ -81,11 +84,14 @@ class _ReadShardFn(beam.DoFn):
         self._counter = get_counter(self.tokenizer)
 
     def process(self, shard: Any) -> Iterator[Document | Reject]:
+        micros = Metrics.counter(READ_STAGE, STAGE_MICROS)
+        t0 = time.perf_counter()
         for out in self._read(shard, self.limits):
             if isinstance(out, Document):
-                yield out.evolve(token_count=self._counter.count(out.text))
-            else:
-                yield out
+                out = out.evolve(token_count=self._counter.count(out.text))
+            micros.inc(int((time.perf_counter() - t0) * 1e6))
+            yield out
+            t0 = time.perf_counter()
 
 
 class ReadSources(beam.PTransform):
@@ -111,8 +117,9 @@ def _tag_stats(stage: str) -> Any:
     return lambda kv: (stage, kv)
 
 
-def build(p: beam.Pipeline, the_plan: Plan, output: str) -> None:
-    """Wire the whole curation graph into pipeline ``p``, writing under ``output``."""
+def build(p: beam.Pipeline, the_plan: Plan, layout: RunLayout) -> None:
+    """Wire the whole curation graph into pipeline ``p``, writing run ``layout`` of its output folder."""
+    output = layout.output
     cfg = the_plan.cfg
     read = p | "read" >> ReadSources(the_plan.shards, cfg.limits, cfg.tokenizer)
     docs = read.kept
@@ -148,7 +155,7 @@ def build(p: beam.Pipeline, the_plan: Plan, output: str) -> None:
         stats.append(merged)
 
     write_rejects, write_counts = docs | "write" >> WriteDocuments(
-        output, kinds={s.kind for s in cfg.sources}, keep_html=cfg.output.keep_html
+        output, kinds={s.kind for s in cfg.sources}, keep_html=cfg.output.keep_html, prefix=layout.part_prefix
     )
     rejected.append(write_rejects)
     counts.append(write_counts)
@@ -156,15 +163,15 @@ def build(p: beam.Pipeline, the_plan: Plan, output: str) -> None:
     _ = (
         tuple(rejected)
         | "AllRejects" >> beam.Flatten()
-        | "rejects" >> WriteRejects(output, keep_text=cfg.output.rejects_text)
+        | "rejects" >> WriteRejects(output, keep_text=cfg.output.rejects_text, prefix=layout.part_prefix)
     )
     _ = (
         tuple(counts)
         | "AllCounts" >> beam.Flatten()
-        | "stages.json" >> WriteStagesReport(output, the_plan.stage_order, cfg.tokenizer)
+        | "stages.json" >> WriteStagesReport(layout.run_report_dir, the_plan.stage_order, cfg.tokenizer)
     )
     if stats:
-        _ = tuple(stats) | "AllStats" >> beam.Flatten() | "stats" >> WriteStats(output)
+        _ = tuple(stats) | "AllStats" >> beam.Flatten() | "stats" >> WriteStats(layout.run_report_dir)
 
 
 def _fold_probe(items: list[tuple[str, dict]]) -> Iterator[tuple[str, dict]]:

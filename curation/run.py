@@ -19,6 +19,7 @@ from apache_beam.options.pipeline_options import PipelineOptions
 
 from curation.config import PipelineConfig, load_config
 from curation.pipeline import Plan, build, plan
+from curation.resume import merge_run_reports, plan_resume, record_shards
 from curation.sinks import join_path, write_json
 
 log = logging.getLogger("curation")
@@ -30,6 +31,9 @@ class RunResult:
     plan: Plan
     state: str
     report_files: dict[str, Any]
+    run_id: str = "r0"
+    shards_total: int = 0
+    shards_skipped: int = 0
 
 
 def beam_options(beam_args: Sequence[str]) -> PipelineOptions:
@@ -66,26 +70,46 @@ def run(
     beam_args: Sequence[str] = (),
     *,
     report: bool | None = None,
+    resume: bool = False,
+    overwrite: bool = False,
 ) -> RunResult:
-    """Run the pipeline described by ``config`` and write everything under ``output``."""
+    """Run the pipeline described by ``config`` and write everything under ``output``.
+
+    ``resume`` skips input shards recorded as complete in ``output``'s manifest; ``overwrite`` clears a
+    used output folder first. Without either, a used output folder is an error.
+    """
     cfg = config if isinstance(config, PipelineConfig) else load_config(config)
-    out = str(output)
-    the_plan = plan(cfg)  # fails fast: globs, stages, rules
+    out = str(output).rstrip("/")
+    full_plan = plan(cfg)  # fails fast: globs, stages, rules
+    layout, todo = plan_resume(out, full_plan.shards, resume=resume, overwrite=overwrite)
+    the_plan = Plan(cfg=cfg, shards=tuple(todo), stages=full_plan.stages)
+    skipped = len(full_plan.shards) - len(todo)
     started = _now()
     run_json = join_path(out, "report", "run.json")
-    write_json(run_json, run_info(cfg, the_plan, started, None, "RUNNING"))
-
-    p = beam.Pipeline(options=beam_options(beam_args))
-    build(p, the_plan, out)
-    result = p.run()
-    result.wait_until_finish()
-    state = str(getattr(result, "state", "DONE"))
+    state = "NOTHING_TO_DO"
+    if todo:
+        write_json(run_json, run_info(cfg, the_plan, started, None, "RUNNING"))
+        p = beam.Pipeline(options=beam_options(beam_args))
+        build(p, the_plan, layout)
+        result = p.run()
+        result.wait_until_finish()
+        state = str(getattr(result, "state", "DONE"))
+        record_shards(layout, todo)
+    merge_run_reports(out, full_plan.stage_order, cfg.tokenizer)
     write_json(run_json, run_info(cfg, the_plan, started, _now(), state))
 
     files: dict[str, Any] = {}
     if cfg.output.report if report is None else report:
         files = _build_report(out)
-    return RunResult(output=out, plan=the_plan, state=state, report_files=files)
+    return RunResult(
+        output=out,
+        plan=the_plan,
+        state=state,
+        report_files=files,
+        run_id=layout.run_id,
+        shards_total=len(full_plan.shards),
+        shards_skipped=skipped,
+    )
 
 
 def _build_report(out: str) -> dict[str, Any]:

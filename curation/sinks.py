@@ -69,18 +69,21 @@ class WriteDocuments(beam.PTransform):
     Returns ``(write_rejects, write_counts)``.
     """
 
-    def __init__(self, output: str, kinds: Iterable[str], keep_html: bool = False) -> None:
+    def __init__(
+        self, output: str, kinds: Iterable[str], keep_html: bool = False, prefix: str = "part"
+    ) -> None:
         super().__init__()
         self.output = output
         self.kinds = sorted(set(kinds))
         self.keep_html = keep_html
+        self.prefix = prefix
 
     def expand(self, docs: beam.PCollection) -> tuple[beam.PCollection, beam.PCollection]:
         rows = docs | "ToRow" >> beam.ParDo(_ToRowFn(self.keep_html)).with_outputs(
             REJECTED, COUNTS, *self.kinds
         )
         for kind in self.kinds:
-            prefix = join_path(self.output, "data", f"source_kind={kind}", "part")
+            prefix = join_path(self.output, "data", f"source_kind={kind}", self.prefix)
             _ = rows[kind] | f"Write[{kind}]" >> beam.io.WriteToParquet(
                 prefix, schema=DATA_FILE_SCHEMA, file_name_suffix=".parquet", codec="zstd"
             )
@@ -91,10 +94,11 @@ class WriteDocuments(beam.PTransform):
 class WriteRejects(beam.PTransform):
     """Write every reject (all stages) to ``<out>/rejects/part-*.parquet``."""
 
-    def __init__(self, output: str, keep_text: bool = True) -> None:
+    def __init__(self, output: str, keep_text: bool = True, prefix: str = "part") -> None:
         super().__init__()
         self.output = output
         self.keep_text = keep_text
+        self.prefix = prefix
 
     def expand(self, rejects: beam.PCollection) -> beam.pvalue.PDone:
         keep_text = self.keep_text
@@ -110,7 +114,7 @@ class WriteRejects(beam.PTransform):
             | "ToRow" >> beam.Map(to_row)
             | "Write"
             >> beam.io.WriteToParquet(
-                join_path(self.output, "rejects", "part"),
+                join_path(self.output, "rejects", self.prefix),
                 schema=REJECT_SCHEMA,
                 file_name_suffix=".parquet",
                 codec="zstd",
@@ -126,16 +130,16 @@ def write_json(path: str, data: Any) -> None:
 
 
 class WriteStagesReport(beam.PTransform):
-    """Collect all combined counts into ``<out>/report/stages.json`` (checked for the invariant)."""
+    """Collect all combined counts into ``<report_dir>/stages.json`` (checked for the invariant)."""
 
-    def __init__(self, output: str, stage_order: list[str], tokenizer: str) -> None:
+    def __init__(self, report_dir: str, stage_order: list[str], tokenizer: str) -> None:
         super().__init__()
-        self.output = output
+        self.report_dir = report_dir
         self.stage_order = stage_order
         self.tokenizer = tokenizer
 
     def expand(self, counts: beam.PCollection) -> beam.PCollection:
-        path = join_path(self.output, "report", "stages.json")
+        path = join_path(self.report_dir, "stages.json")
         order, tok = self.stage_order, self.tokenizer
 
         def write(rows: list) -> str:
@@ -154,18 +158,18 @@ class WriteStagesReport(beam.PTransform):
 
 
 class WriteStats(beam.PTransform):
-    """Write stage stats ``(stage, (name, dict))`` to ``<out>/report/stats/<stage>.json``."""
+    """Write stage stats ``(stage, (name, dict))`` to ``<report_dir>/stats/<stage>.json``."""
 
-    def __init__(self, output: str) -> None:
+    def __init__(self, report_dir: str) -> None:
         super().__init__()
-        self.output = output
+        self.report_dir = report_dir
 
     def expand(self, stats: beam.PCollection) -> beam.PCollection:
-        out = self.output
+        report_dir = self.report_dir
 
         def write(kv: tuple[str, Iterable[tuple[str, Any]]]) -> str:
             stage, items = kv
-            path = join_path(out, "report", "stats", f"{stage}.json")
+            path = join_path(report_dir, "stats", f"{stage}.json")
             write_json(path, dict(sorted(items, key=lambda it: it[0])))
             return path
 

@@ -16,6 +16,7 @@ tokenizer) whenever a stage changes a document's text.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +35,10 @@ REJECTED = "rejected"
 COUNTS = "counts"
 
 Outcome = Document | Reject
+
+#: Beam Metrics counter (namespace = stage name) of microseconds spent in a stage's own logic; read by
+#: benchmarks/run.py for the per-stage profile. Monitoring only: the accounting never depends on it.
+STAGE_MICROS = "process_micros"
 
 
 @dataclass(frozen=True)
@@ -94,6 +99,7 @@ class _ProcessorDoFn(beam.DoFn):
         self.tokenizer = tokenizer
         self._kept = Metrics.counter(processor.stage, "docs_kept")
         self._rejected = Metrics.counter(processor.stage, "docs_rejected")
+        self._micros = Metrics.counter(processor.stage, STAGE_MICROS)
 
     def setup(self) -> None:
         self.processor.setup()
@@ -103,7 +109,9 @@ class _ProcessorDoFn(beam.DoFn):
         self._acc = CountAccumulator(self.processor.stage)
 
     def process(self, batch: Sequence[Document]) -> Iterator[Any]:
+        t0 = time.perf_counter()
         outcomes = self.processor.process_batch(batch)
+        self._micros.inc(int((time.perf_counter() - t0) * 1e6))
         if len(outcomes) != len(batch):
             raise RuntimeError(f"stage {self.processor.stage}: {len(batch)} docs in, {len(outcomes)} out")
         for before, out in zip(batch, outcomes, strict=True):
@@ -191,6 +199,7 @@ __all__ = [
     "COUNTS",
     "KEPT",
     "REJECTED",
+    "STAGE_MICROS",
     "CountKey",
     "DocProcessor",
     "MapStage",
