@@ -34,6 +34,7 @@ class RunResult:
     run_id: str = "r0"
     shards_total: int = 0
     shards_skipped: int = 0
+    stage_micros: dict[str, int] | None = None  # monitoring: time in each stage's own logic
 
 
 def beam_options(beam_args: Sequence[str]) -> PipelineOptions:
@@ -87,6 +88,7 @@ def run(
     started = _now()
     run_json = join_path(out, "report", "run.json")
     state = "NOTHING_TO_DO"
+    micros: dict[str, int] = {}
     if todo:
         write_json(run_json, run_info(cfg, the_plan, started, None, "RUNNING"))
         p = beam.Pipeline(options=beam_options(beam_args))
@@ -94,6 +96,7 @@ def run(
         result = p.run()
         result.wait_until_finish()
         state = str(getattr(result, "state", "DONE"))
+        micros = stage_micros(result)
         record_shards(layout, todo)
     merge_run_reports(out, full_plan.stage_order, cfg.tokenizer)
     write_json(run_json, run_info(cfg, the_plan, started, _now(), state))
@@ -109,7 +112,25 @@ def run(
         run_id=layout.run_id,
         shards_total=len(full_plan.shards),
         shards_skipped=skipped,
+        stage_micros=micros,
     )
+
+
+def stage_micros(result: Any) -> dict[str, int]:
+    """Microseconds spent in each stage's own logic, from the Beam Metrics counters (monitoring only)."""
+    from apache_beam.metrics.metric import MetricsFilter
+
+    from curation.stage import STAGE_MICROS
+
+    try:
+        counters = result.metrics().query(MetricsFilter().with_name(STAGE_MICROS))["counters"]
+    except Exception:  # some runners do not report metrics; timing is optional
+        return {}
+    out: dict[str, int] = {}
+    for c in counters:
+        value = c.committed if c.committed is not None else c.attempted
+        out[c.key.metric.namespace] = out.get(c.key.metric.namespace, 0) + int(value or 0)
+    return out
 
 
 def _build_report(out: str) -> dict[str, Any]:
