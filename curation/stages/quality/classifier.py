@@ -1,0 +1,143 @@
+"""fastText quality classifiers: one preprocessing function for training and inference, training, scoring.
+
+Any supervised fastText model can be applied (e.g. a DCLM-style ``__label__hq``/``__label__cc`` model a
+user brings); rules/quality/classifier.yaml names the file, the positive label and an optional threshold.
+The score is the model's probability of the positive label. Training (``train``) is deterministic:
+one thread, a fixed seed and a seeded shuffle of the examples (fastText is deterministic with
+``thread=1``).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from curation.rules import ConfigError
+
+POSITIVE = "__label__hq"
+NEGATIVE = "__label__lq"
+
+_WS_RE = re.compile(r"\s+")
+_PUNCT_RE = re.compile(r"([.,!?;:()\[\]{}\"“”«»])")
+
+
+@dataclass(frozen=True)
+class Preprocess:
+    """How a text becomes one fastText input line (same at training and inference)."""
+
+    lowercase: bool = True
+    split_punctuation: bool = True
+    max_chars: int = 20_000
+
+
+def preprocess(text: str, opts: Preprocess) -> str:
+    """One line of space-separated tokens: truncated, optionally lowercased, punctuation split off."""
+    t = text[: opts.max_chars]
+    if opts.lowercase:
+        t = t.lower()
+    if opts.split_punctuation:
+        t = _PUNCT_RE.sub(r" \1 ", t)
+    return _WS_RE.sub(" ", t).strip()
+
+
+def resolve_model_path(model: str, models_dir: Path) -> Path:
+    """A model path from YAML: absolute, or relative to the models folder."""
+    p = Path(model)
+    return p if p.is_absolute() else models_dir / p
+
+
+class FastTextScorer:
+    """A loaded fastText model scoring batches of texts as P(label). Not picklable: build in setup()."""
+
+    def __init__(self, path: Path, label: str, opts: Preprocess) -> None:
+        import fasttext
+
+        self.path = path
+        self.label = label
+        self.opts = opts
+        self.model = fasttext.load_model(str(path))
+        labels = set(self.model.get_labels())
+        if label not in labels:
+            msg = f"label {label!r} not in model labels {sorted(labels)}"
+            raise ConfigError(path, "classifier.label", msg)
+        self.k = len(labels)
+
+    def score(self, texts: Sequence[str]) -> list[float]:
+        if not texts:
+            return []
+        lines = [preprocess(t, self.opts) for t in texts]
+        labels, probs = self.model.predict(lines, k=self.k)
+        out = []
+        for labs, ps in zip(labels, probs, strict=True):
+            p = 0.0
+            for lab, prob in zip(labs, ps, strict=True):
+                if lab == self.label:
+                    p = float(prob)
+                    break
+            out.append(round(min(1.0, max(0.0, p)), 6))
+        return out
+
+
+def read_texts(path: Path, field: str = "text") -> Iterator[str]:
+    """Texts of a JSONL file (records without a non-empty string ``field`` are skipped)."""
+    with Path(path).open("r", encoding="utf-8") as fh:
+        for line in fh:
+            line = line.strip()
+            if not line:
+                continue
+            rec = json.loads(line)
+            t = rec.get(field) if isinstance(rec, dict) else None
+            if isinstance(t, str) and t.strip():
+                yield t
+
+
+def train(
+    positive_jsonl: Path | str,
+    negative_jsonl: Path | str,
+    out_path: Path | str,
+    *,
+    opts: Preprocess | None = None,
+    epoch: int = 10,
+    lr: float = 0.5,
+    dim: int = 32,
+    word_ngrams: int = 2,
+    min_count: int = 1,
+    bucket: int = 200_000,
+    seed: int = 0,
+    text_field: str = "text",
+) -> dict[str, Any]:
+    """Train a binary fastText classifier (``__label__hq`` vs ``__label__lq``) and save it to ``out_path``.
+
+    Returns a summary (example counts, training-set precision/recall). Deterministic for fixed inputs.
+    """
+    import fasttext
+
+    opts = opts or Preprocess()
+    pos = [preprocess(t, opts) for t in read_texts(Path(positive_jsonl), text_field)]
+    neg = [preprocess(t, opts) for t in read_texts(Path(negative_jsonl), text_field)]
+    pos, neg = [t for t in pos if t], [t for t in neg if t]
+    if not pos or not neg:
+        raise ValueError(f"need positive and negative examples (got {len(pos)} and {len(neg)})")
+    rows = [f"{POSITIVE} {t}" for t in pos] + [f"{NEGATIVE} {t}" for t in neg]
+    random.Random(seed).shuffle(rows)
+    out = Path(out_path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        train_file = Path(tmp) / "train.txt"
+        train_file.write_text("\n".join(rows) + "\n", encoding="utf-8")
+        model = fasttext.train_supervised(
+            input=str(train_file), epoch=epoch, lr=lr, dim=dim, wordNgrams=word_ngrams,
+            minCount=min_count, bucket=bucket, thread=1, seed=seed, verbose=0,
+        )
+        n, precision, recall = model.test(str(train_file))
+    model.save_model(str(out))
+    return {
+        "positives": len(pos), "negatives": len(neg), "train_examples": n,
+        "train_precision": round(precision, 4), "train_recall": round(recall, 4), "out": str(out),
+    }

@@ -1,0 +1,52 @@
+"""The one decision function of the quality stage, used by the Beam processor and by the what-if report.
+
+It reads only stored signals (``quality.<set>.<signal>``) and the rules, so a report can override a
+threshold (``quality.gopher.min_words=30``) and recompute every decision without re-running the stage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from curation.document import SignalValue
+from curation.stages.quality.rules import QualityRules
+
+PREFIX = "quality"
+
+
+def signal_key(set_name: str, signal: str) -> str:
+    return f"{PREFIX}.{set_name}.{signal}"
+
+
+def reason_key(set_name: str, rule: str) -> str:
+    return f"{PREFIX}:{set_name}.{rule}"
+
+
+def _fails(value: SignalValue, threshold: object, op: str) -> bool:
+    if op == "flag":
+        return threshold is True and value is True
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    if op == "min":
+        return value < threshold  # type: ignore[operator]
+    return value > threshold  # type: ignore[operator]
+
+
+def decide(signals: Mapping[str, SignalValue], rules: QualityRules, source_kind: str) -> tuple[str, ...]:
+    """Every rule that fails for a document of ``source_kind`` with these signals (empty = keep).
+
+    Sets run in the order of ``rules.apply.<source_kind>`` and rules in their declaration order, so the
+    primary reason is deterministic. A rule whose threshold is ``null``/``false`` or whose signal was not
+    stored (e.g. no classifier model) does not fire.
+    """
+    reasons: list[str] = []
+    for set_name in rules.sets_for(source_kind):
+        rs = rules.rule_set(set_name)
+        for key, (sig, op) in rs.CHECKS.items():
+            threshold = getattr(rs, key)
+            if threshold is None or threshold is False:
+                continue
+            value = signals.get(signal_key(set_name, sig))
+            if value is not None and _fails(value, threshold, op):
+                reasons.append(reason_key(set_name, key))
+    return tuple(reasons)

@@ -1,0 +1,113 @@
+"""Signals of the prose rule sets: Gopher quality, Gopher repetition, FineWeb and books.
+
+* Gopher quality and repetition: Rae et al. 2021, "Scaling Language Models: Methods, Analysis & Insights
+  from Training Gopher", Appendix A.1.1 and Table A1.
+* FineWeb: Penedo et al. 2024, "The FineWeb Datasets", Sec. 3.5 (datatrove ``FineWebQualityFilter``).
+* Books: the Gopher word statistics plus character-weighted repetition (see :class:`BookRules`).
+
+Each ``*_signals`` function returns ``{signal name: value}`` (names without the ``quality.<set>.``
+prefix); the decision is made elsewhere from these values only.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from curation.document import SignalValue
+from curation.stages.quality.rules import BookRules, FineWebRules, GopherRules
+from curation.stages.quality.textstats import (
+    TextStats,
+    dup_ngram_char_ratio,
+    duplicate_stats,
+    ratio,
+    top_ngram_char_ratio,
+)
+
+Signals = dict[str, SignalValue]
+
+
+@lru_cache(maxsize=32)
+def _stop_word_re(stop_words: tuple[str, ...]) -> re.Pattern[str]:
+    alts = "|".join(re.escape(w) for w in sorted(stop_words, key=lambda s: (-len(s), s)))
+    return re.compile(rf"(?i)(?<!\S)(?:{alts})(?!\S)")
+
+
+def _count_stop_words(text: str, stop_words: tuple[str, ...]) -> int:
+    if not stop_words:
+        return 0
+    return sum(1 for _ in _stop_word_re(stop_words).finditer(text))
+
+
+def _word_signals(stats: TextStats, stop_words: tuple[str, ...]) -> Signals:
+    n = len(stats.words)
+    return {
+        "word_count": n,
+        "mean_word_length": ratio(stats.word_chars, n),
+        "alpha_words_ratio": ratio(n - stats.non_alpha_words, n),
+        "stop_words": _count_stop_words(stats.text, stop_words),
+    }
+
+
+def gopher_signals(stats: TextStats, rules: GopherRules) -> Signals:
+    """Gopher quality statistics of one text."""
+    text = stats.text
+    n_words = len(stats.words)
+    symbols = text.count("#") + text.count("...") + text.count("…")
+    lines = stats.lines
+    bullets = tuple(rules.bullets)
+    n_bullet = sum(1 for ln in lines if ln.startswith(bullets)) if bullets else 0
+    n_ellipsis = sum(1 for ln in lines if ln.endswith(("...", "…")))
+    return {
+        **_word_signals(stats, rules.stop_words),
+        "symbol_word_ratio": ratio(symbols, n_words) if n_words else (1.0 if symbols else 0.0),
+        "bullet_lines_ratio": ratio(n_bullet, len(lines)),
+        "ellipsis_lines_ratio": ratio(n_ellipsis, len(lines)),
+    }
+
+
+def repetition_signals(stats: TextStats) -> Signals:
+    """Gopher repetition statistics: duplicate lines/paragraphs and repeated n-grams."""
+    lines, paras = stats.lines, stats.paragraphs
+    total_chars = max(1, len(stats.text))
+    dup_lines, dup_line_chars = duplicate_stats(lines)
+    dup_paras, dup_para_chars = duplicate_stats(paras)
+    out: Signals = {
+        "dup_line_ratio": ratio(dup_lines, len(lines)),
+        "dup_paragraph_ratio": ratio(dup_paras, len(paras)),
+        "dup_line_char_ratio": ratio(dup_line_chars, total_chars),
+        "dup_paragraph_char_ratio": ratio(dup_para_chars, total_chars),
+    }
+    for n in (2, 3, 4):
+        out[f"top_{n}gram_char_ratio"] = round(top_ngram_char_ratio(stats, n), 6)
+    for n in range(5, 11):
+        out[f"dup_{n}gram_char_ratio"] = round(dup_ngram_char_ratio(stats, n), 6)
+    return out
+
+
+def fineweb_signals(stats: TextStats, rules: FineWebRules) -> Signals:
+    """FineWeb statistics: terminal punctuation, short lines, duplicated-line characters, list-likeness."""
+    lines = stats.lines
+    ends = tuple(rules.terminal_punctuation)
+    n_punct = sum(1 for ln in lines if ln.endswith(ends)) if ends else 0
+    n_short = sum(1 for ln in lines if len(ln) <= rules.short_line_length)
+    _, dup_chars = duplicate_stats(lines)
+    non_nl_chars = len(stats.text) - stats.text.count("\n")
+    n_words = len(stats.words)
+    newlines = stats.text.count("\n")
+    return {
+        "line_punct_ratio": ratio(n_punct, len(lines)),
+        "short_line_ratio": ratio(n_short, len(lines)),
+        "char_dup_ratio": ratio(dup_chars, non_nl_chars),
+        "newline_word_ratio": ratio(newlines, n_words) if n_words else float(newlines > 0),
+    }
+
+
+def book_signals(stats: TextStats, rules: BookRules) -> Signals:
+    """Long-prose statistics: Gopher word statistics and character-weighted repetition."""
+    _, dup_para_chars = duplicate_stats(stats.paragraphs)
+    return {
+        **_word_signals(stats, rules.stop_words),
+        "dup_paragraph_char_ratio": ratio(dup_para_chars, max(1, len(stats.text))),
+        "dup_10gram_char_ratio": round(dup_ngram_char_ratio(stats, 10), 6),
+    }

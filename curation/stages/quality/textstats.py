@@ -1,0 +1,139 @@
+"""Shared, linear-time text statistics used by several rule sets (computed once per document).
+
+Words are whitespace-separated tokens (as in Gopher, Rae et al. 2021). Repeated n-grams are found by
+hashing word ids into 64-bit rolling hashes with numpy and sorting (``np.unique``), so a 20 MB document
+costs a few sorts, never a quadratic scan.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property
+
+import numpy as np
+
+_PARAGRAPH_SPLIT_RE = re.compile(r"\n\s*\n")
+# A whitespace-delimited word made only of non-letters (digits, punctuation, underscore, symbols).
+_NON_ALPHA_WORD_RE = re.compile(r"(?<!\S)(?:[^\w\s]|[\d_])+(?!\S)")
+
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+_MUL = np.uint64(0xBF58476D1CE4E5B9)
+
+
+class TextStats:
+    """Lazily computed views of one text: words, lines, paragraphs, word lengths, n-gram hashes."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    @cached_property
+    def words(self) -> list[str]:
+        return self.text.split()
+
+    @cached_property
+    def word_lengths(self) -> np.ndarray:
+        return np.fromiter(map(len, self.words), dtype=np.int64, count=len(self.words))
+
+    @cached_property
+    def word_chars(self) -> int:
+        return int(self.word_lengths.sum())
+
+    @cached_property
+    def lines(self) -> list[str]:
+        """Non-empty lines, stripped."""
+        return [s for s in (ln.strip() for ln in self.text.split("\n")) if s]
+
+    @cached_property
+    def paragraphs(self) -> list[str]:
+        return [s for s in (p.strip() for p in _PARAGRAPH_SPLIT_RE.split(self.text)) if s]
+
+    @cached_property
+    def non_alpha_words(self) -> int:
+        return sum(1 for _ in _NON_ALPHA_WORD_RE.finditer(self.text))
+
+    @cached_property
+    def word_ids(self) -> np.ndarray:
+        vocab: dict[str, int] = {}
+        ids = np.fromiter(
+            (vocab.setdefault(w, len(vocab)) for w in self.words), dtype=np.uint64, count=len(self.words)
+        )
+        return ids
+
+    def ngram_hashes(self, n: int) -> np.ndarray:
+        """64-bit hashes of all word n-grams (length ``len(words) - n + 1``, possibly empty)."""
+        cache = self.__dict__.setdefault("_ngram_cache", {})
+        if n in cache:
+            return cache[n]
+        w = len(self.words)
+        if n > w:
+            h = np.zeros(0, dtype=np.uint64)
+        elif n == 1:
+            with np.errstate(over="ignore"):
+                h = (self.word_ids + np.uint64(1)) * _MIX
+        else:
+            prev = self.ngram_hashes(n - 1)
+            with np.errstate(over="ignore"):
+                h = prev[:-1] * _MUL + self.ngram_hashes(1)[n - 1 :]
+        cache[n] = h
+        return h
+
+    def ngram_char_lengths(self, n: int) -> np.ndarray:
+        """Characters (without separating spaces) of each word n-gram."""
+        c = np.concatenate(([0], np.cumsum(self.word_lengths)))
+        return c[n:] - c[:-n] if len(self.words) >= n else np.zeros(0, dtype=np.int64)
+
+
+def top_ngram_char_ratio(stats: TextStats, n: int) -> float:
+    """Share of word characters covered by the most frequent repeated n-gram (Gopher, Table A1).
+
+    ``count * chars(n-gram) / chars(all words)``; among equally frequent n-grams the longest counts.
+    0.0 when no n-gram repeats.
+    """
+    h = stats.ngram_hashes(n)
+    if len(h) < 2 or stats.word_chars == 0:
+        return 0.0
+    _, inverse, counts = np.unique(h, return_inverse=True, return_counts=True)
+    top = int(counts.max())
+    if top < 2:
+        return 0.0
+    lengths = stats.ngram_char_lengths(n)
+    longest = int(lengths[counts[inverse] == top].max())
+    return min(1.0, top * longest / stats.word_chars)
+
+
+def dup_ngram_char_ratio(stats: TextStats, n: int) -> float:
+    """Share of word characters inside n-grams that repeat an earlier n-gram (Gopher, Table A1).
+
+    Every occurrence but the first of a repeated n-gram marks its words; overlapping marks count once.
+    """
+    h = stats.ngram_hashes(n)
+    if len(h) < 2 or stats.word_chars == 0:
+        return 0.0
+    _, first = np.unique(h, return_index=True)
+    if len(first) == len(h):
+        return 0.0
+    dup = np.ones(len(h), dtype=bool)
+    dup[first] = False
+    starts = np.flatnonzero(dup)
+    w = len(stats.words)
+    diff = np.bincount(starts, minlength=w + 1)[: w + 1] - np.bincount(starts + n, minlength=w + 1)[: w + 1]
+    covered = np.cumsum(diff)[:w] > 0
+    return float(stats.word_lengths[covered].sum()) / stats.word_chars
+
+
+def duplicate_stats(items: list[str]) -> tuple[int, int]:
+    """(number of items equal to an earlier item, characters in those items)."""
+    seen: set[str] = set()
+    dup = dup_chars = 0
+    for it in items:
+        if it in seen:
+            dup += 1
+            dup_chars += len(it)
+        else:
+            seen.add(it)
+    return dup, dup_chars
+
+
+def ratio(num: float, den: float) -> float:
+    """``num / den`` rounded to 6 places (0.0 when ``den`` is 0), for stable stored signals."""
+    return round(num / den, 6) if den else 0.0
