@@ -1,0 +1,146 @@
+"""Score documents against an :class:`NgramIndex`: find hits, collect evidence, cut or drop.
+
+The hot path is vectorised per batch: every document's words are hashed (numpy n-gram hashes for each
+length in the index), all hashes of the batch are looked up with one ``searchsorted``, and only the
+documents with hits (rare) get per-hit Python work, word offsets and cutting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from curation.document import Document, Reject, SignalValue, render_messages
+from curation.stage import DocProcessor, Outcome
+from curation.stages.decontamination.decide import (
+    STAGE,
+    Evidence,
+    P,
+    cut_messages,
+    cut_text,
+    decide_reasons,
+    found_sets,
+    plan_cut,
+    rank,
+)
+from curation.stages.decontamination.index import NgramIndex
+from curation.stages.decontamination.ngrams import ngram_hashes, word_spans, words
+from curation.stages.decontamination.rules import DecontaminationRules
+
+
+def doc_ngrams(text: str, rules: DecontaminationRules, lengths: Sequence[int]) -> tuple[np.ndarray, ...]:
+    """(hashes, start word, length) of every n-gram of ``text`` for the given lengths."""
+    return ngram_hashes(words(text, rules.ngram), lengths)
+
+
+def distinct_doc_hashes(text: str, rules: DecontaminationRules, lengths: Sequence[int]) -> np.ndarray:
+    """Sorted distinct n-gram hashes of a document (what the join path ships to the shuffle)."""
+    return np.unique(doc_ngrams(text, rules, lengths)[0])
+
+
+def score_batch(docs: Sequence[Document], index: NgramIndex, rules: DecontaminationRules) -> list[Outcome]:
+    """Outcome for each document (the same document object when nothing matched)."""
+    return [out for out, _ in score_batch_with_found(docs, index, rules)]
+
+
+def score_batch_with_found(
+    docs: Sequence[Document], index: NgramIndex, rules: DecontaminationRules
+) -> list[tuple[Outcome, list[Evidence]]]:
+    """Like :func:`score_batch`, also returning every found item (not capped like the signal)."""
+    lengths = index.lengths
+    if not lengths or not docs:
+        return [(d, []) for d in docs]
+    per_doc = [doc_ngrams(d.text, rules, lengths) for d in docs]
+    sizes = [len(h) for h, _, _ in per_doc]
+    pos_all = index.lookup(np.concatenate([h for h, _, _ in per_doc]))
+    out: list[tuple[Outcome, list[Evidence]]] = []
+    offset = 0
+    for doc, (h, starts, ks), size in zip(docs, per_doc, sizes, strict=True):
+        pos = pos_all[offset : offset + size]
+        offset += size
+        hit = np.flatnonzero(pos >= 0)
+        if len(hit) == 0:
+            out.append((doc, []))
+        else:
+            out.append(score_hits(doc, h[hit], starts[hit], ks[hit], pos[hit], index, rules))
+    return out
+
+
+def score_hits(
+    doc: Document,
+    h: np.ndarray,
+    starts: np.ndarray,
+    ks: np.ndarray,
+    pos: np.ndarray,
+    index: NgramIndex,
+    rules: DecontaminationRules,
+) -> tuple[Outcome, list[Evidence]]:
+    """Evidence, signals and the keep / cut / drop outcome of one document with index hits."""
+    matched: dict[int, set[int]] = {}  # item -> distinct matched hashes
+    occurrences: dict[int, list[tuple[int, int]]] = {}  # item -> (start word, length)
+    for hv, s, k, p in zip(h.tolist(), starts.tolist(), ks.tolist(), pos.tolist(), strict=True):
+        for item in index.items_at(p).tolist():
+            matched.setdefault(item, set()).add(hv)
+            occurrences.setdefault(item, []).append((s, k))
+    evidence = []
+    refs = {}
+    for item, hs in matched.items():
+        s_name, iid, total = index.item_ref(item)
+        ev = Evidence(s_name, iid, len(hs), total)
+        evidence.append(ev)
+        refs[ev] = item
+    evidence = rank(evidence)
+    found = [e for e in evidence if e.is_found(rules.match)]
+    signals: dict[str, SignalValue] = {
+        P + "evidence": [e.encode() for e in evidence[: rules.max_evidence]],
+        P + "items_found": len(found),
+        P + "max_overlap_ngrams": evidence[0].matched,
+        P + "eval_sets": found_sets(found),
+    }
+    if not found:
+        signals[P + "action"] = "none"
+        return doc.with_signals(signals), found
+    _, cstart, cend = word_spans(doc.text, rules.ngram)
+    spans = []
+    for e in found:
+        for s, k in occurrences[refs[e]]:
+            spans.append((int(cstart[s]), int(cend[s + k - 1])))
+    kept, pieces = plan_cut(len(doc.text), spans, rules.action)
+    kept_chars = sum(e - s for s, e in kept)
+    removed_fraction = round(1.0 - kept_chars / max(len(doc.text), 1), 4)
+    signals.update(
+        {
+            P + "pieces": pieces,
+            P + "kept_pieces": len(kept),
+            P + "removed_fraction": removed_fraction,
+        }
+    )
+    reasons = decide_reasons(found, pieces, len(kept), removed_fraction, rules.action, doc.source_kind)
+    if reasons:
+        signals[P + "action"] = "drop"
+        return Reject(doc=doc.with_signals(signals), stage=STAGE, reason=reasons[0], reasons=reasons), found
+    signals[P + "action"] = "cut"
+    if doc.messages is not None and render_messages(doc.messages) == doc.text:
+        messages = cut_messages(doc.messages, kept)
+        text = render_messages(messages)
+    else:
+        messages, text = None, cut_text(doc.text, kept)
+    signals[P + "chars_removed"] = len(doc.text) - len(text)
+    return doc.with_signals(signals, text=text, messages=messages), found
+
+
+class DecontaminationProcessor(DocProcessor):
+    """Per-document scoring against an in-memory index (benchmarks, what-if, small runs)."""
+
+    stage = STAGE
+
+    def __init__(self, rules: DecontaminationRules, index: NgramIndex) -> None:
+        self.rules = rules
+        self.index = index
+
+    def process_batch(self, docs: Sequence[Document]) -> list[Outcome]:
+        return score_batch(docs, self.index, self.rules)
+
+    def process(self, doc: Document) -> Outcome:
+        return score_batch([doc], self.index, self.rules)[0]

@@ -1,0 +1,277 @@
+"""Beam wiring: the side-input path (index in every worker) and the join path (GroupByKey on hashes).
+
+Both paths end in the same steps -- ``Account`` (token recount of cut documents, per-key counts) and
+``Stats`` (the contamination report) -- and score documents with the same
+:func:`~curation.stages.decontamination.match.score_batch_with_found`; the join path only replaces the
+global index by a per-document index holding exactly the index entries whose hashes the document has,
+so both paths make identical decisions.
+
+Join path (eval sets larger than a worker's memory)::
+
+    eval items -> GroupByKey(set, id) -> (hash, item) -> GroupByKey(hash) -> drop boilerplate n-grams
+    docs -> distinct n-gram hashes -> (hash, doc id)
+    CoGroupByKey(hash) -> (doc id, index entry) ; CoGroupByKey(doc id) with the documents -> score
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+import apache_beam as beam
+import numpy as np
+from apache_beam import pvalue
+from apache_beam.transforms.window import GlobalWindows
+
+from curation.accounting import CountAccumulator, MergeCounts
+from curation.document import Document, Reject
+from curation.stage import COUNTS, KEPT, REJECTED, Outcome, StageOutput, retokenize
+from curation.stages.decontamination.decide import STAGE, Evidence, found_sets
+from curation.stages.decontamination.evalsets import EvalItem, read_items
+from curation.stages.decontamination.index import Entry, NgramIndex
+from curation.stages.decontamination.match import distinct_doc_hashes, score_batch_with_found
+from curation.stages.decontamination.ngrams import item_ngram_hashes
+from curation.stages.decontamination.rules import DecontaminationOptions, DecontaminationRules, EvalSetSpec
+from curation.stages.decontamination.stats import ContaminationStats
+from curation.tokens import get_counter
+
+FOUND = "found"
+STATS = "stats"
+
+
+def _emit(results: Iterable[tuple[Document, Outcome, list[Evidence]]]) -> Iterator[Any]:
+    """Main output ``(before or None, outcome)``; found items to the ``found`` output."""
+    for before, out, found in results:
+        for e in found:
+            yield pvalue.TaggedOutput(FOUND, (e.eval_set, e.item_id))
+        changed = isinstance(out, Document) and out.text != before.text
+        yield (before if changed else None, out)
+
+
+class _IndexMatchDoFn(beam.DoFn):
+    """Side-input path: score a batch of documents against the whole index."""
+
+    def __init__(self, rules: DecontaminationRules) -> None:
+        self.rules = rules
+
+    def process(self, batch: Sequence[Document], index: NgramIndex) -> Iterator[Any]:
+        results = score_batch_with_found(batch, index, self.rules)
+        yield from _emit((b, o, f) for b, (o, f) in zip(batch, results, strict=True))
+
+
+class _JoinMatchDoFn(beam.DoFn):
+    """Join path: score each document against the index entries joined to it."""
+
+    def __init__(self, rules: DecontaminationRules, set_names: tuple[str, ...]) -> None:
+        self.rules = rules
+        self.set_names = set_names
+
+    def process(self, element: tuple[str, dict[str, Iterable[Any]]]) -> Iterator[Any]:
+        _, grouped = element
+        entries: list[Entry] = sorted(
+            (int(np.int64(h).view(np.uint64)), k, refs) for h, k, refs in grouped["hits"]
+        )
+        index = NgramIndex.from_entries(entries, self.set_names) if entries else None
+        for doc in grouped["doc"]:
+            if index is None:
+                yield (None, doc)
+                continue
+            ((out, found),) = score_batch_with_found([doc], index, self.rules)
+            yield from _emit([(doc, out, found)])
+
+
+class _AccountDoFn(beam.DoFn):
+    """Recount tokens of cut documents, count kept/rejected per key, emit contamination records."""
+
+    def __init__(self, tokenizer: str) -> None:
+        self.tokenizer = tokenizer
+
+    def setup(self) -> None:
+        get_counter(self.tokenizer)
+
+    def start_bundle(self) -> None:
+        self._acc = CountAccumulator(STAGE)
+
+    def process(self, pair: tuple[Document | None, Outcome]) -> Iterator[Any]:
+        before, out = pair
+        if isinstance(out, Reject):
+            self._acc.rejected(out.doc, out)
+            sets = out.doc.signals.get(f"{STAGE}.eval_sets") or []
+            yield pvalue.TaggedOutput(
+                STATS, ("doc", out.doc.source_kind, tuple(sets), "drop", out.doc.token_count)
+            )
+            yield pvalue.TaggedOutput(REJECTED, out)
+            return
+        if before is None:
+            self._acc.kept(out, out)
+            yield out
+            return
+        out = retokenize(before, out, self.tokenizer)
+        self._acc.kept(before, out)
+        sets = tuple(out.signals.get(f"{STAGE}.eval_sets") or ())
+        removed = max(0, before.token_count - out.token_count)
+        yield pvalue.TaggedOutput(STATS, ("doc", out.source_kind, sets, "cut", removed))
+        yield out
+
+    def finish_bundle(self) -> Iterator[Any]:
+        for key, counts in self._acc.items():
+            yield pvalue.TaggedOutput(COUNTS, GlobalWindows.windowed_value((key, counts)))
+
+
+def _sorted_tuple(values: Iterable[int]) -> tuple[int, ...]:
+    return tuple(sorted(values))
+
+
+class DecontaminationStage(beam.PTransform):
+    """The decontamination stage: ``PCollection[Document]`` -> :class:`StageOutput` (with stats)."""
+
+    def __init__(
+        self, rules: DecontaminationRules, options: DecontaminationOptions, tokenizer: str, use_join: bool
+    ) -> None:
+        super().__init__(label=STAGE)
+        self.rules = rules
+        self.options = options
+        self.tokenizer = tokenizer
+        self.use_join = use_join
+
+    @property
+    def set_names(self) -> tuple[str, ...]:
+        return tuple(es.name for es in self.options.eval_sets)
+
+    def expand(self, docs: beam.PCollection) -> StageOutput:
+        p = docs.pipeline
+        specs = p | "EvalSets" >> beam.Create(list(self.options.eval_sets))
+        if self.use_join:
+            matched, item_totals = self._join(docs, specs)
+        else:
+            matched, item_totals = self._side_input(docs, specs)
+        results = matched[KEPT] | "Account" >> beam.ParDo(_AccountDoFn(self.tokenizer)).with_outputs(
+            REJECTED, COUNTS, STATS, main=KEPT
+        )
+        counts = results[COUNTS] | "MergeCounts" >> beam.CombinePerKey(MergeCounts())
+        found = (
+            matched[FOUND]
+            | "DistinctFound" >> beam.Distinct()
+            | "FoundRecord" >> beam.Map(lambda key: ("found", key[0], 1))
+        )
+        stats = (
+            (item_totals, found, results[STATS])
+            | "StatsRecords" >> beam.Flatten()
+            | "CombineStats" >> beam.CombineGlobally(ContaminationStats())
+            | "NameStats" >> beam.Map(lambda d: ("contamination", d))
+        )
+        return StageOutput(kept=results[KEPT], rejected=results[REJECTED], counts=counts, stats=stats)
+
+    def _side_input(self, docs: beam.PCollection, specs: beam.PCollection) -> tuple[Any, beam.PCollection]:
+        rules, names, id_field = self.rules, self.set_names, self.rules.index.id_field
+        index = (
+            specs
+            | "CollectSpecs" >> beam.combiners.ToList()
+            | "BuildIndex" >> beam.Map(lambda ss: build_index(ss, rules, names, id_field))
+        )
+        totals = index | "ItemTotals" >> beam.FlatMap(
+            lambda idx: [("items", s, n) for s, n in zip(idx.set_names, idx.items_per_set, strict=True)]
+        )
+        matched = (
+            docs
+            | "Batch" >> beam.BatchElements(min_batch_size=1, max_batch_size=self.options.batch_size)
+            | "Match"
+            >> beam.ParDo(_IndexMatchDoFn(rules), index=pvalue.AsSingleton(index)).with_outputs(
+                FOUND, main=KEPT
+            )
+        )
+        return matched, totals
+
+    def _join(self, docs: beam.PCollection, specs: beam.PCollection) -> tuple[Any, beam.PCollection]:
+        rules, id_field = self.rules, self.rules.index.id_field
+        max_items = rules.index.max_items_per_ngram
+        items = (
+            specs
+            | "ReadItems" >> beam.FlatMap(read_items, id_field)
+            | "KeyItems" >> beam.Map(lambda it: ((it.eval_set, it.item_id), it.texts))
+            | "MergeItems" >> beam.GroupByKey()
+        )
+        totals = items | "ItemTotals" >> beam.Map(lambda kv: ("items", kv[0][0], 1))
+        by_hash = (
+            items
+            | "ItemNgrams" >> beam.FlatMap(item_entries, rules)
+            | "GroupEvalNgrams" >> beam.GroupByKey()
+            | "DropBoilerplate" >> beam.FlatMap(filter_entry, max_items)
+        )
+        lengths = pvalue.AsSingleton(
+            by_hash
+            | "Lengths" >> beam.Map(lambda kv: kv[1][0])
+            | "DistinctLengths" >> beam.Distinct()
+            | "LengthList" >> beam.combiners.ToList()
+            | "LengthTuple" >> beam.Map(_sorted_tuple)
+        )
+        keyed_docs = docs | "KeyDocs" >> beam.Map(lambda d: (d.id, d))
+        doc_hashes = docs | "DocNgrams" >> beam.FlatMap(doc_entries, rules, lengths)
+        hits = (
+            {"eval": by_hash, "docs": doc_hashes}
+            | "JoinNgrams" >> beam.CoGroupByKey()
+            | "Hits" >> beam.FlatMap(hits_per_doc)
+        )
+        matched = (
+            {"doc": keyed_docs, "hits": hits}
+            | "RegroupPerDoc" >> beam.CoGroupByKey()
+            | "Match" >> beam.ParDo(_JoinMatchDoFn(rules, self.set_names)).with_outputs(FOUND, main=KEPT)
+        )
+        return matched, totals
+
+
+def build_index(
+    specs: Sequence[EvalSetSpec], rules: DecontaminationRules, set_names: Sequence[str], id_field: str
+) -> NgramIndex:
+    """Read every eval set once and index it (side-input path; order of ``specs`` is irrelevant)."""
+    by_name = {s.name: s for s in specs}
+    items = (it for name in set_names for it in read_items(by_name[name], id_field))
+    return NgramIndex.build(items, rules, set_names)
+
+
+def item_entries(
+    kv: tuple[tuple[str, str], Iterable[tuple[str, ...]]], rules: DecontaminationRules
+) -> Iterator[tuple[int, tuple[int, tuple[str, str, int]]]]:
+    """(hash, (length, item ref)) for each distinct n-gram of a merged item (hash as signed int64)."""
+    (eval_set, item_id), texts_list = kv
+    texts = [t for texts in texts_list for t in texts]
+    hashes, ks = item_ngram_hashes(texts, rules.ngram)
+    ref = (eval_set, item_id, len(hashes))
+    for h, k in zip(hashes.view(np.int64).tolist(), ks.tolist(), strict=True):
+        yield h, (k, ref)
+
+
+def filter_entry(
+    kv: tuple[int, Iterable[tuple[int, tuple[str, str, int]]]], max_items: int
+) -> Iterator[tuple[int, tuple[int, tuple[tuple[str, str, int], ...]]]]:
+    """Keep a hash unless more than ``max_items`` distinct items share it (as the index build does)."""
+    h, values = kv
+    values = list(values)
+    refs = tuple(sorted({ref for _, ref in values}))
+    if max_items > 0 and len(refs) > max_items:
+        return
+    yield h, (values[0][0], refs)
+
+
+def doc_entries(
+    doc: Document, rules: DecontaminationRules, lengths: Sequence[int]
+) -> Iterator[tuple[int, str]]:
+    """(hash, doc id) for each distinct n-gram of the document of a length present in the index."""
+    if not lengths:
+        return
+    for h in distinct_doc_hashes(doc.text, rules, lengths).view(np.int64).tolist():
+        yield h, doc.id
+
+
+def hits_per_doc(kv: tuple[int, dict[str, Iterable[Any]]]) -> Iterator[tuple[str, tuple[int, int, Any]]]:
+    """For an n-gram present on both sides: (doc id, (hash, length, item refs)) per document."""
+    h, grouped = kv
+    evals = list(grouped["eval"])
+    if not evals:
+        return
+    k, refs = evals[0]
+    for doc_id in sorted(set(grouped["docs"])):
+        yield doc_id, (h, k, refs)
+
+
+__all__ = ["DecontaminationStage", "EvalItem", "build_index", "found_sets"]
