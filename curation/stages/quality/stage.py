@@ -17,6 +17,7 @@ from curation.config import PipelineConfig, StageSpec
 from curation.document import Document, SignalValue
 from curation.rules import ConfigError
 from curation.stage import DocProcessor, MapStage, Outcome
+from curation.stages.langid.stage import batch_size_option
 from curation.stages.quality.c4 import c4_signals, clean_lines
 from curation.stages.quality.classifier import FastTextScorer, Preprocess, resolve_model_path
 from curation.stages.quality.code import code_signals, conversation_signals
@@ -174,12 +175,6 @@ def build_stage(spec: StageSpec, cfg: PipelineConfig) -> MapStage:
     """Parse rules/quality (failing now on bad keys or types) and build the per-document stage."""
     path = cfg.rules_path(spec)
     rules = load_stage_rules(path)
-    unknown = sorted(set(spec.options) - {"batch_size"})
-    if unknown:
-        key = f"stages.{spec.name}.options.{unknown[0]}"
-        raise ConfigError(cfg.path, key, "unknown option; allowed: batch_size")
-    batch_size = spec.options.get("batch_size", rules.classifier.batch_size)
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ConfigError(cfg.path, f"stages.{spec.name}.options.batch_size", "expected a positive integer")
+    batch_size = batch_size_option(spec, cfg, default=rules.classifier.batch_size)
     processor = QualityProcessor(rules, classifier_model_path(rules, cfg.models_path, path))
     return MapStage(processor, batch_size=batch_size, tokenizer=cfg.tokenizer)
