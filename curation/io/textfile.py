@@ -15,11 +15,11 @@ from curation.io.records import index_key
 from curation.io.streams import StreamError, read_bounded
 
 
-def read_file_bytes(ctx: ReadContext, path: str, key: str, **fields: Any) -> bytes | Reject:
+def read_file_bytes(ctx: ReadContext, file: str, key: str, **fields: Any) -> bytes | Reject:
     """The (decompressed) bytes of a file, or a reject (``too_large``, ``truncated_gzip``, ...)."""
     limit = ctx.limits.max_doc_bytes
     try:
-        data, exceeded = read_bounded(path, limit)
+        data, exceeded = read_bounded(file, limit)
     except StreamError as exc:
         return ctx.reject(key, exc.reason, error=str(exc), **fields)
     if exceeded:
@@ -29,9 +29,9 @@ def read_file_bytes(ctx: ReadContext, path: str, key: str, **fields: Any) -> byt
     return data
 
 
-def read_file_text(ctx: ReadContext, path: str, key: str, **fields: Any) -> str | Reject:
+def read_file_text(ctx: ReadContext, file: str, key: str, **fields: Any) -> str | Reject:
     """The UTF-8 text of a file, or a reject (``invalid_utf8`` keeps the raw bytes)."""
-    data = read_file_bytes(ctx, path, key, **fields)
+    data = read_file_bytes(ctx, file, key, **fields)
     if isinstance(data, Reject):
         return data
     text, err = decode_utf8(data)

@@ -1,0 +1,3 @@
+"""acme utilities."""
+
+__version__ = "0.3.1"
