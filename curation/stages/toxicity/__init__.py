@@ -1,0 +1,102 @@
+"""Toxicity stage: score windows with a local backend, drop / remove spans / tag, and measure bias.
+
+Modules: ``config`` (rules dataclasses), ``windows`` (line / sentence / code-comment windows, span
+removal), ``terms`` (whole-word list matching), ``backends`` (embedded alt-profanity-check + lexicon,
+detoxify), ``checkpoint`` (detoxify files, offline preparation, loading), ``scoring`` (signals),
+``decide`` (rules, what-if), ``bias`` (identity terms, representation and co-occurrence statistics),
+``transforms`` (Beam shells), ``cli`` (``curate toxicity ...``). See docs/toxicity.md.
+
+Registry hooks: :func:`build_stage`, :func:`build_probe` (identity-term representation before/after
+curation) and the what-if protocol :func:`load_stage_rules` / :func:`decide`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from curation.rules import ConfigError
+from curation.stages.toxicity.config import ToxicityRules, load_toxicity_rules
+from curation.stages.toxicity.decide import decide as _decide
+
+if TYPE_CHECKING:
+    import apache_beam as beam
+
+    from curation.config import PipelineConfig, StageSpec
+
+STAGE = "toxicity"
+OPTION_KEYS = ("batch_size", "device")
+
+
+def load_stage_rules(path: str | Path) -> ToxicityRules:
+    """What-if protocol: parse ``rules/toxicity.yaml``."""
+    return load_toxicity_rules(path)
+
+
+def decide(signals: dict[str, Any], rules: ToxicityRules, source_kind: str) -> tuple[str, ...]:
+    """What-if protocol: document-level drop reasons from stored signals."""
+    return _decide(signals, rules, source_kind)
+
+
+def _options(spec: StageSpec, cfg: PipelineConfig) -> tuple[int, str | None]:
+    unknown = sorted(set(spec.options) - set(OPTION_KEYS))
+    if unknown:
+        raise ConfigError(cfg.path, f"stages.{spec.name}.options.{unknown[0]}", f"allowed: {OPTION_KEYS}")
+    bs = spec.options.get("batch_size", 64)
+    if isinstance(bs, bool) or not isinstance(bs, int) or bs < 1:
+        raise ConfigError(cfg.path, f"stages.{spec.name}.options.batch_size", "expected an integer >= 1")
+    device = spec.options.get("device")
+    if device not in (None, "cpu", "cuda"):
+        raise ConfigError(cfg.path, f"stages.{spec.name}.options.device", "allowed values: 'cpu', 'cuda'")
+    return bs, device
+
+
+def detoxify_paths(rules: ToxicityRules, cfg: PipelineConfig) -> tuple[Path, Path]:
+    """Checkpoint and HF directory of the detoxify backend (relative paths: under ``models_dir``)."""
+    d = rules.detoxify
+
+    def res(p: str) -> Path:
+        q = Path(p).expanduser()
+        return q if q.is_absolute() else cfg.models_path / q
+
+    return res(d.checkpoint), res(d.hf_dir)
+
+
+def build_scorer(spec: StageSpec, cfg: PipelineConfig, rules: ToxicityRules | None = None) -> Any:
+    """Parse rules and lists, check detoxify's files, return an (unloaded) :class:`ToxicityScorer`."""
+    from curation.stages.toxicity.bias import load_bias_lists
+    from curation.stages.toxicity.checkpoint import DetoxifyFilesError, check_prepared
+    from curation.stages.toxicity.scoring import ToxicityScorer
+
+    path = cfg.rules_path(spec)
+    rules = rules or load_toxicity_rules(path)
+    _, device = _options(spec, cfg)
+    lists = load_bias_lists(rules.bias.terms_dir, path.parent)
+    paths = None
+    if rules.backend == "detoxify":
+        paths = detoxify_paths(rules, cfg)
+        try:
+            check_prepared(*paths, rules.detoxify.variant)
+        except DetoxifyFilesError as exc:
+            raise ConfigError(path, "detoxify", str(exc)) from exc
+    return ToxicityScorer(rules=rules, bias=lists, detoxify_paths=paths, device=device)
+
+
+def build_stage(spec: StageSpec, cfg: PipelineConfig) -> beam.PTransform:
+    """The toxicity stage transform (rules, lists and model files are checked here, at build time)."""
+    from curation.stages.toxicity.transforms import ToxicityStage
+
+    rules = load_toxicity_rules(cfg.rules_path(spec))
+    batch_size, _ = _options(spec, cfg)
+    scorer = build_scorer(spec, cfg, rules)
+    return ToxicityStage(scorer, rules, batch_size=batch_size, tokenizer=cfg.tokenizer)
+
+
+def build_probe(spec: StageSpec, cfg: PipelineConfig) -> beam.PTransform:
+    """Identity-term representation per source kind (applied before and after curation)."""
+    from curation.stages.toxicity.bias import load_bias_lists
+    from curation.stages.toxicity.transforms import RepresentationProbe
+
+    path = cfg.rules_path(spec)
+    rules = load_toxicity_rules(path)
+    return RepresentationProbe(load_bias_lists(rules.bias.terms_dir, path.parent))

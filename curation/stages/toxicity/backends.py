@@ -1,0 +1,129 @@
+"""Toxicity scoring backends: score a batch of short windows, return every score the backend gives.
+
+* :class:`EmbeddedBackend` (default): alt-profanity-check's model shipped in its wheel (TF-IDF + linear
+  SVM calibrated with Platt scaling, trained on ~200k English comments; Zhou 2019, alt-profanity-check
+  by Dimitrios Mistriotis) combined, by max, with the multilingual word lists of ``rules/toxicity.yaml``
+  (noisy-or over hits). No download; several MB/s per core.
+* :class:`DetoxifyBackend`: detoxify's BERT / RoBERTa / XLM-R classifiers (Hanu & Unitary team 2020,
+  trained on the Jigsaw Toxic Comment, Unintended Bias and Multilingual challenges), loaded from a local
+  prepared checkpoint (see checkpoint.py), batched, on CPU or CUDA.
+
+Backends are built in :meth:`DocProcessor.setup` (once per worker), never at import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+from curation.stages.toxicity.config import EMBEDDED_SCORES, DetoxifyRules, EmbeddedRules
+from curation.stages.toxicity.terms import TermMatcher
+
+Scores = dict[str, list[float]]
+_DECIMALS = 4  # scores are rounded so batch composition (padding, BLAS blocking) cannot flip a decision
+
+
+class Backend(Protocol):
+    names: tuple[str, ...]
+
+    def score(self, texts: Sequence[str]) -> Scores: ...
+
+
+class Lexicon:
+    """Noisy-or score from word-list hits: ``1 - (1 - w_strong)^n_strong * (1 - w_mild)^n_mild``."""
+
+    def __init__(self, rules: EmbeddedRules) -> None:
+        lex = rules.lexicon
+        self.strong_weight = lex.strong_weight
+        self.mild_weight = lex.mild_weight
+        terms: dict[str, list[str]] = {"strong": [], "mild": []}
+        for lang in sorted(lex.strong):
+            terms["strong"].extend(lex.strong[lang])
+        for lang in sorted(lex.mild):
+            terms["mild"].extend(lex.mild[lang])
+        self.matcher = TermMatcher.build(terms)
+
+    def score(self, text: str) -> float:
+        if not self.matcher:
+            return 0.0
+        ns = nm = 0
+        for m in self.matcher.find(text):
+            if m.label == "strong":
+                ns += 1
+            else:
+                nm += 1
+        if not ns and not nm:
+            return 0.0
+        return 1.0 - (1.0 - self.strong_weight) ** ns * (1.0 - self.mild_weight) ** nm
+
+
+class EmbeddedBackend:
+    """alt-profanity-check's shipped model + the rules' word lists; scores toxicity/profanity/lexicon."""
+
+    names = EMBEDDED_SCORES
+
+    def __init__(self, rules: EmbeddedRules) -> None:
+        self.lexicon = Lexicon(rules)
+        self.vectorizer = self.model = None
+        if rules.use_model:
+            from importlib import resources
+
+            import joblib
+
+            data = resources.files("profanity_check") / "data"
+            with (
+                resources.as_file(data / "vectorizer.joblib") as vec,
+                resources.as_file(data / "model.joblib") as mod,
+            ):
+                self.vectorizer = joblib.load(vec)
+                self.model = joblib.load(mod)
+
+    def score(self, texts: Sequence[str]) -> Scores:
+        n = len(texts)
+        if self.model is not None and n:
+            probs = self.model.predict_proba(self.vectorizer.transform(list(texts)))[:, 1].tolist()
+        else:
+            probs = [0.0] * n
+        lex = [self.lexicon.score(t) for t in texts]
+        prof = [round(float(p), _DECIMALS) for p in probs]
+        lexr = [round(x, _DECIMALS) for x in lex]
+        return {
+            "toxicity": [max(a, b) for a, b in zip(prof, lexr, strict=True)],
+            "profanity": prof,
+            "lexicon": lexr,
+        }
+
+
+class DetoxifyBackend:
+    """A detoxify classifier from a prepared local checkpoint; sigmoid score per class, batched."""
+
+    def __init__(self, rules: DetoxifyRules, checkpoint: Path, hf_dir: Path) -> None:
+        import torch
+
+        from curation.stages.toxicity.checkpoint import load_detoxify
+
+        self.torch = torch
+        self.rules = rules
+        self.model, self.tokenizer, class_names = load_detoxify(checkpoint, hf_dir, rules.device)
+        self.names = tuple(class_names)
+
+    def score(self, texts: Sequence[str]) -> Scores:
+        out: Scores = {n: [0.0] * len(texts) for n in self.names}
+        order = sorted(range(len(texts)), key=lambda i: (len(texts[i]), i))  # similar lengths pad less
+        bs = self.rules.batch_size
+        with self.torch.inference_mode():
+            for b in range(0, len(order), bs):
+                idx = order[b : b + bs]
+                enc = self.tokenizer(
+                    [texts[i] for i in idx],
+                    return_tensors="pt",
+                    truncation=True,
+                    max_length=self.rules.max_length,
+                    padding=True,
+                ).to(self.rules.device)
+                probs = self.torch.sigmoid(self.model(**enc)[0]).cpu().tolist()
+                for row, i in zip(probs, idx, strict=True):
+                    for j, name in enumerate(self.names):
+                        out[name][i] = round(float(row[j]), _DECIMALS)
+        return out

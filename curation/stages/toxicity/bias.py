@@ -1,0 +1,248 @@
+"""Bias measurement: identity-term lists, per-document representation counts, co-occurrence statistics.
+
+* **Representation** (the probe, applied before and after curation): per source kind, mentions of each
+  identity group / subgroup, documents mentioning it, and their shares, so a reader sees whether
+  filtering changed who the corpus talks about (Dodge et al. 2021 found that blocklist filtering of C4
+  removed text mentioning sexual-orientation terms disproportionately).
+* **Co-occurrence** (emitted by the stage): for each group, the share of its mentions that fall inside
+  toxic spans vs. the corpus baseline (share of all words inside toxic spans), and the adjectives /
+  occupations most associated with it by pointwise mutual information over scoring windows,
+  ``PMI(g, w) = log2(c(g, w) * N / (c(g) * c(w)))`` with ``c`` = number of windows containing the
+  term(s) and ``N`` = windows of that source kind (the co-occurrence analysis of Brown et al. 2020, §6.2,
+  and Rae et al. 2021, §5.2, in its simplest form). Pairs seen in fewer than ``min_count`` windows are
+  not reported (PMI is unstable on rare pairs).
+
+Lists live in ``rules/bias/`` (one YAML file per group plus ``descriptors.yaml``); see their ``source``.
+All counts are plain nested dicts of ints, summed with :func:`add_nested` (commutative and associative, so
+any runner, bundle or batch split gives the same result).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from curation.rules import ConfigError, load_rules, resolve_rules_path
+from curation.stages.toxicity.terms import TermMatcher, words
+
+DESCRIPTORS_FILE = "descriptors.yaml"
+Nested = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class IdentityGroup:
+    """One ``rules/bias/<group>.yaml`` file."""
+
+    group: str
+    source: str
+    subgroups: dict[str, tuple[str, ...]]
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class Descriptors:
+    """``rules/bias/descriptors.yaml``: words whose association with identity groups is reported."""
+
+    source: str
+    adjectives: tuple[str, ...] = ()
+    occupations: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class BiasLists:
+    groups: tuple[IdentityGroup, ...]
+    descriptors: Descriptors
+
+    def matcher(self) -> TermMatcher:
+        """One matcher for identity terms (``id:<group>/<subgroup>``) and descriptors (``adj``/``occ``)."""
+        labelled: dict[str, list[str]] = {}
+        for g in self.groups:
+            for sub in sorted(g.subgroups):
+                labelled[f"id:{g.group}/{sub}"] = list(g.subgroups[sub])
+        labelled["adj"] = list(self.descriptors.adjectives)
+        labelled["occ"] = list(self.descriptors.occupations)
+        return TermMatcher.build(labelled)
+
+
+def load_bias_lists(terms_dir: str, base_dir: Path | None = None) -> BiasLists:
+    """Load every group file and the descriptors file of ``terms_dir`` (sorted, validated)."""
+    folder = resolve_rules_path(terms_dir, base_dir)
+    if not folder.is_dir():
+        raise ConfigError(folder, "bias.terms_dir", "folder of identity-term lists not found")
+    groups = []
+    for f in sorted(folder.glob("*.yaml")):
+        if f.name == DESCRIPTORS_FILE:
+            continue
+        g = load_rules(f, IdentityGroup)
+        if not g.subgroups or not all(g.subgroups.values()):
+            raise ConfigError(f, "subgroups", "every subgroup needs at least one term")
+        groups.append(g)
+    if not groups:
+        raise ConfigError(folder, None, "no identity-term lists (*.yaml) found")
+    names = [g.group for g in groups]
+    if len(set(names)) != len(names):
+        raise ConfigError(folder, "group", f"duplicate group names: {names}")
+    return BiasLists(tuple(groups), load_rules(folder / DESCRIPTORS_FILE, Descriptors))
+
+
+def add_nested(a: Nested, b: Mapping[str, Any]) -> Nested:
+    """Add nested dicts of numbers ``b`` into ``a`` (in place) and return ``a``."""
+    for k, v in b.items():
+        if isinstance(v, Mapping):
+            add_nested(a.setdefault(k, {}), v)
+        else:
+            a[k] = a.get(k, 0) + v
+    return a
+
+
+def _identity_counts(labels: Iterable[str]) -> tuple[dict[str, int], dict[str, int]]:
+    groups: dict[str, int] = {}
+    subs: dict[str, int] = {}
+    for lab in labels:
+        sub = lab[3:]
+        g = sub.split("/", 1)[0]
+        groups[g] = groups.get(g, 0) + 1
+        subs[sub] = subs.get(sub, 0) + 1
+    return groups, subs
+
+
+def doc_representation(text: str, source_kind: str, matcher: TermMatcher) -> Nested:
+    """One document's representation counts: ``{kind: {docs, words, groups: {g: {mentions, docs}}, ...}}``."""
+    toks = words(text)
+    labels = [m.label for m in matcher.find(text, toks) if m.label.startswith("id:")]
+    groups, subs = _identity_counts(labels)
+    return {
+        source_kind: {
+            "docs": 1,
+            "words": len(toks),
+            "mentions": len(labels),
+            "groups": {g: {"mentions": c, "docs": 1} for g, c in groups.items()},
+            "subgroups": {s: {"mentions": c, "docs": 1} for s, c in subs.items()},
+        }
+    }
+
+
+def window_cooccurrence(
+    windows: Iterable[tuple[str, bool]], source_kind: str, matcher: TermMatcher
+) -> tuple[Nested, dict[str, int]]:
+    """Co-occurrence counts of one document's ``(window text, is_toxic)`` pairs.
+
+    Returns the partial stats ``{kind: {...}}`` and the identity mentions inside toxic windows per group
+    (the bias filter's signal).
+    """
+    st: Nested = {
+        "windows": 0,
+        "toxic_windows": 0,
+        "words": 0,
+        "toxic_words": 0,
+        "groups": {},
+        "desc": {},
+        "joint": {},
+    }
+    toxic_by_group: dict[str, int] = {}
+    for text, toxic in windows:
+        toks = words(text)
+        st["windows"] += 1
+        st["words"] += len(toks)
+        if toxic:
+            st["toxic_windows"] += 1
+            st["toxic_words"] += len(toks)
+        ids: list[str] = []
+        desc: set[str] = set()
+        for m in matcher.find(text, toks):
+            if m.label.startswith("id:"):
+                ids.append(m.label)
+            else:
+                desc.add(f"{m.label}:{m.term.casefold()}")
+        if not ids and not desc:
+            continue
+        groups, subs = _identity_counts(ids)
+        present = set(groups) | set(subs)
+        for key, c in (*groups.items(), *subs.items()):
+            g = st["groups"].setdefault(key, {"mentions": 0, "toxic_mentions": 0, "windows": 0})
+            g["mentions"] += c
+            g["windows"] += 1
+            if toxic:
+                g["toxic_mentions"] += c
+                if key in groups:
+                    toxic_by_group[key] = toxic_by_group.get(key, 0) + c
+        for d in desc:
+            st["desc"][d] = st["desc"].get(d, 0) + 1
+            for key in present:
+                jk = f"{key}|{d}"
+                st["joint"][jk] = st["joint"].get(jk, 0) + 1
+    return {source_kind: st, "all": st}, toxic_by_group
+
+
+def _share(num: float, den: float) -> float | None:
+    return round(num / den, 6) if den else None
+
+
+def finalize_representation(acc: Mapping[str, Any]) -> Nested:
+    """Shares per source kind: mentions share among identity mentions, docs share, rate per 10k words."""
+    out: Nested = {}
+    for kind in sorted(acc):
+        k = acc[kind]
+        rows: Nested = {}
+        for level in ("groups", "subgroups"):
+            rows[level] = {
+                name: {
+                    "mentions": v["mentions"],
+                    "docs": v["docs"],
+                    "mention_share": _share(v["mentions"], k["mentions"]),
+                    "doc_share": _share(v["docs"], k["docs"]),
+                    "per_10k_words": _share(10_000 * v["mentions"], k["words"]),
+                }
+                for name, v in sorted(k.get(level, {}).items())
+            }
+        out[kind] = {"docs": k["docs"], "words": k["words"], "identity_mentions": k["mentions"], **rows}
+    return out
+
+
+def finalize_cooccurrence(acc: Mapping[str, Any], top_k: int, min_count: int) -> Nested:
+    """Toxic-span shares vs. baseline and top PMI descriptors per group and subgroup, per source kind."""
+    out: Nested = {
+        "measure": "PMI(g,w) = log2(c(g,w) * N / (c(g) * c(w))); c = windows containing the term(s), "
+        f"N = windows; pairs with c(g,w) < {min_count} omitted. toxic_share = mentions inside toxic "
+        "spans / mentions; baseline = words inside toxic spans / words; ratio = toxic_share / baseline."
+    }
+    for kind in sorted(acc):
+        k = acc[kind]
+        n = k.get("windows", 0)
+        baseline = _share(k.get("toxic_words", 0), k.get("words", 0))
+        joint_by_key: dict[str, list[tuple[str, int]]] = {}
+        for jk, c in k.get("joint", {}).items():
+            key, d = jk.split("|", 1)
+            if c >= min_count:
+                joint_by_key.setdefault(key, []).append((d, c))
+        groups: Nested = {}
+        for key, g in sorted(k.get("groups", {}).items()):
+            share = _share(g["toxic_mentions"], g["mentions"])
+            pmis = []
+            for d, c in joint_by_key.get(key, []):
+                pmi = math.log2(c * n / (g["windows"] * k["desc"][d]))
+                pmis.append((round(pmi, 4), d, c))
+            pmis.sort(key=lambda x: (-x[0], x[1]))
+            top: dict[str, list[Nested]] = {"adjectives": [], "occupations": []}
+            for pmi, d, c in pmis:
+                kind_d, word = d.split(":", 1)
+                lst = top["adjectives" if kind_d == "adj" else "occupations"]
+                if len(lst) < top_k:
+                    lst.append({"word": word, "pmi": pmi, "count": c})
+            groups[key] = {
+                "mentions": g["mentions"],
+                "toxic_mentions": g["toxic_mentions"],
+                "toxic_share": share,
+                "ratio_to_baseline": round(share / baseline, 4) if share is not None and baseline else None,
+                **top,
+            }
+        out[kind] = {
+            "windows": n,
+            "toxic_windows": k.get("toxic_windows", 0),
+            "baseline": baseline,
+            "groups": groups,
+        }
+    return out

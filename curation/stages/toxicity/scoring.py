@@ -1,0 +1,123 @@
+"""Score first: windows -> backend scores -> namespaced signals (and bias co-occurrence partials).
+
+Signals written on every document (``<name>`` ranges over every score the backend gives):
+
+* ``toxicity.<name>``: document-level score = character-weighted mean of the window scores over the
+  whole text, unscored characters (code outside comments and strings, blank lines) counting as 0 (so a
+  long clean text with one bad line scores low, a text that is toxic throughout scores high);
+* ``toxicity.<name>.max``: the worst window;
+* ``toxicity.toxic_spans``: ``"start:end"`` offsets of windows whose primary score >= ``spans.threshold``;
+* ``toxicity.toxic_fraction``: share of the text's characters inside toxic spans;
+* ``toxicity.windows`` / ``toxicity.windows_unscored`` / ``toxicity.scored_chars``;
+* ``toxicity.identity_toxic_mentions`` and ``toxicity.identity_groups_toxic``: identity-term mentions
+  inside toxic spans (the bias filter's input);
+* ``toxicity.backend``: ``embedded`` or ``detoxify:<variant>``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from curation.document import Document, SignalValue
+from curation.stages.toxicity.backends import Backend, DetoxifyBackend, EmbeddedBackend
+from curation.stages.toxicity.bias import BiasLists, Nested, add_nested, window_cooccurrence
+from curation.stages.toxicity.config import ToxicityRules
+from curation.stages.toxicity.terms import TermMatcher
+from curation.stages.toxicity.windows import Span, document_windows, encode_spans
+
+STAGE = "toxicity"
+UNITS = {"web": "line", "book": "sentence", "code": "line", "conversation": "line"}
+
+
+@dataclass
+class ToxicityScorer:
+    """Per-worker scorer: build with parsed rules and paths; :meth:`setup` loads the backend once."""
+
+    rules: ToxicityRules
+    bias: BiasLists
+    detoxify_paths: tuple[Path, Path] | None = None  # (checkpoint, hf_dir), resolved at build time
+    device: str | None = None  # overrides rules.detoxify.device (stage option)
+    _backend: Backend | None = field(default=None, init=False, repr=False)
+    _matcher: TermMatcher | None = field(default=None, init=False, repr=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_backend"] = state["_matcher"] = None  # never pickle a loaded model
+        return state
+
+    def setup(self) -> None:
+        if self._backend is not None:
+            return
+        if self.rules.backend == "detoxify":
+            assert self.detoxify_paths is not None
+            drules = self.rules.detoxify
+            if self.device and self.device != drules.device:
+                from dataclasses import replace
+
+                drules = replace(drules, device=self.device)
+            self._backend = DetoxifyBackend(drules, *self.detoxify_paths)
+        else:
+            self._backend = EmbeddedBackend(self.rules.embedded)
+        self._matcher = self.bias.matcher()
+
+    @property
+    def backend_name(self) -> str:
+        return "embedded" if self.rules.backend == "embedded" else f"detoxify:{self.rules.detoxify.variant}"
+
+    def windows(self, doc: Document) -> tuple[list[Span], int]:
+        """Scoring windows of ``doc`` and how many were left unscored (detoxify's per-document cap)."""
+        w = self.rules.windows
+        spans = document_windows(doc, w.max_chars, w.min_chars, UNITS.get(doc.source_kind, "line"), w.code)
+        cap = self.rules.detoxify.max_windows_per_doc if self.rules.backend == "detoxify" else len(spans)
+        return spans[:cap], max(0, len(spans) - cap)
+
+    def score_batch(self, docs: Sequence[Document]) -> tuple[list[Document], Nested]:
+        """Score a batch: one backend call over every window of every document; returns scored docs and
+        the batch's bias co-occurrence partial (nested counts, summed across batches)."""
+        self.setup()
+        assert self._backend is not None and self._matcher is not None
+        per_doc = [self.windows(d) for d in docs]
+        texts = [d.text[s:e] for d, (spans, _) in zip(docs, per_doc, strict=True) for s, e in spans]
+        scores = self._backend.score(texts) if texts else {n: [] for n in self._backend.names}
+        names = tuple(scores)
+        primary = (
+            scores[self.rules.document.score] if self.rules.document.score in scores else scores[names[0]]
+        )
+        thr = self.rules.spans.threshold
+        out: list[Document] = []
+        partial: Nested = {}
+        pos = 0
+        for doc, (spans, unscored) in zip(docs, per_doc, strict=True):
+            n = len(spans)
+            lengths = [e - s for s, e in spans]
+            total = sum(lengths)
+            denom = max(total, len(doc.text))  # unscored text (code identifiers, blank lines) counts as clean
+            sig: dict[str, SignalValue] = {f"{STAGE}.backend": self.backend_name}
+            for name in names:
+                vals = scores[name][pos : pos + n]
+                mean = sum(v * ln for v, ln in zip(vals, lengths, strict=True)) / denom if denom else 0.0
+                sig[f"{STAGE}.{name}"] = round(mean, 4)
+                sig[f"{STAGE}.{name}.max"] = max(vals, default=0.0)
+            toxic = [primary[pos + i] >= thr for i in range(n)]
+            toxic_spans = [sp for sp, t in zip(spans, toxic, strict=True) if t]
+            toxic_chars = sum(e - s for s, e in toxic_spans)
+            pairs = ((doc.text[s:e], t) for (s, e), t in zip(spans, toxic, strict=True))
+            stats, toxic_by_group = window_cooccurrence(pairs, doc.source_kind, self._matcher)
+            add_nested(partial, stats)
+            sig.update(
+                {
+                    f"{STAGE}.windows": n,
+                    f"{STAGE}.windows_unscored": unscored,
+                    f"{STAGE}.scored_chars": total,
+                    f"{STAGE}.toxic_spans": encode_spans(toxic_spans),
+                    f"{STAGE}.toxic_fraction": round(toxic_chars / denom, 4) if denom else 0.0,
+                    f"{STAGE}.identity_toxic_mentions": sum(toxic_by_group.values()),
+                    f"{STAGE}.identity_groups_toxic": sorted(toxic_by_group),
+                }
+            )
+            out.append(doc.with_signals(sig))
+            pos += n
+        return out, partial

@@ -1,0 +1,127 @@
+"""Beam shells of the toxicity stage: Score (model, batched) -> Decide (MapStage) and the bias probe.
+
+The scorer runs in its own DoFn so the per-bundle bias co-occurrence partials can leave it as a side
+output (``CombineGlobally`` of nested counts -> ``("bias", {...})`` stats); deciding, span removal,
+token recount and accounting reuse :class:`curation.stage.MapStage`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import apache_beam as beam
+from apache_beam import pvalue
+from apache_beam.transforms.window import GlobalWindows
+
+from curation.document import Document
+from curation.stage import MapStage, StageOutput
+from curation.stages.toxicity.bias import (
+    BiasLists,
+    Nested,
+    add_nested,
+    doc_representation,
+    finalize_cooccurrence,
+    finalize_representation,
+)
+from curation.stages.toxicity.config import ToxicityRules
+from curation.stages.toxicity.decide import ToxicityDecider
+from curation.stages.toxicity.scoring import ToxicityScorer
+
+_BIAS = "bias"
+
+
+class SumNested(beam.CombineFn):
+    """Sum nested dicts of counts (commutative, associative: runner- and bundle-independent)."""
+
+    def create_accumulator(self) -> Nested:
+        return {}
+
+    def add_input(self, acc: Nested, item: Nested) -> Nested:
+        return add_nested(acc, item)
+
+    def merge_accumulators(self, accs: Any) -> Nested:
+        out: Nested = {}
+        for a in accs:
+            add_nested(out, a)
+        return out
+
+    def extract_output(self, acc: Nested) -> Nested:
+        return acc
+
+
+class _ScoreDoFn(beam.DoFn):
+    def __init__(self, scorer: ToxicityScorer) -> None:
+        self.scorer = scorer
+
+    def setup(self) -> None:
+        self.scorer.setup()
+
+    def start_bundle(self) -> None:
+        self._bias: Nested = {}
+
+    def process(self, batch: Sequence[Document]) -> Iterator[Any]:
+        scored, partial = self.scorer.score_batch(batch)
+        add_nested(self._bias, partial)
+        yield from scored
+
+    def finish_bundle(self) -> Iterator[Any]:
+        if self._bias:
+            yield pvalue.TaggedOutput(_BIAS, GlobalWindows.windowed_value(self._bias))
+
+
+class ToxicityStage(beam.PTransform):
+    """``Batch`` -> ``Score`` -> ``Decide`` (MapStage: drop / remove spans / tag, recount, account)."""
+
+    def __init__(self, scorer: ToxicityScorer, rules: ToxicityRules, batch_size: int, tokenizer: str) -> None:
+        super().__init__(label="toxicity")
+        self.scorer = scorer
+        self.rules = rules
+        self.batch_size = batch_size
+        self.tokenizer = tokenizer
+
+    def expand(self, docs: beam.PCollection) -> StageOutput:
+        scored = (
+            docs
+            | "Batch" >> beam.BatchElements(min_batch_size=1, max_batch_size=max(1, self.batch_size))
+            | "Score" >> beam.ParDo(_ScoreDoFn(self.scorer)).with_outputs(_BIAS, main="scored")
+        )
+        out = scored["scored"] | "Decide" >> MapStage(
+            ToxicityDecider(self.rules), batch_size=256, tokenizer=self.tokenizer
+        )
+        cooc = self.rules.bias.cooccurrence
+        stats = (
+            scored[_BIAS]
+            | "CombineBias" >> beam.CombineGlobally(SumNested())
+            | "FinishBias"
+            >> beam.Map(lambda acc: (_BIAS, finalize_cooccurrence(acc, cooc.top_k, cooc.min_count)))
+        )
+        return StageOutput(kept=out.kept, rejected=out.rejected, counts=out.counts, stats=stats)
+
+
+class _RepresentationDoFn(beam.DoFn):
+    def __init__(self, lists: BiasLists) -> None:
+        self.lists = lists
+
+    def setup(self) -> None:
+        self._matcher = self.lists.matcher()
+
+    def process(self, doc: Document) -> Iterator[Nested]:
+        rep = doc_representation(doc.text, doc.source_kind, self._matcher)
+        yield {**rep, "all": rep[doc.source_kind]}
+
+
+class RepresentationProbe(beam.PTransform):
+    """``PCollection[Document]`` -> ``[("representation", {kind: {...}})]`` (identity-term shares)."""
+
+    def __init__(self, lists: BiasLists) -> None:
+        super().__init__()
+        self.lists = lists
+
+    def expand(self, docs: beam.PCollection) -> beam.PCollection:
+        return (
+            docs
+            | "Count" >> beam.ParDo(_RepresentationDoFn(self.lists))
+            | "Combine" >> beam.CombineGlobally(SumNested())
+            | "Finish" >> beam.Map(lambda acc: ("representation", finalize_representation(acc)))
+        )
