@@ -1,0 +1,167 @@
+"""PII stage: presidio-based scrubbing of personal data and code secrets (docs/pii.md).
+
+``build_stage(spec, cfg)`` parses ``rules/pii.yaml`` at build time (an entity no recognizer supports fails
+with a :class:`~curation.rules.ConfigError` naming it and the allowed ones) and returns :class:`PiiStage`:
+``MapStage(PiiProcessor)`` -> ``StripCost`` -> ``Stats`` (entity counts and the pattern/NER cost line).
+
+Stage options (``stages: [{name: pii, options: {...}}]``): ``ner: true|false`` overrides ``ner.enabled``;
+``batch_size`` sets the documents per ``process_batch`` call (NER batching).
+
+Also exposed: :func:`scrub_snippet` for the curation report, and the what-if protocol
+(:func:`load_stage_rules`, :func:`decide`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import apache_beam as beam
+
+from curation.config import PipelineConfig, StageSpec
+from curation.document import Document, Reject
+from curation.rules import RULES_DIR, ConfigError
+from curation.stage import MapStage, StageOutput
+from curation.stages.pii.processor import STAGE, TRANSIENT_PREFIX, PiiProcessor, decide
+from curation.stages.pii.recognizers import SUPPORTED_ENTITIES
+from curation.stages.pii.rules import PiiRules, load_pii_rules
+
+__all__ = ["STAGE", "PiiProcessor", "PiiRules", "PiiStage", "build_stage", "decide", "load_stage_rules",
+           "scrub_snippet"]
+
+_OPTIONS = {"ner": bool, "batch_size": int}
+
+
+def load_stage_rules(path: str | Path) -> PiiRules:
+    """What-if protocol: the parsed, validated rules."""
+    return load_pii_rules(path, SUPPORTED_ENTITIES)
+
+
+def _strip_cost(out: Document | Reject) -> tuple[Document | Reject, dict[str, float]]:
+    """Remove the transient cost signals; return the cleaned outcome and its cost/entity tallies."""
+    doc = out.doc if isinstance(out, Reject) else out
+    tally: dict[str, float] = {"docs": 1.0, "chars": float(doc.signals.get(f"{STAGE}.chars") or 0)}
+    signals = {}
+    for k, v in doc.signals.items():
+        if k.startswith(TRANSIENT_PREFIX):
+            tally["cost." + k[len(TRANSIENT_PREFIX) :]] = float(v or 0)  # type: ignore[arg-type]
+        else:
+            signals[k] = v
+            if k.startswith(f"{STAGE}.count.") and isinstance(v, int):
+                tally["entities." + k[len(f"{STAGE}.count.") :]] = float(v)
+    if doc.signals.get(f"{STAGE}.ner"):
+        tally["ner_docs"] = 1.0
+        tally["ner_chars"] = tally["chars"]
+    clean = doc.evolve(signals=signals)
+    return (dataclasses.replace(out, doc=clean) if isinstance(out, Reject) else clean), tally
+
+
+class _SumDicts(beam.CombineFn):
+    def create_accumulator(self) -> dict[str, float]:
+        return {}
+
+    def add_input(self, acc: dict[str, float], x: dict[str, float]) -> dict[str, float]:
+        for k, v in x.items():
+            acc[k] = acc.get(k, 0.0) + v
+        return acc
+
+    def merge_accumulators(self, accs: Any) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for a in accs:
+            self.add_input(out, a)
+        return out
+
+    def extract_output(self, acc: dict[str, float]) -> dict[str, float]:
+        return dict(sorted(acc.items()))
+
+
+def summarize(total: dict[str, float]) -> list[tuple[str, dict]]:
+    """Turn the summed tallies into the stage's stats: ``entities`` counts and the ``cost`` line."""
+    entities = {k.split(".", 1)[1]: int(v) for k, v in total.items() if k.startswith("entities.")}
+    pattern_s = total.get("cost.pattern_ms", 0.0) / 1000
+    ner_s = total.get("cost.ner_ms", 0.0) / 1000
+    chars, ner_chars = total.get("chars", 0.0), total.get("ner_chars", 0.0)
+    cost = {
+        "docs": int(total.get("docs", 0)),
+        "chars": int(chars),
+        "pattern_seconds": round(pattern_s, 3),
+        "pattern_mchars_per_s": round(chars / 1e6 / pattern_s, 3) if pattern_s else None,
+        "ner_docs": int(total.get("ner_docs", 0)),
+        "ner_chars": int(ner_chars),
+        "ner_seconds": round(ner_s, 3),
+        "ner_mchars_per_s": round(ner_chars / 1e6 / ner_s, 3) if ner_s else None,
+    }
+    return [("entities", entities), ("cost", cost)]
+
+
+class PiiStage(beam.PTransform):
+    """``MapStage(PiiProcessor)``, then strip the transient cost signals into the ``entities``/``cost`` stats."""
+
+    def __init__(self, processor: PiiProcessor, batch_size: int = 64, tokenizer: str = "cl100k_base") -> None:
+        super().__init__(label=STAGE)
+        self.processor = processor
+        self.batch_size = batch_size
+        self.tokenizer = tokenizer
+
+    def expand(self, docs: beam.PCollection) -> StageOutput:
+        inner = docs | "Scrub" >> MapStage(self.processor, batch_size=self.batch_size, tokenizer=self.tokenizer)
+        kept = inner.kept | "StripCostKept" >> beam.Map(_strip_cost)
+        rejected = inner.rejected | "StripCostRejected" >> beam.Map(_strip_cost)
+        stats = (
+            (kept, rejected)
+            | "AllTallies" >> beam.Flatten()
+            | "Tally" >> beam.Map(lambda pair: pair[1])
+            | "Sum" >> beam.CombineGlobally(_SumDicts())
+            | "Stats" >> beam.FlatMap(summarize)
+        )
+        return StageOutput(
+            kept=kept | "Kept" >> beam.Map(lambda pair: pair[0]),
+            rejected=rejected | "Rejected" >> beam.Map(lambda pair: pair[0]),
+            counts=inner.counts,
+            stats=stats,
+        )
+
+
+def build_stage(spec: StageSpec, cfg: PipelineConfig) -> PiiStage:
+    """Parse and validate the rules now (build time); return the stage transform."""
+    path = cfg.rules_path(spec)
+    rules = load_stage_rules(path)
+    options = dict(spec.options or {})
+    for key, value in options.items():
+        if key not in _OPTIONS:
+            raise ConfigError(cfg.path, f"stages.{spec.name}.options.{key}",
+                              f"unknown option; allowed: {', '.join(sorted(_OPTIONS))}")
+        if type(value) is not _OPTIONS[key]:
+            raise ConfigError(cfg.path, f"stages.{spec.name}.options.{key}",
+                              f"expected {_OPTIONS[key].__name__}, got {value!r}")
+    if "ner" in options:
+        rules = dataclasses.replace(rules, ner=dataclasses.replace(rules.ner, enabled=options["ner"]))
+    if rules.ner_on:
+        import spacy.util
+
+        if not spacy.util.is_package(rules.ner.model):
+            raise ConfigError(path, "ner.model", f"spaCy model package {rules.ner.model!r} is not installed")
+    return PiiStage(PiiProcessor(rules), batch_size=options.get("batch_size", 64), tokenizer=cfg.tokenizer)
+
+
+@lru_cache(maxsize=1)
+def _snippet_processor() -> PiiProcessor:
+    rules = load_stage_rules(RULES_DIR / "pii.yaml")
+    rules = dataclasses.replace(rules, ner=dataclasses.replace(rules.ner, enabled=False))
+    proc = PiiProcessor(rules)
+    proc.setup()
+    return proc
+
+
+def scrub_snippet(text: str) -> str:
+    """Scrub a short snippet with the pattern recognizers and the default rules (never rejects).
+
+    Used by the curation report to show examples of rejected documents without PII. The engine is built
+    once per process.
+    """
+    proc = _snippet_processor()
+    assert proc._analyzer is not None and proc._anonymizer is not None
+    (results,), _, _ = proc._analyzer.analyze_many([text], [False])
+    return proc._anonymizer.apply(text, results)
