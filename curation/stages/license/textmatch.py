@@ -1,0 +1,230 @@
+"""Full-text and notice matching against the license knowledge base (a small, fast ScanCode-like matcher).
+
+Every reference text (license text or rule from :mod:`kb`) is reduced to its set of word 3-gram shingles
+(lower-cased ``[^_\\W]+`` tokens, as ScanCode tokenizes). One sorted numpy inverted index maps shingle ->
+reference, so a single ``bincount`` gives, for *every* reference at once, how many of its shingles occur
+in the query region (exact set intersection sizes, no sampling).
+
+A reference is a candidate when it covers enough of itself (``coverage = |R & Q| / |R|`` at least the
+rule's own ``minimum_coverage`` from the data, else a length-dependent floor from the rules file; short
+rules must match completely). The winner maximises ``|R & Q| - penalty * |R - Q|``: the longest reference
+that is (nearly) fully present wins. That is what separates near variants:
+
+* BSD-3-Clause text contains BSD-2-Clause's shingles plus the "neither the name" clause, so on a BSD-3
+  document BSD-3 explains more shingles and wins; on a BSD-2 document BSD-3 misses that clause and pays
+  the penalty.
+* ``GPL-2.0-or-later`` notices add "or (at your option) any later version" to the ``-only`` notice; the
+  same arithmetic picks the right one.
+* MIT vs ISC differ in most shingles and never compete.
+
+After a winner, its shingles are removed from the query and the search repeats (a file may carry two
+notices: their expressions are combined with AND; a matched exception attaches to the previous license
+with WITH). Rules marked ``is_false_positive`` in the data consume their shingles without producing a
+license. Reference: ScanCode Toolkit license detection (Ombredanne et al., nexB), whose data this uses.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from curation.stages.license.kb import KnowledgeBase, RuleText
+
+TOKEN_RE = re.compile(r"[^_\W]+")
+_BITS = 20  # token ids < 2**20: three ids pack into 60 bits of an int64
+_MASK = (1 << _BITS) - 1
+
+
+@dataclass(frozen=True)
+class MatchParams:
+    """Thresholds of the matcher (``rules/license.yaml`` section ``text_match``)."""
+
+    min_tokens: int = 2  # references shorter than this are not indexed (two-token tags match by bigram)
+    min_relevance: int = 80  # ScanCode rule relevance (0-100) below which rules are not indexed
+    kinds: tuple[str, ...] = ("text", "notice", "reference", "tag", "false_positive")
+    full_match_below: int = 12  # references with fewer shingles must match completely
+    min_coverage_short: float = 0.9  # coverage floor for references with < 60 shingles
+    min_coverage_long: float = 0.8  # coverage floor for longer references
+    missing_penalty: float = 2.0  # score = matched - penalty * missing shingles
+    max_matches: int = 4  # notices per region
+    min_new_shingles: int = 10  # a further match must explain at least this many new shingles
+    secondary_kinds: tuple[str, ...] = ("text", "notice")  # kinds allowed after the first match
+
+
+@dataclass(frozen=True, slots=True)
+class TextMatch:
+    """One matched reference: SPDX expression, its kind, coverage and name (for debugging/evidence)."""
+
+    spdx: str
+    kind: str
+    coverage: float
+    matched: int
+    rule: str
+    is_exception: bool
+
+
+def tokenize(text: str) -> list[str]:
+    return TOKEN_RE.findall(text.lower())
+
+
+_BIGRAM_TAG = 1 << 61  # marks packed bigrams (only two-token references are indexed by bigram)
+
+
+def _shingles(ids: np.ndarray, bigrams: bool) -> np.ndarray:
+    """Unique packed 3-gram shingles of a token-id array (ids < 0 mark unknown tokens), plus bigrams."""
+    parts = []
+    if ids.size >= 3:
+        a, b, c = ids[:-2], ids[1:-1], ids[2:]
+        sh = (a << (2 * _BITS)) | (b << _BITS) | c
+        parts.append(sh[(a >= 0) & (b >= 0) & (c >= 0)])
+    if bigrams and ids.size >= 2:
+        a, b = ids[:-1], ids[1:]
+        parts.append(((a << _BITS) | b)[(a >= 0) & (b >= 0)] | _BIGRAM_TAG)
+    if not parts:
+        return np.empty(0, dtype=np.int64)
+    return np.unique(np.concatenate(parts))
+
+
+class TextMatcher:
+    """The inverted index over the knowledge base. Build once per worker (a few seconds, ~100 MB)."""
+
+    def __init__(self, kb: KnowledgeBase, params: MatchParams) -> None:
+        self.params = params
+        self.kb = kb
+        vocab: dict[str, int] = {}
+        refs: list[RuleText] = []
+        sizes: list[int] = []
+        shingle_sets: list[np.ndarray] = []
+        for ref in kb.texts:
+            if ref.kind not in params.kinds or ref.relevance < params.min_relevance:
+                continue
+            toks = tokenize(ref.text)
+            if len(toks) < params.min_tokens:
+                continue
+            for t in sorted(set(toks).difference(vocab)):  # sorted: ids independent of hash seed
+                vocab[t] = len(vocab)
+            ids = np.array(list(map(vocab.__getitem__, toks)), dtype=np.int64)
+            sh = _shingles(ids, bigrams=len(toks) == 2)
+            if sh.size == 0:
+                continue
+            refs.append(ref)
+            sizes.append(int(sh.size))
+            shingle_sets.append(sh)
+        if len(vocab) >= (1 << _BITS):
+            raise ValueError("license vocabulary too large for packed shingles")
+        self.vocab = vocab
+        self.refs = refs
+        self.spdx = [kb.to_spdx(r.expression) if r.expression else "" for r in refs]
+        self.exception = [bool(s) and all(kb.is_exception(k) for k in s.split()) for s in self.spdx]
+        self.sizes = np.asarray(sizes, dtype=np.int64)
+        keys = np.concatenate(shingle_sets)
+        vals = np.repeat(np.arange(len(refs), dtype=np.int32), self.sizes)
+        order = np.argsort(keys, kind="stable")
+        self.keys = keys[order]
+        self.vals = vals[order]
+        self.sets = shingle_sets
+        p = params
+        self.min_cov = np.where(self.sizes < 60, p.min_coverage_short, p.min_coverage_long)
+        own = np.asarray([r.minimum_coverage for r in refs], dtype=np.float64) / 100.0
+        self.min_cov = np.maximum(self.min_cov, own)
+        self.min_cov[self.sizes < p.full_match_below] = 1.0
+        self.secondary_ok = np.asarray(
+            [r.kind in p.secondary_kinds or e for r, e in zip(refs, self.exception, strict=True)]
+        )
+
+    def query_shingles(self, text: str) -> np.ndarray:
+        get = self.vocab.get
+        ids = np.array([get(t, -1) for t in tokenize(text)], dtype=np.int64)
+        return _shingles(ids, bigrams=True)
+
+    def _counts(self, q: np.ndarray) -> np.ndarray:
+        left = np.searchsorted(self.keys, q, side="left")
+        right = np.searchsorted(self.keys, q, side="right")
+        lengths = right - left
+        hit = lengths > 0
+        left, lengths = left[hit], lengths[hit]
+        total = int(lengths.sum())
+        if total == 0:
+            return np.zeros(len(self.refs), dtype=np.int64)
+        starts = np.repeat(left - np.cumsum(lengths) + lengths, lengths)
+        idx = np.arange(total, dtype=np.int64) + starts
+        return np.bincount(self.vals[idx], minlength=len(self.refs))
+
+    def match(self, text: str) -> list[TextMatch]:
+        """All references found in ``text``, in order of discovery (best first)."""
+        q = self.query_shingles(text)
+        found: list[TextMatch] = []
+        p = self.params
+        for _ in range(p.max_matches + 2):  # false positives may consume extra rounds
+            if q.size < 1:
+                break
+            counts = self._counts(q)
+            cov = counts / self.sizes
+            ok = (cov >= self.min_cov) & (counts >= 1)
+            if found:
+                ok &= (counts >= p.min_new_shingles) & self.secondary_ok
+            if not ok.any():
+                break
+            score = np.where(ok, counts - p.missing_penalty * (self.sizes - counts), -np.inf)
+            best = int(np.argmax(score))
+            ref = self.refs[best]
+            q = np.setdiff1d(q, self.sets[best], assume_unique=True)
+            if ref.kind == "false_positive":
+                continue
+            if any(_family(self.spdx[best]) == _family(f.spdx) for f in found):
+                continue  # a leftover reference to a license already found (e.g. "GPL-2" file pointer)
+            found.append(
+                TextMatch(
+                    spdx=self.spdx[best],
+                    kind=ref.kind,
+                    coverage=float(cov[best]),
+                    matched=int(counts[best]),
+                    rule=ref.name,
+                    is_exception=self.exception[best],
+                )
+            )
+            if len(found) >= p.max_matches:
+                break
+        return found
+
+
+_FAMILY_RE = re.compile(r"-(only|or-later)\b|\+")
+
+
+def _family(expr: str) -> str:
+    """A license expression without its version-range suffixes (GPL-2.0-only ~ GPL-2.0-or-later)."""
+    return _FAMILY_RE.sub("", expr)
+
+
+def combine(matches: Sequence[TextMatch]) -> str | None:
+    """Combine matched expressions: AND between distinct notices, WITH for an exception (either order)."""
+    licenses = [m for m in matches if not m.is_exception]
+    exceptions = [m for m in matches if m.is_exception]
+    if len(licenses) == 1 and " " not in licenses[0].spdx and exceptions:
+        return f"{licenses[0].spdx} WITH {exceptions[0].spdx}"
+    parts: list[str] = []
+    for m in matches:
+        expr = m.spdx if " " not in m.spdx or m.spdx.startswith("(") else f"({m.spdx})"
+        if m.spdx not in parts and expr not in parts:
+            parts.append(expr)
+    if not parts:
+        return None
+    if len(parts) == 1:
+        return parts[0][1:-1] if _wrapped(parts[0]) else parts[0]
+    return " AND ".join(parts)
+
+
+def _wrapped(expr: str) -> bool:
+    """True if ``expr`` is one parenthesised group ``( ... )`` (not ``(a) AND (b)``)."""
+    if not (expr.startswith("(") and expr.endswith(")")):
+        return False
+    depth = 0
+    for i, ch in enumerate(expr):
+        depth += ch == "("
+        depth -= ch == ")"
+        if depth == 0 and i < len(expr) - 1:
+            return False
+    return True
