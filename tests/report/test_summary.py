@@ -1,0 +1,103 @@
+"""build_report writes the three files, and summary.json agrees with stages.json number for number."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from curation.report import build_report
+from curation.report.cli import main
+
+FIELDS = ("docs_in", "docs_kept", "docs_rejected", "tokens_in", "tokens_out", "tokens_rejected", "bytes_in",
+          "bytes_out", "bytes_rejected")
+
+
+@pytest.fixture
+def built(run_dir: Path, fast_scrub: None) -> tuple[Path, dict]:
+    paths = build_report(run_dir, target_params=7e9)
+    assert set(paths) == {"html", "markdown", "summary"}
+    assert all(p.is_file() and p.parent == run_dir / "report" for p in paths.values())
+    return run_dir, json.loads(paths["summary"].read_text())
+
+
+def test_summary_numbers_equal_stages_json(built: tuple[Path, dict]) -> None:
+    run_dir, summary = built
+    stages = json.loads((run_dir / "report" / "stages.json").read_text())["stages"]
+    assert [s["stage"] for s in summary["funnel"]] == [s["stage"] for s in stages]
+    for got, want in zip(summary["funnel"], stages, strict=True):
+        for f in FIELDS:
+            assert got[f] == want["total"][f], (want["stage"], f)
+        assert got["rejected_by_reason"] == want["total"]["rejected_by_reason"]
+        for kind, counts in want["by_source_kind"].items():
+            assert {f: got["by_source_kind"][kind][f] for f in FIELDS} == {f: counts[f] for f in FIELDS}
+    write = stages[-1]
+    assert summary["final"]["tokens"] == write["total"]["tokens_out"] == 60 + 200 + 55
+    assert summary["final"]["docs"] == write["total"]["docs_kept"] == 4
+    assert summary["final"]["tokens_by_source_kind"] == {k: v["tokens_out"] for k, v in write["by_source_kind"].items()}
+    assert summary["input"]["tokens"] == stages[0]["total"]["tokens_in"]
+    assert sum(summary["final"]["share_by_source_kind"].values()) == pytest.approx(1.0)
+    by_lang = {(r["source_kind"], r["lang"]): r["tokens"] for r in summary["final"]["by_source_kind_lang"]}
+    assert by_lang == {("book", "de"): 120, ("book", "en"): 80, ("code", "en"): 55, ("web", "en"): 60}
+    # Scaling figures are computed from the final token count.
+    assert summary["scaling"]["corpus"]["unique_tokens"] == summary["final"]["tokens"]
+    assert summary["scaling"]["target"]["tokens_needed"] == pytest.approx(1.4e11)
+
+
+def test_removed_reasons_tokens_and_scrubbed_examples(built: tuple[Path, dict]) -> None:
+    run_dir, summary = built
+    rows = {(r["stage"], r["reason"]): r for r in summary["removed"]}
+    assert rows[("quality", "quality:gopher.min_words")]["docs"] == 4
+    assert rows[("quality", "quality:gopher.min_words")]["tokens"] == 10 + 35 + 45 + 9
+    assert rows[("dedup", "duplicate")]["docs"] == 1  # duplicate_of:<id> is grouped
+    examples = rows[("quality", "quality:gopher.min_words")]["examples"]
+    assert [e["id"] for e in examples] == ["a00", "a01", "a02"]  # 3 per reason, smallest ids
+    assert [e["id"] for e in rows[("quality", "quality:gopher.symbol_ratio")]["examples"]] == ["a10"]
+    for path in (run_dir / "report").glob("*.*"):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        assert "john.doe@example.com" not in text and "555 0100" not in text, path
+    assert "<EMAIL>" in examples[0]["snippet"] and "call" in examples[0]["snippet"]
+
+
+def test_overlap_of_quality_rules(built: tuple[Path, dict]) -> None:
+    _, summary = built
+    ov = summary["overlap"]["quality"]
+    assert ov["rules"] == ["quality:gopher.min_words", "quality:gopher.symbol_ratio"]
+    assert ov["matrix"] == [[4, 1], [1, 2]]
+    assert ov["alone"]["quality:gopher.min_words"] == {"docs": 3, "tokens": 10 + 35 + 45}
+    assert ov["alone"]["quality:gopher.symbol_ratio"] == {"docs": 1, "tokens": 52}
+    assert ov["rejects_with_several_reasons"] == 1
+    assert "dedup" not in summary["overlap"]  # single-reason stage
+
+
+def test_stats_sections_and_markdown(built: tuple[Path, dict]) -> None:
+    run_dir, summary = built
+    assert summary["stats_sections"] == ["dedup", "license", "toxicity"]  # broken pii.json dropped
+    md = (run_dir / "report" / "report.md").read_text()
+    for title in ("## Token funnel", "## Why documents were removed", "## Filter overlap", "## Deduplication",
+                  "## Licenses", "## Toxicity and bias", "## Data-scaling analysis"):
+        assert title in md
+    assert "## PII" not in md and "## What-if" not in md
+    for ref in [line.split("](")[1].rstrip(")") for line in md.splitlines() if line.startswith("![")]:
+        assert (run_dir / "report" / ref).is_file()
+
+
+def test_cli_writes_report_and_reports_problems(
+    run_dir: Path, tmp_path: Path, fast_scrub: None, fake_quality: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "elsewhere"
+    assert main([str(run_dir), "--out", str(out), "--what-if", "quality.gopher.min_words=30"]) == 0
+    assert (out / "report.html").is_file() and "summary" in capsys.readouterr().out
+    assert main([str(run_dir), "--out", str(out), "--what-if", "quality.gopher.nope=1"]) == 1
+    assert "unknown key" in capsys.readouterr().err
+    assert main([str(tmp_path / "missing")]) == 2
+
+
+def test_real_pii_scrubber_is_used(run_dir: Path) -> None:
+    from curation.report.rejects import get_scrubber
+
+    scrub = get_scrubber()
+    assert scrub.__module__.startswith("curation.stages.pii")
+    out = scrub("call +1 415 555 0100 or mail john.doe@example.com now")
+    assert "john.doe@example.com" not in out and "555 0100" not in out
