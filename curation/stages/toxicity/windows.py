@@ -163,6 +163,8 @@ def _remove_from(text: str, spans: Sequence[Span]) -> str:
         line_start = s == 0 or text[s - 1] == "\n"
         if line_start and text[e : e + 1] == "\n":
             e += 1
+        elif line_start and e == len(text) and s > pos:
+            s -= 1  # last line: take the newline before it
         else:
             while e < len(text) and text[e] in " \t":
                 e += 1
