@@ -1,0 +1,214 @@
+"""Tokens, shingles, exact keys and MinHash signatures, vectorised with numpy (no per-shingle Python loop).
+
+* **Words** follow the evaluation set's definition of near-duplicates (``dedup/README``):
+  ``re.sub(r"[^\\w\\s]", "", text.lower()).split()``. **Code** is shingled on tokens: identifiers, keywords
+  and literals (runs of word characters), split at every symbol as well as at whitespace, lower-cased.
+  Removing punctuation the prose way would glue ``os.path.join`` into one word; keeping each symbol as a
+  token inflates the similarity of unrelated files (``) ; }`` shingles are everywhere). Identifier and
+  literal tokens are what Allamanis (2019, "The Adverse Effects of Code Duplication in Machine Learning
+  Models of Code") uses for near-duplicate code detection.
+* A **shingle** is a run of ``n`` consecutive tokens. Its 32-bit hash is computed for all shingles of a
+  document at once: the tokens are joined by single spaces, a polynomial prefix hash over the UTF-8 bytes
+  (mod 2**64) gives the hash of any byte span in O(1), and each shingle is the span from its first
+  token's start to its last token's end; a 64-bit MurmurHash3 finaliser then mixes it.
+* **MinHash** uses datasketch's ``affine32`` scheme (the default of datasketch 2.0): permutation
+  parameters come from ``datasketch.MinHash(num_perm, seed, scheme="affine32").permutations``, the input
+  hash is pre-mixed with the 32-bit MurmurHash3 finaliser, then ``a * h + b mod 2**32``. We apply that
+  arithmetic to a whole batch as one matrix (rows = shingles of many documents, columns = permutations)
+  and take per-document minima with ``np.minimum.reduceat``; the result equals
+  ``MinHash(..., hashfunc=<our shingle hash>).update_batch(shingles).hashvalues`` (tested), so signatures
+  interoperate with ``datasketch.LeanMinHash``.
+* **Band keys** (LSH, Leskovec et al., "Mining of Massive Datasets", ch. 3.4): the signature is cut into
+  ``bands`` runs of ``rows`` values; each run is hashed with its band index to one 64-bit key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+
+import numpy as np
+from datasketch import LeanMinHash, MinHash
+
+_PUNCT_RE = re.compile(r"[^\w\s]")
+_CODE_TOKEN_RE = re.compile(r"\w+")
+_URL_FRAGMENT_RE = re.compile(r"#.*$")
+
+_U32_MAX = np.uint32(0xFFFFFFFF)
+_U64 = np.uint64
+# Polynomial hash base (odd, so it is invertible mod 2**64) and its inverse.
+_BASE = 0x9E3779B97F4A7C15
+_BASE_INV = pow(_BASE, -1, 2**64)
+_LEN_MIX = _U64(0xC2B2AE3D27D4EB4F)
+_BAND_MUL = _U64(0x100000001B3)  # FNV-1a 64-bit prime
+_CHUNK_ROWS = 8192  # shingles per matrix chunk: 8192 x num_perm x 4 bytes (8 MiB at 256 permutations)
+
+
+def words(text: str) -> list[str]:
+    """Words as defined by the eval README: lower-case, drop non-word non-space characters, split."""
+    return _PUNCT_RE.sub("", text.lower()).split()
+
+
+def code_tokens(text: str) -> list[str]:
+    """Code tokens: identifiers, keywords and literals (runs of word characters), lower-cased."""
+    return _CODE_TOKEN_RE.findall(text.lower())
+
+
+def tokens_for(source_kind: str, text: str) -> list[str]:
+    """The tokens a document is shingled on: code tokens for code, words for everything else."""
+    return code_tokens(text) if source_kind == "code" else words(text)
+
+
+def _hash64(data: str) -> int:
+    """Signed 64-bit hash (signed so Beam's coders encode it as a plain int64 varint)."""
+    digest = hashlib.blake2b(data.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, signed=True)
+
+
+def exact_key(text: str) -> int | None:
+    """64-bit hash of the text lower-cased with whitespace runs collapsed; ``None`` for blank text.
+
+    Byte copies and copies differing only in case, line wrapping, CRLF or spacing share the key.
+    """
+    norm = " ".join(text.lower().split())
+    return _hash64(norm) if norm else None
+
+
+def url_key(url: str | None) -> int | None:
+    """64-bit hash of a normalized URL (lower-cased, fragment and trailing slash removed), or ``None``."""
+    if not url or not url.strip():
+        return None
+    norm = _URL_FRAGMENT_RE.sub("", url.strip().lower()).rstrip("/")
+    return _hash64("url:" + norm) if norm else None
+
+
+def _fmix64(h: np.ndarray) -> np.ndarray:
+    h = h ^ (h >> _U64(33))
+    h = h * _U64(0xFF51AFD7ED558CCD)
+    h = h ^ (h >> _U64(33))
+    h = h * _U64(0xC4CEB9FE1A85EC53)
+    return h ^ (h >> _U64(33))
+
+
+def _fmix32(h: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 32-bit finaliser, the pre-mix of datasketch's affine32 scheme."""
+    h = h ^ (h >> np.uint32(16))
+    h = h * np.uint32(0x85EBCA6B)
+    h = h ^ (h >> np.uint32(13))
+    h = h * np.uint32(0xC2B2AE35)
+    return h ^ (h >> np.uint32(16))
+
+
+def _power_table(base: int, size: int) -> np.ndarray:
+    """``[base**0, base**1, ..., base**(size-1)] mod 2**64`` (uint64 arithmetic wraps)."""
+    steps = np.full(size, base, dtype=_U64)
+    steps[0] = 1
+    return np.cumprod(steps, dtype=_U64)
+
+
+class Signer:
+    """Computes shingle hashes, MinHash signatures and band keys; one instance per worker.
+
+    Holds the permutation parameters and a cache of powers of the hash base that grows with the longest
+    document seen (memory linear in that length). Picklable; create it in ``setup``.
+    """
+
+    def __init__(self, num_perm: int, seed: int, bands: int, rows: int) -> None:
+        self.num_perm = num_perm
+        self.seed = seed
+        self.bands = bands
+        self.rows = rows
+        a, b = MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations
+        self._a = np.ascontiguousarray(a, dtype=np.uint32)
+        self._b = np.ascontiguousarray(b, dtype=np.uint32)
+        self._pow = np.ones(1, dtype=_U64)
+        self._ipow = np.ones(1, dtype=_U64)
+
+    def _powers(self, length: int) -> tuple[np.ndarray, np.ndarray]:
+        if len(self._pow) <= length:
+            size = max(length + 1, 2 * len(self._pow), 4096)
+            self._pow = _power_table(_BASE, size)
+            self._ipow = _power_table(_BASE_INV, size)
+        return self._pow, self._ipow
+
+    def shingle_hashes(self, tokens: Sequence[str], n: int) -> np.ndarray:
+        """32-bit hashes of all runs of ``n`` consecutive tokens (empty if fewer than ``n`` tokens)."""
+        if len(tokens) < n:
+            return np.empty(0, dtype=np.uint32)
+        data = np.frombuffer(" ".join(tokens).encode("utf-8", "surrogatepass"), dtype=np.uint8)
+        length = len(data)
+        pw, ipw = self._powers(length)
+        prefix = np.empty(length + 1, dtype=_U64)
+        prefix[0] = 0
+        np.cumsum((data.astype(_U64) + _U64(1)) * pw[:length], out=prefix[1:])
+        spaces = np.flatnonzero(data == 32)
+        starts = np.concatenate([[0], spaces + 1])
+        ends = np.concatenate([spaces, [length]])
+        s = starts[: len(starts) - n + 1]
+        e = ends[n - 1 :]
+        h = (prefix[e] - prefix[s]) * ipw[s] + (e - s).astype(_U64) * _LEN_MIX
+        return (_fmix64(h) >> _U64(32)).astype(np.uint32)
+
+    def _permuted(self, hv: np.ndarray) -> np.ndarray:
+        """Permuted hashes as a ``num_perm x len(hv)`` matrix (rows contiguous: fast reductions)."""
+        out = self._a[:, None] * _fmix32(hv)[None, :]
+        out += self._b[:, None]
+        return out
+
+    def _minhash_long(self, hv: np.ndarray) -> np.ndarray:
+        out = np.full(self.num_perm, _U32_MAX, dtype=np.uint32)
+        for c in range(0, len(hv), _CHUNK_ROWS):
+            np.minimum(out, self._permuted(hv[c : c + _CHUNK_ROWS]).min(axis=1), out=out)
+        return out
+
+    def signatures(self, hashes: Sequence[np.ndarray]) -> np.ndarray:
+        """MinHash signatures (``len(hashes) x num_perm`` uint32) of several shingle-hash arrays at once.
+
+        A document without shingles gets the all-``0xFFFFFFFF`` signature (datasketch's empty MinHash).
+        """
+        sig = np.full((len(hashes), self.num_perm), _U32_MAX, dtype=np.uint32)
+        group: list[int] = []
+        rows = 0
+
+        def flush() -> None:
+            if not group:
+                return
+            cat = np.concatenate([hashes[i] for i in group])
+            offsets = np.cumsum([0] + [len(hashes[i]) for i in group[:-1]])
+            sig[group] = np.minimum.reduceat(self._permuted(cat), offsets, axis=1).T
+
+        for i, hv in enumerate(hashes):
+            if len(hv) == 0:
+                continue
+            if len(hv) >= _CHUNK_ROWS:
+                sig[i] = self._minhash_long(hv)
+                continue
+            if rows + len(hv) > _CHUNK_ROWS:
+                flush()
+                group, rows = [], 0
+            group.append(i)
+            rows += len(hv)
+        flush()
+        return sig
+
+    def band_keys(self, sig: np.ndarray) -> np.ndarray:
+        """64-bit LSH keys (``k x bands`` int64): each band's ``rows`` values hashed with the band index.
+
+        Signed, so that Beam's coders encode them as plain int64 varints."""
+        k = sig.shape[0]
+        cut = sig[:, : self.bands * self.rows].reshape(k, self.bands, self.rows).astype(_U64)
+        band_seeds = np.arange(1, self.bands + 1, dtype=_U64) * _U64(0x9E3779B97F4A7C15)
+        h = np.broadcast_to(band_seeds, (k, self.bands))
+        for j in range(self.rows):
+            h = (h ^ cut[:, :, j]) * _BAND_MUL
+        return _fmix64(h).view(np.int64)
+
+    def lean(self, sig: np.ndarray) -> LeanMinHash:
+        """A datasketch ``LeanMinHash`` view of one signature row (for interoperability and tests)."""
+        return LeanMinHash(seed=self.seed, hashvalues=sig, scheme="affine32")
+
+
+def estimate_jaccard(sig_a: np.ndarray, sig_b: np.ndarray) -> float:
+    """MinHash estimate of the Jaccard index: the share of equal signature values."""
+    return float(np.count_nonzero(sig_a == sig_b)) / len(sig_a)

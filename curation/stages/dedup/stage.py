@@ -1,0 +1,290 @@
+"""The dedup stage as a composite Beam transform (a whole-collection stage finishing with SplitOutcomes).
+
+Steps (labels as in the pipeline graph)::
+
+    Fingerprint      batches of documents -> members (id, keep-rule fields), bucket keys, signatures
+    Buckets          GroupByKey on exact / URL / LSH band keys -> star edges (centre = smallest id)
+    MergeEdges       one edge per pair, flagged exact if any exact bucket produced it
+    Verify           band-only edges: join both signatures (two CoGroupByKeys on id), keep J >= threshold
+    Components       connected components by large-star / small-star rounds (components.py)
+    Clusters         join labels with members, GroupByKey on the root, apply the keep rule
+    Join             CoGroupByKey on id: the full document meets its decision -> Document or Reject
+
+Only fingerprints go through the shuffles; the full document is shuffled once, in the final join.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+import apache_beam as beam
+import numpy as np
+from apache_beam import pvalue
+from apache_beam.metrics import Metrics
+
+from curation.document import Document, Reject
+from curation.stage import SplitOutcomes, StageOutput
+from curation.stages.dedup.cluster import (
+    Decision,
+    MemberTuple,
+    cluster_stats,
+    decide_cluster,
+    merge_stats,
+)
+from curation.stages.dedup.components import ConnectedComponents, Edge, star_edges
+from curation.stages.dedup.fingerprint import BAND, BucketKey, Fingerprinter
+from curation.stages.dedup.rules import DedupRules
+from curation.stages.dedup.signature import estimate_jaccard
+
+STAGE = "dedup"
+_KEYS = "keys"
+_SIGS = "sigs"
+_REJECTED_EDGES = "rejected_edges"
+_STATS = "stats"
+
+
+class _FingerprintDoFn(beam.DoFn):
+    """Thin shell: fingerprint a batch; emit members (main), bucket-key lists per shard and signatures.
+
+    Bucket keys (1 + bands per document) would dominate the element count of the pipeline, so the keys of
+    one batch travel as one list per shard (``hash(key) mod shards``); the bucket step then groups by key
+    within a shard (:func:`shard_edges`). A bucket still lives in exactly one shard.
+    """
+
+    def __init__(self, fingerprinter: Fingerprinter, shards: int) -> None:
+        self.fingerprinter = fingerprinter
+        self.shards = shards
+
+    def setup(self) -> None:
+        self.fingerprinter.setup()
+
+    def process(self, batch: Sequence[Document]) -> Iterator[Any]:
+        by_shard: dict[int, list[tuple[BucketKey, str]]] = {}
+        for fp in self.fingerprinter.fingerprint_batch(batch):
+            doc_id = fp.member[0]
+            yield (doc_id, fp.member)
+            for key in fp.keys:
+                by_shard.setdefault(key[1] % self.shards, []).append((key, doc_id))
+            if fp.signature is not None:
+                yield pvalue.TaggedOutput(_SIGS, (doc_id, fp.signature))
+        for shard in sorted(by_shard):
+            yield pvalue.TaggedOutput(_KEYS, (shard, by_shard[shard]))
+
+
+def bucket_edges(key: BucketKey, ids: Iterable[str]) -> Iterator[tuple[Edge, bool]]:
+    """Star edges of one bucket, flagged exact unless the bucket is an LSH band (needs verification)."""
+    exact = key[0] != BAND
+    for edge in star_edges(ids):
+        yield edge, exact
+
+
+def shard_edges(shard: int, lists: Iterable[Sequence[tuple[BucketKey, str]]]) -> Iterator[tuple[Edge, bool]]:
+    """Group one shard's (bucket key, id) pairs by key and emit each bucket's star edges."""
+    buckets: dict[BucketKey, list[str]] = {}
+    for pairs in lists:
+        for key, doc_id in pairs:
+            buckets.setdefault(key, []).append(doc_id)
+    for key in sorted(buckets):
+        if len(buckets[key]) > 1:
+            yield from bucket_edges(key, buckets[key])
+
+
+def _split_edges(item: tuple[Edge, bool]) -> Iterator[Any]:
+    edge, exact = item
+    if exact:
+        yield edge
+    else:
+        yield pvalue.TaggedOutput("band", (edge[0], edge[1]))
+
+
+def _attach_first_signature(doc_id: str, grouped: dict[str, list]) -> Iterator[tuple[str, tuple[str, bytes]]]:
+    """Join step 1 (keyed by the smaller end): forward each edge with that end's signature."""
+    sigs = grouped["sig"]
+    if not sigs:
+        return
+    for other in sorted(set(grouped["edge"])):
+        yield other, (doc_id, sigs[0])
+
+
+class _VerifyDoFn(beam.DoFn):
+    """Join step 2 (keyed by the larger end): keep the edge if the estimated Jaccard reaches the threshold."""
+
+    def __init__(self, threshold: float) -> None:
+        self.threshold = threshold
+        self._dropped = Metrics.counter(STAGE, "candidate_edges_rejected")
+
+    def process(self, item: tuple[str, dict[str, list]]) -> Iterator[Any]:
+        doc_id, grouped = item
+        sigs = grouped["sig"]
+        if not sigs:
+            return
+        mine = np.frombuffer(sigs[0], dtype=np.uint32)
+        for other, other_sig in sorted(grouped["edge"]):
+            j = estimate_jaccard(np.frombuffer(other_sig, dtype=np.uint32), mine)
+            if j >= self.threshold:
+                yield (other, doc_id)
+            else:
+                self._dropped.inc()
+                yield pvalue.TaggedOutput(_REJECTED_EDGES, 1)
+
+
+def _members_by_root(doc_id: str, grouped: dict[str, list]) -> Iterator[tuple[str, MemberTuple]]:
+    roots, members = grouped["root"], grouped["member"]
+    if roots and members:
+        yield roots[0], members[0]
+
+
+def _decide(root: str, members: Iterable[MemberTuple]) -> Iterator[Any]:
+    members = list(members)
+    decisions, _ = decide_cluster(root, members)
+    yield from decisions
+    yield pvalue.TaggedOutput(_STATS, cluster_stats(members, decisions))
+
+
+class _ApplyDoFn(beam.DoFn):
+    """The full document meets its decision: kept with cluster signals, or a ``duplicate_of`` reject."""
+
+    def process(self, item: tuple[str, dict[str, list]]) -> Iterator[Document | Reject]:
+        _, grouped = item
+        decision: Decision | None = grouped["decision"][0] if grouped["decision"] else None
+        for doc in grouped["doc"]:
+            yield apply_decision(doc, decision)
+
+
+def apply_decision(doc: Document, decision: Decision | None) -> Document | Reject:
+    """Kept documents carry ``dedup.cluster_id`` / ``dedup.cluster_size`` (a singleton is its own cluster);
+    a dropped copy becomes a reject with reason ``duplicate_of:<kept id>`` and the cluster in its signals."""
+    if decision is None:
+        return doc.with_signals({f"{STAGE}.cluster_id": doc.id, f"{STAGE}.cluster_size": 1})
+    signals = {
+        f"{STAGE}.cluster_id": decision.cluster_id,
+        f"{STAGE}.cluster_size": decision.cluster_size,
+    }
+    if decision.match == "kept":
+        return doc.with_signals(signals)
+    signals[f"{STAGE}.match"] = decision.match
+    signals[f"{STAGE}.kept_id"] = decision.keeper
+    reason = f"duplicate_of:{decision.keeper}"
+    return Reject(doc=doc.with_signals(signals), stage=STAGE, reason=reason, reasons=(reason,))
+
+
+class _MergeStats(beam.CombineFn):
+    def create_accumulator(self) -> dict:
+        return {}
+
+    def add_input(self, acc: dict, value: dict) -> dict:
+        return merge_stats(acc, value)
+
+    def merge_accumulators(self, accs: Iterable[dict]) -> dict:
+        out: dict = {}
+        for a in accs:
+            out = merge_stats(out, a)
+        return out
+
+    def extract_output(self, acc: dict) -> dict:
+        return acc
+
+
+def _count(pcoll: beam.PCollection, label: str) -> beam.PCollection:
+    return pcoll | label >> beam.combiners.Count.Globally()
+
+
+class DedupStage(beam.PTransform):
+    """Exact + MinHash-LSH near-duplicate removal over the whole collection (see module docstring)."""
+
+    def __init__(self, rules: DedupRules, params: dict[str, Any] | None = None) -> None:
+        super().__init__(label=STAGE)
+        self.rules = rules
+        self.params = params or {}
+
+    def expand(self, docs: beam.PCollection) -> StageOutput:
+        rules = self.rules
+        fps = (
+            docs
+            | "Batch" >> beam.BatchElements(min_batch_size=rules.batch_size, max_batch_size=rules.batch_size)
+            | "Fingerprint"
+            >> beam.ParDo(_FingerprintDoFn(Fingerprinter(rules), rules.bucket_shards)).with_outputs(
+                _KEYS, _SIGS, main="members"
+            )
+        )
+        members, keys, sigs = fps["members"], fps[_KEYS], fps[_SIGS]
+
+        edges = (
+            keys
+            | "Buckets/Group" >> beam.GroupByKey()
+            | "Buckets/StarEdges" >> beam.FlatMapTuple(shard_edges)
+            | "MergeEdges" >> beam.CombinePerKey(any)
+            | "SplitEdges" >> beam.FlatMap(_split_edges).with_outputs("band", main="exact")
+        )
+        exact_edges, band_edges = edges["exact"], edges["band"]
+        if rules.near and rules.minhash.verify:
+            first = (
+                {"edge": band_edges, "sig": sigs}
+                | "Verify/JoinFirst" >> beam.CoGroupByKey()
+                | "Verify/AttachFirst" >> beam.FlatMapTuple(_attach_first_signature)
+            )
+            verified = (
+                {"edge": first, "sig": sigs}
+                | "Verify/JoinSecond" >> beam.CoGroupByKey()
+                | "Verify/Check" >> beam.ParDo(_VerifyDoFn(rules.minhash.threshold)).with_outputs(
+                    _REJECTED_EDGES, main="edges"
+                )
+            )
+            near_edges, rejected_edges = verified["edges"], verified[_REJECTED_EDGES]
+        else:
+            near_edges = band_edges
+            rejected_edges = docs.pipeline | "NoRejectedEdges" >> beam.Create([])
+        all_edges = (exact_edges, near_edges) | "AllEdges" >> beam.Flatten()
+        labels, component_stats = all_edges | "Components" >> ConnectedComponents(rules.max_rounds)
+
+        decided = (
+            {"root": labels, "member": members}
+            | "Clusters/Join" >> beam.CoGroupByKey()
+            | "Clusters/ByRoot" >> beam.FlatMapTuple(_members_by_root)
+            | "Clusters/Group" >> beam.GroupByKey()
+            | "Clusters/Keep" >> beam.FlatMapTuple(_decide).with_outputs(_STATS, main="decisions")
+        )
+        outcomes = (
+            {"doc": docs | "KeyById" >> beam.Map(lambda d: (d.id, d)), "decision": decided["decisions"]}
+            | "Join/Group" >> beam.CoGroupByKey()
+            | "Join/Apply" >> beam.ParDo(_ApplyDoFn())
+        )
+        out = outcomes | SplitOutcomes(STAGE)
+        return dataclasses.replace(out, stats=self._stats(docs, decided[_STATS], component_stats, {
+            "exact_edges": exact_edges, "band_edges": band_edges, "near_edges": near_edges,
+            "rejected_edges": rejected_edges,
+        }))
+
+    def _stats(
+        self,
+        docs: beam.PCollection,
+        cluster_stats_pc: beam.PCollection,
+        component_stats: beam.PCollection,
+        edge_pcs: dict[str, beam.PCollection],
+    ) -> beam.PCollection:
+        p = docs.pipeline
+        empty = {
+            "clusters": 0, "docs_in_clusters": 0, "max_cluster_size": 0, "size_histogram": {},
+            "removed": {"docs": 0, "tokens": 0, "chars": 0}, "removed_by_match": {}, "removed_by_kind": {},
+            "kept_by_kind": {}, "cross_source": {"docs": 0, "tokens": 0, "by_pair": {}},
+        }
+        clusters = (
+            (cluster_stats_pc, p | "Stats/Empty" >> beam.Create([empty]))
+            | "Stats/FlattenClusters" >> beam.Flatten()
+            | "Stats/MergeClusters" >> beam.CombineGlobally(_MergeStats())
+            | "Stats/ClustersKey" >> beam.Map(lambda d: ("clusters", d))
+        )
+        counts = [
+            _count(pc, f"Stats/Count_{name}") | f"Stats/Name_{name}" >> beam.Map(lambda n, k=name: {k: n})
+            for name, pc in sorted(edge_pcs.items())
+        ]
+        edges = (
+            counts
+            | "Stats/FlattenEdges" >> beam.Flatten()
+            | "Stats/MergeEdges" >> beam.CombineGlobally(_MergeStats())
+            | "Stats/EdgesKey" >> beam.Map(lambda d: ("edges", d))
+        )
+        params = p | "Stats/Params" >> beam.Create([("params", self.params)])
+        return (clusters, edges, component_stats, params) | "Stats/All" >> beam.Flatten()
