@@ -36,13 +36,14 @@ def test_resume_skips_complete_shards_and_merges_accounting(tmp_path: Path) -> N
     third = run(cfg, out, resume=True)
     assert third.run_id == "r1" and third.shards_total - third.shards_skipped == 1
     merged = json.loads((out / "report" / "stages.json").read_text())
-    read = {s["stage"]: s["total"] for s in merged["stages"]}["read"]
+    totals = {s["stage"]: s["total"] for s in merged["stages"]}
+    read = totals["read"]
     assert read["docs_in"] == before["stages"][0]["total"]["docs_in"] + 1
     assert merged["runs"] == 2
     files = sorted(p.name for p in (out / "data").rglob("*.parquet"))
     assert any(f.startswith("part-r0-") for f in files) and any(f.startswith("part-r1-") for f in files)
     ids = pq.read_table(out / "data").column("id").to_pylist()
-    assert len(ids) == len(set(ids)) == read["docs_kept"]
+    assert len(ids) == len(set(ids)) == totals["write"]["docs_kept"]
     # no temporary or partial files are left visible next to the finalized ones
     assert not [p for p in out.rglob("*") if p.is_file() and "temp" in p.name.lower()]
 
