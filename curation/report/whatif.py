@@ -218,7 +218,7 @@ def build_scenarios(
             sc.changed = stage_module(stage).load_stage_rules(path)
             sc.changes.append(f"{stage} rules from {path}")
         except (WhatIfError, ConfigError, OSError) as exc:
-            problems.append(str(exc))
+            problems.append(f"--what-if-rules {text}: {exc}")
     for text in overrides:
         try:
             ov = parse_override(text)
@@ -226,7 +226,7 @@ def build_scenarios(
             sc.changed = apply_override(sc.changed, ov.path, ov.raw)
             sc.changes.append(text)
         except WhatIfError as exc:
-            problems.append(str(exc))
+            problems.append(f"--what-if {text}: {exc}")
     return sorted((s for s in by_stage.values() if s.changes), key=lambda s: s.index), problems
 
 

@@ -24,9 +24,9 @@ def fast_scrub(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(rejects, "get_scrubber", lambda: rejects.fallback_scrub)
 
 
-@pytest.fixture
-def run_dir(tmp_path: Path) -> Path:
-    root = make_run(tmp_path / "run", FIXTURE_DOCS)
+def make_fixture_run(root: Path) -> Path:
+    """The fixture run plus stats files of several shapes (and one broken file)."""
+    make_run(root, FIXTURE_DOCS)
     stats = root / "report" / "stats"
     stats.mkdir()
     (stats / "dedup.json").write_text(
@@ -39,10 +39,22 @@ def run_dir(tmp_path: Path) -> Path:
         )
     )
     (stats / "license.json").write_text(
-        json.dumps({"tokens_by_spdx": [{"kind": "web", "spdx": "CC-BY-4.0", "tokens": 12}], "deep": {"a": {"b": [1, 2]}}})
+        json.dumps(
+            {
+                "tokens_by_spdx": [{"kind": "web", "spdx": "CC-BY-4.0", "tokens": 12}],
+                "deep": {"a": {"b": [1, 2]}},
+            }
+        )
     )
     (stats / "toxicity.probe.json").write_text(
-        json.dumps({"before": {"identity": {"women": 0.1, "men": 0.2}}, "after": {"identity": {"women": 0.12}}})
+        json.dumps(
+            {"before": {"identity": {"women": 0.1, "men": 0.2}}, "after": {"identity": {"women": 0.12}}}
+        )
     )
     (stats / "pii.json").write_text("{not json")  # a broken stats file drops its section only
     return root
+
+
+@pytest.fixture
+def run_dir(tmp_path: Path) -> Path:
+    return make_fixture_run(tmp_path / "run")

@@ -33,7 +33,10 @@ class Doc:
     def document(self) -> Document:
         signals = {}
         if self.words is not None:
-            signals = {"quality.gopher.word_count": self.words, "quality.gopher.symbol_ratio": self.symbol_ratio}
+            signals = {
+                "quality.gopher.word_count": self.words,
+                "quality.gopher.symbol_ratio": self.symbol_ratio,
+            }
         text = self.text or " ".join(["word"] * (self.words or 1))
         return Document(
             id=self.id,
@@ -51,43 +54,43 @@ def _write(path: Path, rows: list[dict], schema: pa.Schema) -> None:
     pq.write_table(pa.Table.from_pylist(rows, schema=schema), path)
 
 
-def make_run(root: Path, docs: Sequence[Doc], rules_path: Path | None = None) -> Path:
-    """Write ``root`` as a run directory whose stages.json is the accounting of ``docs``' fates."""
-    accs = {s: CountAccumulator(s) for s in STAGE_ORDER}
+def write_run(
+    root: Path, outcomes: Sequence[Document | Reject], stage_order: Sequence[str], rules: dict[str, Path]
+) -> Path:
+    """Write ``root`` as a run directory: kept documents pass every stage, a reject stops at its stage."""
+    accs = {s: CountAccumulator(s) for s in stage_order}
     kept: dict[str, list[dict]] = {}
-    rejects: list[dict] = []
-    for d in docs:
-        doc = d.document()
-        for stage in STAGE_ORDER:
-            if stage == d.stage:
-                rej = Reject(doc=doc, stage=stage, reason=d.reasons[0], reasons=d.reasons)
-                accs[stage].rejected(doc, rej)
-                rejects.append(reject_to_row(rej))
+    reject_rows: list[dict] = []
+    for out in outcomes:
+        doc = out.doc if isinstance(out, Reject) else out
+        for stage in stage_order:
+            if isinstance(out, Reject) and stage == out.stage:
+                accs[stage].rejected(doc, out)
+                reject_rows.append(reject_to_row(out))
                 break
             accs[stage].kept(doc, doc)
         else:
             row = document_to_row(doc)
             del row["source_kind"]  # the partition folder names it, as the real sink does
-            kept.setdefault(d.kind, []).append(row)
+            kept.setdefault(doc.source_kind, []).append(row)
     data_schema = pa.schema([f for f in DOCUMENT_SCHEMA if f.name != "source_kind"])
     for kind, rows in kept.items():
         _write(root / "data" / f"source_kind={kind}" / "part-00000-of-00001.parquet", rows, data_schema)
-    _write(root / "rejects" / "part-00000-of-00001.parquet", rejects, REJECT_SCHEMA)
-    rows = [kv for acc in accs.values() for kv in acc.items()]
+    _write(root / "rejects" / "part-00000-of-00001.parquet", reject_rows, REJECT_SCHEMA)
+    counts = [kv for acc in accs.values() for kv in acc.items()]
     report = root / "report"
     report.mkdir(parents=True, exist_ok=True)
-    (report / "stages.json").write_text(json.dumps(stages_report(rows, STAGE_ORDER, "whitespace"), indent=2))
-    if rules_path is None:
-        rules_path = root / "quality.yaml"
-        rules_path.write_text(RULES_YAML)
+    (report / "stages.json").write_text(
+        json.dumps(stages_report(counts, list(stage_order), "whitespace"), indent=2)
+    )
     run_info = {
         "config": str(root / "pipeline.yaml"),
         "name": "fixture",
         "tokenizer": "whitespace",
         "stages": [
-            {"name": "normalize", "rules": None, "enabled": True},
-            {"name": "quality", "rules": str(rules_path), "enabled": True},
-            {"name": "dedup", "rules": None, "enabled": True},
+            {"name": s, "rules": str(rules[s]) if s in rules else None, "enabled": True}
+            for s in stage_order
+            if s not in ("read", "write")
         ],
         "started": "2026-01-01T00:00:00+00:00",
         "finished": "2026-01-01T00:01:00+00:00",
@@ -95,6 +98,21 @@ def make_run(root: Path, docs: Sequence[Doc], rules_path: Path | None = None) ->
     }
     (report / "run.json").write_text(json.dumps(run_info))
     return root
+
+
+def make_run(root: Path, docs: Sequence[Doc]) -> Path:
+    """The fixture run of :data:`FIXTURE_DOCS`-style specs, with a quality rules file for the fake stage."""
+    outcomes: list[Document | Reject] = []
+    for d in docs:
+        doc = d.document()
+        if d.stage is None:
+            outcomes.append(doc)
+        else:
+            outcomes.append(Reject(doc=doc, stage=d.stage, reason=d.reasons[0], reasons=d.reasons))
+    root.mkdir(parents=True, exist_ok=True)
+    rules_path = root / "quality.yaml"
+    rules_path.write_text(RULES_YAML)
+    return write_run(root, outcomes, STAGE_ORDER, {"quality": rules_path})
 
 
 FIXTURE_DOCS = (

@@ -3,20 +3,35 @@
 from __future__ import annotations
 
 import json
+import sys
+import types
 from pathlib import Path
 
 import pytest
 
-from curation.report import build_report
+from curation.report import build_report, rejects
 from curation.report.cli import main
+from tests.report.conftest import make_fixture_run
 
-FIELDS = ("docs_in", "docs_kept", "docs_rejected", "tokens_in", "tokens_out", "tokens_rejected", "bytes_in",
-          "bytes_out", "bytes_rejected")
+FIELDS = (
+    "docs_in",
+    "docs_kept",
+    "docs_rejected",
+    "tokens_in",
+    "tokens_out",
+    "tokens_rejected",
+    "bytes_in",
+    "bytes_out",
+    "bytes_rejected",
+)
 
 
-@pytest.fixture
-def built(run_dir: Path, fast_scrub: None) -> tuple[Path, dict]:
-    paths = build_report(run_dir, target_params=7e9)
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    run_dir = make_fixture_run(tmp_path_factory.mktemp("built") / "run")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(rejects, "get_scrubber", lambda: rejects.fallback_scrub)
+        paths = build_report(run_dir, target_params=7e9)
     assert set(paths) == {"html", "markdown", "summary"}
     assert all(p.is_file() and p.parent == run_dir / "report" for p in paths.values())
     return run_dir, json.loads(paths["summary"].read_text())
@@ -35,7 +50,9 @@ def test_summary_numbers_equal_stages_json(built: tuple[Path, dict]) -> None:
     write = stages[-1]
     assert summary["final"]["tokens"] == write["total"]["tokens_out"] == 60 + 200 + 55
     assert summary["final"]["docs"] == write["total"]["docs_kept"] == 4
-    assert summary["final"]["tokens_by_source_kind"] == {k: v["tokens_out"] for k, v in write["by_source_kind"].items()}
+    assert summary["final"]["tokens_by_source_kind"] == {
+        k: v["tokens_out"] for k, v in write["by_source_kind"].items()
+    }
     assert summary["input"]["tokens"] == stages[0]["total"]["tokens_in"]
     assert sum(summary["final"]["share_by_source_kind"].values()) == pytest.approx(1.0)
     by_lang = {(r["source_kind"], r["lang"]): r["tokens"] for r in summary["final"]["by_source_kind_lang"]}
@@ -75,8 +92,15 @@ def test_stats_sections_and_markdown(built: tuple[Path, dict]) -> None:
     run_dir, summary = built
     assert summary["stats_sections"] == ["dedup", "license", "toxicity"]  # broken pii.json dropped
     md = (run_dir / "report" / "report.md").read_text()
-    for title in ("## Token funnel", "## Why documents were removed", "## Filter overlap", "## Deduplication",
-                  "## Licenses", "## Toxicity and bias", "## Data-scaling analysis"):
+    for title in (
+        "## Token funnel",
+        "## Why documents were removed",
+        "## Filter overlap",
+        "## Deduplication",
+        "## Licenses",
+        "## Toxicity and bias",
+        "## Data-scaling analysis",
+    ):
         assert title in md
     assert "## PII" not in md and "## What-if" not in md
     for ref in [line.split("](")[1].rstrip(")") for line in md.splitlines() if line.startswith("![")]:
@@ -94,10 +118,11 @@ def test_cli_writes_report_and_reports_problems(
     assert main([str(tmp_path / "missing")]) == 2
 
 
-def test_real_pii_scrubber_is_used(run_dir: Path) -> None:
-    from curation.report.rejects import get_scrubber
-
-    scrub = get_scrubber()
-    assert scrub.__module__.startswith("curation.stages.pii")
-    out = scrub("call +1 415 555 0100 or mail john.doe@example.com now")
-    assert "john.doe@example.com" not in out and "555 0100" not in out
+def test_pii_stage_scrubber_is_preferred(monkeypatch: pytest.MonkeyPatch) -> None:
+    """get_scrubber uses curation.stages.pii.scrub_snippet when importable, else the local fallback."""
+    fake = types.ModuleType("curation.stages.pii")
+    fake.scrub_snippet = lambda text: "SCRUBBED"  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "curation.stages.pii", fake)
+    assert rejects.get_scrubber()("x") == "SCRUBBED"
+    monkeypatch.setitem(sys.modules, "curation.stages.pii", types.ModuleType("curation.stages.pii"))
+    assert rejects.get_scrubber() is rejects.fallback_scrub
