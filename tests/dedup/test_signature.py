@@ -1,0 +1,83 @@
+"""Tokens, shingle hashes, exact keys and MinHash signatures (pure functions, no Beam)."""
+
+from __future__ import annotations
+
+import numpy as np
+from datasketch import MinHash
+
+from curation.stages.dedup.signature import (
+    Signer,
+    code_tokens,
+    estimate_jaccard,
+    exact_key,
+    url_key,
+    words,
+)
+
+SIGNER = Signer(num_perm=256, seed=1, bands=32, rows=8)
+
+
+def _text(lo: int, hi: int, prefix: str = "tok") -> str:
+    return " ".join(f"{prefix}{i}" for i in range(lo, hi))
+
+
+def test_words_follow_eval_readme_and_code_tokens_split_at_symbols() -> None:
+    assert words("Hello, World! It's  fine.\n") == ["hello", "world", "its", "fine"]
+    assert code_tokens("os.path.join(a, B_2)") == ["os", "path", "join", "a", "b_2"]
+
+
+def test_exact_key_ignores_case_and_whitespace_but_not_words() -> None:
+    assert exact_key("Hello  World\r\n") == exact_key("hello world")
+    assert exact_key("hello world") != exact_key("hello there")
+    assert exact_key("   \n") is None and exact_key("") is None
+    assert url_key("HTTPS://a.org/x/#frag") == url_key("https://a.org/x")
+    assert url_key(None) is None and url_key("https://a.org/x") != url_key("https://a.org/y")
+
+
+def test_shingle_hash_depends_on_shingle_only_and_short_docs_have_none() -> None:
+    a = SIGNER.shingle_hashes(words("x y z a b c d e"), 5)
+    b = SIGNER.shingle_hashes(words("a b c d e"), 5)
+    assert len(a) == 4 and len(b) == 1 and a[-1] == b[0]
+    assert len(set(SIGNER.shingle_hashes(words(_text(0, 50)), 5).tolist())) == 46
+    assert len(SIGNER.shingle_hashes(words("only four words here"), 5)) == 0
+    assert len(SIGNER.shingle_hashes([], 5)) == 0
+
+
+def test_signatures_equal_datasketch_update_batch() -> None:
+    hv = SIGNER.shingle_hashes(words(_text(0, 40)), 5)
+    ref = MinHash(num_perm=256, seed=1, scheme="affine32", hashfunc=int)
+    ref.update_batch(hv.tolist())
+    sig = SIGNER.signatures([hv])[0]
+    assert np.array_equal(sig, ref.hashvalues)
+    other = SIGNER.signatures([SIGNER.shingle_hashes(words(_text(10, 50)), 5)])[0]
+    assert SIGNER.lean(sig).jaccard(SIGNER.lean(other)) == estimate_jaccard(sig, other)
+
+
+def test_signatures_do_not_depend_on_batch_composition_or_chunking() -> None:
+    docs = [SIGNER.shingle_hashes(words(_text(i, i + 30 + i)), 5) for i in range(20)]
+    docs.insert(3, np.empty(0, dtype=np.uint32))
+    together = SIGNER.signatures(docs)
+    alone = np.vstack([SIGNER.signatures([d]) for d in docs])
+    assert np.array_equal(together, alone)
+    assert (together[3] == 0xFFFFFFFF).all()  # no shingles -> empty MinHash, never a crash
+    long = SIGNER.shingle_hashes(words(_text(0, 20_000)), 5)  # > one matrix chunk
+    ref = MinHash(num_perm=256, seed=1, scheme="affine32", hashfunc=int)
+    ref.update_batch(long.tolist())
+    assert np.array_equal(SIGNER.signatures([long])[0], ref.hashvalues)
+
+
+def test_estimate_tracks_true_jaccard_above_and_below_threshold() -> None:
+    base = SIGNER.signatures([SIGNER.shingle_hashes(words(_text(0, 200)), 5)])[0]
+    near = SIGNER.signatures([SIGNER.shingle_hashes(words(_text(10, 210)), 5)])[0]  # J = 186/206 = 0.90
+    far = SIGNER.signatures([SIGNER.shingle_hashes(words(_text(70, 270)), 5)])[0]  # J = 126/266 = 0.47
+    assert estimate_jaccard(base, near) >= 0.8
+    assert estimate_jaccard(base, far) < 0.6
+
+
+def test_band_keys_equal_for_equal_bands_and_differ_across_band_index() -> None:
+    sig = SIGNER.signatures([SIGNER.shingle_hashes(words(_text(0, 60)), 5)])
+    keys = SIGNER.band_keys(np.vstack([sig, sig]))
+    assert keys.shape == (2, 32) and keys.dtype == np.int64
+    assert np.array_equal(keys[0], keys[1])
+    const = np.zeros((1, 256), dtype=np.uint32)  # identical band values in every band
+    assert len(set(SIGNER.band_keys(const)[0].tolist())) == 32
