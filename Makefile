@@ -7,7 +7,7 @@ STAMP   := $(VENV)/.installed
 MODELS  := models/lid.176.ftz
 OUT     ?= out/sample
 
-.PHONY: sample test install lint bench clean
+.PHONY: sample test install lint bench clean sample-data
 
 install: $(STAMP) $(MODELS)
 
@@ -33,6 +33,10 @@ lint: install
 
 bench: install
 	$(BIN)/python benchmarks/backbone.py --corpus ../shared/data/eval-dev/corpus
+
+# Regenerate the bundled sample shards (deterministic: `git diff` stays empty).
+sample-data: $(STAMP)
+	$(BIN)/python scripts/make_sample_data.py
 
 clean:
 	rm -rf $(VENV) models out
