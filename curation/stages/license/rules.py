@@ -40,7 +40,7 @@ CATEGORY_ORDER_DEFAULT = (
 @dataclass(frozen=True)
 class CodeRules:
     header_max_chars: int = 20_000  # cap of the first comment block that is matched
-    header_fallback_chars: int = 3_000  # matched when a file has no leading comment block
+    header_fallback_chars: int = 0  # >0: prefix matched when a file has no leading comment block
     license_file_max_chars: int = 300_000  # cap of a LICENSE/COPYING file's text that is matched
     identifier_max_chars: int = 200_000  # SPDX-License-Identifier lines are searched in this prefix
     license_file_names: tuple[str, ...] = ("LICENSE", "LICENCE", "COPYING", "COPYRIGHT", "UNLICENSE")

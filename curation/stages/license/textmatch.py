@@ -98,6 +98,7 @@ class TextMatcher:
         refs: list[RuleText] = []
         sizes: list[int] = []
         shingle_sets: list[np.ndarray] = []
+        required: list[tuple[np.ndarray, ...]] = []
         for ref in kb.texts:
             if ref.kind not in params.kinds or ref.relevance < params.min_relevance:
                 continue
@@ -111,13 +112,22 @@ class TextMatcher:
             if sh.size == 0:
                 continue
             refs.append(ref)
+            required.append(self._required(ref.text, vocab))
             sizes.append(int(sh.size))
             shingle_sets.append(sh)
         if len(vocab) >= (1 << _BITS):
             raise ValueError("license vocabulary too large for packed shingles")
         self.vocab = vocab
         self.refs = refs
+        self.required = required
         self.spdx = [kb.to_spdx(r.expression) if r.expression else "" for r in refs]
+        later = vocab.get("later", -2)
+        # An "or later" reference needs the word "later" in the query: what separates a GPL-2.0-or-later
+        # notice from the same notice without "or (at your option) any later version" (GPL-2.0-only).
+        self.needs_later = np.asarray(
+            ["-or-later" in x for x in self.spdx], dtype=bool
+        ) & np.asarray([later in (sh >> (2 * _BITS)) for sh in shingle_sets], dtype=bool)
+        self._later_id = later
         self.exception = [bool(s) and all(kb.is_exception(k) for k in s.split()) for s in self.spdx]
         self.sizes = np.asarray(sizes, dtype=np.int64)
         keys = np.concatenate(shingle_sets)
@@ -134,6 +144,18 @@ class TextMatcher:
         self.secondary_ok = np.asarray(
             [r.kind in p.secondary_kinds or e for r, e in zip(refs, self.exception, strict=True)]
         )
+
+    @staticmethod
+    def _required(text: str, vocab: dict[str, int]) -> tuple[np.ndarray, ...]:
+        """Shingles of the rule's ``{{required phrases}}`` (ScanCode rule syntax): all must be present."""
+        if "{{" not in text:
+            return ()
+        out = []
+        for phrase in re.findall(r"\{\{(.*?)\}\}", text, flags=re.DOTALL):
+            ids = np.array([vocab.get(t, -1) for t in tokenize(phrase)], dtype=np.int64)
+            if ids.size >= 2:
+                out.append(_shingles(ids, bigrams=ids.size == 2))
+        return tuple(out)
 
     def query_shingles(self, text: str) -> np.ndarray:
         get = self.vocab.get
@@ -156,6 +178,8 @@ class TextMatcher:
     def match(self, text: str) -> list[TextMatch]:
         """All references found in ``text``, in order of discovery (best first)."""
         q = self.query_shingles(text)
+        has_later = re.search(r"(?i)\blater\b", text) is not None
+        q_all = q
         found: list[TextMatch] = []
         p = self.params
         for _ in range(p.max_matches + 2):  # false positives may consume extra rounds
@@ -164,12 +188,21 @@ class TextMatcher:
             counts = self._counts(q)
             cov = counts / self.sizes
             ok = (cov >= self.min_cov) & (counts >= 1)
+            if not has_later:
+                ok &= ~self.needs_later
             if found:
                 ok &= (counts >= p.min_new_shingles) & self.secondary_ok
             if not ok.any():
                 break
             score = np.where(ok, counts - p.missing_penalty * (self.sizes - counts), -np.inf)
             best = int(np.argmax(score))
+            while self.required[best] and not all(np.isin(r, q_all).all() for r in self.required[best]):
+                score[best] = -np.inf  # a required phrase is missing: next best
+                best = int(np.argmax(score))
+                if score[best] == -np.inf:
+                    break
+            if score[best] == -np.inf:
+                break
             ref = self.refs[best]
             q = np.setdiff1d(q, self.sets[best], assume_unique=True)
             if ref.kind == "false_positive":
