@@ -113,8 +113,8 @@ def evaluate(proc: PiiProcessor, records: list[dict], show_errors: int) -> dict[
                 for kind, spans in (("FN", fn), ("FP", fp)):
                     for a, b in spans:
                         if len(errors[f"{t} {kind}"]) < show_errors:
-                            errors[f"{t} {kind}"].append(
-                                f"{rec['id']}: ...{text[max(0, a - 40):a]!r} [[{text[a:b]!r}]] {text[b:b + 20]!r}")
+                            left, value, right = text[max(0, a - 40) : a], text[a:b], text[b : b + 20]
+                            errors[f"{t} {kind}"].append(f"{rec['id']}: ...{left!r} [[{value!r}]] {right!r}")
     if show_errors:
         for k in sorted(errors):
             print(f"--- {k}")
@@ -124,7 +124,8 @@ def evaluate(proc: PiiProcessor, records: list[dict], show_errors: int) -> dict[
 
 
 def print_quality(stats: dict[str, dict[str, int]], ner: bool) -> bool:
-    print(f"\n{'entity':24} {'gold':>5} {'pred':>5} {'P':>6} {'R':>6} {'F1':>6} {'exact':>6} {'FP@neg':>6}  floor")
+    cols = ("gold", "pred", "P", "R", "F1", "exact", "FP@neg")
+    print(f"\n{'entity':24} {cols[0]:>5} {cols[1]:>5} " + " ".join(f"{c:>6}" for c in cols[2:]) + "  floor")
     ok = True
     for t in sorted(stats, key=lambda t: (t == "CODE_SECRETS", t == "PERSON", t)):
         st = stats[t]
@@ -180,7 +181,7 @@ def big_document_check(proc: PiiProcessor, docs: list[Document]) -> None:
     target = 20_000_000
     pieces, pos, planted = [], 0, 0
     while pos < target:
-        seg = filler[: size - 10] if pos else filler[: size - 10]
+        seg = filler[: size - 10]
         pieces.append(seg)
         pieces.append(" ab.cd@example.org ")  # straddles the border at every multiple of `size`
         pos += len(seg) + 19
@@ -220,7 +221,8 @@ def main() -> int:
         records = read_jsonl(args.data / "pii" / "examples.jsonl.gz")
         t0 = time.perf_counter()
         stats = evaluate(proc, records, args.show_errors)
-        print(f"quality: {len(records)} records in {time.perf_counter() - t0:.1f} s (NER {'on' if args.ner else 'off'})")
+        ner = "on" if args.ner else "off"
+        print(f"quality: {len(records)} records in {time.perf_counter() - t0:.1f} s (NER {ner})")
         ok = print_quality(stats, args.ner)
     if not args.skip_throughput:
         docs = corpus_docs(args.data)

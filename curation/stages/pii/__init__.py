@@ -97,7 +97,7 @@ def summarize(total: dict[str, float]) -> list[tuple[str, dict]]:
 
 
 class PiiStage(beam.PTransform):
-    """``MapStage(PiiProcessor)``, then strip the transient cost signals into the ``entities``/``cost`` stats."""
+    """``MapStage(PiiProcessor)``; transient cost signals are stripped into ``entities``/``cost`` stats."""
 
     def __init__(self, processor: PiiProcessor, batch_size: int = 64, tokenizer: str = "cl100k_base") -> None:
         super().__init__(label=STAGE)
@@ -106,7 +106,8 @@ class PiiStage(beam.PTransform):
         self.tokenizer = tokenizer
 
     def expand(self, docs: beam.PCollection) -> StageOutput:
-        inner = docs | "Scrub" >> MapStage(self.processor, batch_size=self.batch_size, tokenizer=self.tokenizer)
+        scrub = MapStage(self.processor, batch_size=self.batch_size, tokenizer=self.tokenizer)
+        inner = docs | "Scrub" >> scrub
         kept = inner.kept | "StripCostKept" >> beam.Map(_strip_cost)
         rejected = inner.rejected | "StripCostRejected" >> beam.Map(_strip_cost)
         stats = (

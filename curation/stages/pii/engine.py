@@ -24,7 +24,13 @@ from dataclasses import dataclass
 
 from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerRegistry, RecognizerResult
 from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
-from presidio_analyzer.nlp_engine import NlpArtifacts, NlpEngine, NoOpNlpEngine, SpacyNlpEngine
+from presidio_analyzer.nlp_engine import (
+    NerModelConfiguration,
+    NlpArtifacts,
+    NlpEngine,
+    NoOpNlpEngine,
+    SpacyNlpEngine,
+)
 
 from curation.stages.pii.recognizers import PRIORITY, build_recognizers
 from curation.stages.pii.rules import ContextRules, PiiRules
@@ -182,11 +188,19 @@ class PackagedSpacyNlpEngine(SpacyNlpEngine):
             nlp = spacy.load(name, exclude=list(self._EXCLUDE))
             nlp.max_length = 10_000_000
             self.nlp[model["lang_code"]] = nlp
+            # Only PERSON is used: every other NER label is ignored (and not logged as unmapped).
+            labels = set(nlp.get_pipe("ner").labels) - {"PERSON", "PER"}
+            self.ner_model_configuration = NerModelConfiguration(
+                labels_to_ignore=sorted(labels),
+                model_to_presidio_entity_mapping={"PERSON": "PERSON", "PER": "PERSON"},
+                low_score_entity_names=[],
+            )
 
 
 def build_nlp_engine(rules: PiiRules) -> NlpEngine:
     models = [{"lang_code": rules.language, "model_name": rules.ner.model}]
-    engine: NlpEngine = PackagedSpacyNlpEngine(models=models) if rules.ner_on else NoOpNlpEngine(models=models)
+    engine: NlpEngine = (PackagedSpacyNlpEngine(models=models) if rules.ner_on
+                         else NoOpNlpEngine(models=models))
     engine.load()
     return engine
 

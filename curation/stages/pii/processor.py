@@ -33,9 +33,8 @@ TRANSIENT_PREFIX = f"{STAGE}._"
 
 def decide(signals: Mapping[str, SignalValue], rules: PiiRules, source_kind: str = "") -> tuple[str, ...]:
     """Reject reasons from stored signals: drop-mode entities denser than ``density.max_per_1k_chars``."""
-    drop = sum(
-        int(signals.get(f"{STAGE}.count.{e}") or 0) for e, r in sorted(rules.entities.items()) if r.mode == "drop"
-    )
+    drop_entities = sorted(e for e, r in rules.entities.items() if r.mode == "drop")
+    drop = sum(int(signals.get(f"{STAGE}.count.{e}") or 0) for e in drop_entities)
     chars = max(1, int(signals.get(f"{STAGE}.chars") or 0))
     if drop >= max(1, rules.density.min_count) and drop * 1000.0 / chars > rules.density.max_per_1k_chars:
         return (REASON_DENSITY,)
@@ -86,14 +85,14 @@ class PiiProcessor(DocProcessor):
 
     def _process_all(self, docs: Sequence[Document]) -> list[Outcome]:
         assert self._analyzer is not None and self._anonymizer is not None
-        ner_kinds = set(self.rules.ner.source_kinds)
         units: list[str] = []
         owners: list[int] = []
         for i, d in enumerate(docs):
             for u in self._units(d):
                 units.append(u)
                 owners.append(i)
-        flags = [docs[i].source_kind in ner_kinds for i in owners]
+        doc_flags = self._ner_doc_flags(docs)
+        flags = [doc_flags[i] for i in owners]
         results, pattern_s, ner_s = self._analyzer.analyze_many(units, flags)
         per_doc: list[list[tuple[str, list[RecognizerResult]]]] = [[] for _ in docs]
         cost = [[0.0, 0.0] for _ in docs]
@@ -102,10 +101,13 @@ class PiiProcessor(DocProcessor):
             cost[owner][0] += ps
             cost[owner][1] += ns
         return [self._finish(d, parts, flags_doc, c)
-                for d, parts, flags_doc, c in zip(docs, per_doc, self._ner_doc_flags(docs), cost, strict=True)]
+                for d, parts, flags_doc, c in zip(docs, per_doc, doc_flags, cost, strict=True)]
 
     def _ner_doc_flags(self, docs: Sequence[Document]) -> list[bool]:
-        return [self.rules.ner_on and d.source_kind in self.rules.ner.source_kinds for d in docs]
+        """NER runs on the configured source kinds, in the model's languages (or before language ID)."""
+        ner = self.rules.ner
+        return [self.rules.ner_on and d.source_kind in ner.source_kinds
+                and (d.lang is None or d.lang in ner.languages) for d in docs]
 
     def _finish(self, doc: Document, parts: list[tuple[str, list[RecognizerResult]]], ner: bool,
                 cost: list[float]) -> Outcome:

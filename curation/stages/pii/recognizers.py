@@ -137,7 +137,8 @@ _NOT_PHONE = re.compile(
     r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|^\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}$|\d:\d|(?:^|\.)\d{1,2}\.\d{1,2}(?:\.|$)"
 )
 _PHONE_LAYOUT = re.compile(
-    r"^\+|^00\d|^\(\+?\d{2,5}\)|^\d{2,5}[-. ]\d{3,4}[-. ]\d{3,4}$|^\d{3}[-.]\d{3}[-.]\d{4}|(?i:x|ext\.?)\s?\d{1,6}$"
+    r"^\+|^00\d|^\(\+?\d{2,5}\)|^\d{2,5}[-. ]\d{3,4}[-. ]\d{3,4}$|^\d{3}[-.]\d{3}[-.]\d{4}"
+    r"|(?i:x|ext\.?)\s?\d{1,6}$"
 )
 
 
@@ -175,7 +176,8 @@ class StrictIpRecognizer(IpRecognizer):
         return [r for r in results if not _VERSION_BEFORE.search(text[max(0, r.start - 16) : r.start])]
 
     def invalidate_result(self, pattern_text: str) -> bool:
-        if ":" in pattern_text and pattern_text.count(":") < 3 and not pattern_text.lower().startswith("fe80"):
+        v6 = ":" in pattern_text
+        if v6 and pattern_text.count(":") < 3 and not pattern_text.lower().startswith("fe80"):
             return True
         try:
             ipaddress.ip_address(pattern_text.split("/")[0].split("%")[0])
@@ -261,8 +263,8 @@ class SecretRecognizer(PatternRecognizer):
 
 def _aws_access_key_id() -> list[EntityRecognizer]:
     return [SecretRecognizer("AWS_ACCESS_KEY_ID", [
-        Pattern("aws key id", r"(?<![A-Za-z0-9])(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Za-z0-9])",
-                0.95)])]
+        Pattern("aws key id",
+                r"(?<![A-Za-z0-9])(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Za-z0-9])", 0.95)])]
 
 
 def _aws_secret_access_key() -> list[EntityRecognizer]:
@@ -275,7 +277,8 @@ def _aws_secret_access_key() -> list[EntityRecognizer]:
 def _github_token() -> list[EntityRecognizer]:
     return [SecretRecognizer("GITHUB_TOKEN", [
         Pattern("github classic", r"(?<![A-Za-z0-9_])gh[pousr]_[A-Za-z0-9]{36,255}(?![A-Za-z0-9_])", 0.95),
-        Pattern("github fine-grained", r"(?<![A-Za-z0-9_])github_pat_[A-Za-z0-9_]{22,255}(?![A-Za-z0-9_])", 0.95),
+        Pattern("github fine-grained",
+                r"(?<![A-Za-z0-9_])github_pat_[A-Za-z0-9_]{22,255}(?![A-Za-z0-9_])", 0.95),
     ])]
 
 
@@ -301,14 +304,17 @@ def _private_key() -> list[EntityRecognizer]:
 def _password() -> list[EntityRecognizer]:
     return [SecretRecognizer("PASSWORD", [
         # Quoted value assigned to a password-like name (code, JSON, YAML).
-        Pattern("password quoted", rf"{_PASSWORD_KEY}{_ASSIGN}[rbf]?([\"'`])(?P<v>[^\"'`\n]{{4,200}})\1", 0.8),
+        Pattern("password quoted",
+                rf"{_PASSWORD_KEY}{_ASSIGN}[rbf]?([\"'`])(?P<v>[^\"'`\n]{{4,200}})\1", 0.8),
         # Unquoted value on a config line or in a key=value DSN (stops at whitespace, quote, ; or ,).
         Pattern("password unquoted",
-                rf"(?<![\w.]){_PASSWORD_KEY}[ \t]*(?:=|:)[ \t]*(?P<v>[^\s\"'`,;&)(\]\[{{}}]{{4,128}})(?=[\s\"'`,;&)]|$)",
+                rf"(?<![\w.]){_PASSWORD_KEY}[ \t]*(?:=|:)[ \t]*"
+                rf"(?P<v>[^\s\"'`,;&)(\]\[{{}}]{{4,128}})(?=[\s\"'`,;&)]|$)",
                 0.7),
         # Default value of a password variable: `process.env.DB_PASSWORD || 'v'`, `getenv("PWD", "v")`.
         Pattern("password default",
-                rf"{_PASSWORD_KEY}[\"'\]]?\s*(?:\|\||\?\?|\bor\b|,)\s*[\"'`](?P<v>[^\"'`\n]{{4,200}})[\"'`]", 0.8),
+                rf"{_PASSWORD_KEY}[\"'\]]?\s*(?:\|\||\?\?|\bor\b|,)\s*"
+                rf"[\"'`](?P<v>[^\"'`\n]{{4,200}})[\"'`]", 0.8),
         # scheme://user:password@host (connection strings, URLs with credentials).
         Pattern("url credentials",
                 r"(?i:\b[a-z][a-z0-9+.-]{1,20}://)[^\s:/@\"']{1,64}:(?P<v>[^\s@/\"']{1,128})@[\w.-]+", 0.85),
@@ -363,8 +369,28 @@ def _iban(rules: PiiRules) -> list[EntityRecognizer]:
     return [_with_context(IbanRecognizer(), rules, "IBAN_CODE")]
 
 
+class NameShapeSpacyRecognizer(SpacyRecognizer):
+    """presidio's ``SpacyRecognizer`` keeping only PERSON spans shaped like names.
+
+    1-4 words on one line, each capitalised (``Mc``/``O'``/``van``-style particles allowed), no digits or
+    symbols: the small English model otherwise tags capitalised code tokens, menu items and
+    non-English sentence starts as persons.
+    """
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
+                ) -> list[RecognizerResult]:
+        results = super().analyze(text, entities, nlp_artifacts)
+        return [r for r in results if _NAME.match(text[r.start : r.end])]
+
+
+_NAME = re.compile(
+    r"^(?:(?:[A-Z][a-z\u00df-\u00ff]+(?:[-'][A-Z]?[a-z\u00df-\u00ff]+)*|(?:van|von|de|der|da|di|le|la|del))"
+    r"\.? ?){1,4}$"
+)
+
+
 def _person(rules: PiiRules) -> list[EntityRecognizer]:
-    return [SpacyRecognizer(supported_entities=["PERSON"], ner_strength=rules.ner.score)]
+    return [NameShapeSpacyRecognizer(supported_entities=["PERSON"], ner_strength=rules.ner.score)]
 
 
 def _no_rules(fn: Callable[[], list[EntityRecognizer]]) -> Callable[[PiiRules], list[EntityRecognizer]]:

