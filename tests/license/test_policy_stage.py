@@ -51,6 +51,7 @@ def test_processor_rejects_with_license_reason(proc: LicenseProcessor) -> None:
     rej = proc.process(Document(id="w", source_kind="web", source="s", text="Article.", html=html))
     assert isinstance(rej, Reject) and rej.stage == "license" and rej.reason == "license:CC-BY-NC-4.0"
     assert rej.doc.license == "CC-BY-NC-4.0" and rej.doc.signals["license.category"] == "non_commercial"
+    assert rej.doc.signals["license.category_rank"] == 5
     kept = proc.process(
         Document(id="w2", source_kind="web", source="s", text="Article.", html=html.replace("by-nc", "by"))
     )

@@ -54,6 +54,8 @@ class LicenseProcessor(DocProcessor):
             S + "evidence": det.evidence,
             S + "confidence": det.confidence,
             S + "category": category,
+            # 0 = most permissive (rank in categories.order): what the dedup keep rule can sort on
+            S + "category_rank": _rank(self.rules, category),
             S + "id_categories": id_categories,
             S + "candidates": [f"{ev}={expr}" for ev, expr in det.found.items()],
             S + "detail": det.detail[:300],
@@ -72,6 +74,11 @@ class LicenseProcessor(DocProcessor):
         if reasons:
             return self.reject(out, reasons[0], reasons)
         return out
+
+
+def _rank(rules: LicenseRules, category: str) -> int:
+    order = rules.categories.order
+    return order.index(category) if category in order else len(order)
 
 
 def decide_with(signals: dict | Any, rules: LicenseRules, categorize: Any) -> tuple[str, ...]:
