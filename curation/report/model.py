@@ -91,11 +91,14 @@ def human(n: float) -> str:
     return fmt(n) if isinstance(n, int) else f"{n:.3g}"
 
 
+def _is_number(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
 def table(columns: list[str], rows: list[list[Any]], caption: str = "") -> Table:
     """Build a :class:`Table`, formatting cells with :func:`fmt` and right-aligning numeric columns."""
     numeric = tuple(
-        bool(rows) and all(isinstance(r[i], int | float) or r[i] is None for r in rows)
-        for i in range(len(columns))
+        bool(rows) and all(_is_number(r[i]) or r[i] is None for r in rows) for i in range(len(columns))
     )
     return Table(
         columns=tuple(columns),

@@ -125,11 +125,13 @@ def _offer(kept: list[Record], rec: Record) -> None:
 
 
 def _example_text(rec: Record, scrub: Callable[[str], str]) -> str:
-    if rec.text:
+    if rec.text and rec.text.strip():
         return make_snippet(rec.text, scrub)
     if rec.error:
         return f"(unreadable record: {make_snippet(rec.error, scrub, 120)})"
-    return "(no text stored; run with output.rejects_text: true to keep it)"
+    if rec.text is None:
+        return "(no text stored)"
+    return "(empty text)"
 
 
 def overlap_stages(st: RejectStats, always: tuple[str, ...] = ("quality",)) -> list[str]:

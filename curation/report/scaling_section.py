@@ -138,6 +138,17 @@ def scaling_section(summary: dict[str, Any], tokenizer: str) -> Section:
                 "note",
             )
         )
+    wi = summary.get("what_if")
+    if wi and wi["corpus"].get("unique_tokens"):
+        wc = wi["corpus"]
+        line = (
+            f"Under the what-if thresholds the output would hold ~{human(wc['unique_tokens'])} tokens "
+            "(estimate): "
+            f"compute-optimal for ~{human(wc['chinchilla']['optimal_params'])} parameters."
+        )
+        if wi.get("target"):
+            line += f" For the target: {wi['target']['verdict']}"
+        sec.add(Para(line, "note"))
     png = _loss_curves(float(d), float(t["target_params"]) if t else None)
     sec.add(
         Figure(

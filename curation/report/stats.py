@@ -3,10 +3,10 @@
 The stats are whatever each stage chose to combine (dedup clusters and histograms, license tokens per
 category and SPDX id, PII entity counts, toxicity/bias co-occurrence...), so the layout adapts to the shape:
 
-* a mapping of scalars -> a key/value table (and a bar chart when the keys look like histogram bins);
-* a mapping of mappings of scalars (e.g. kind -> category -> tokens) -> a matrix table;
-* a list of flat mappings -> a table with their keys as columns;
-* anything deeper -> flattened to dotted key paths.
+nested mappings and lists are split into *records* (the scalar entries of one mapping, with the key path
+that leads to it); records sharing the same keys form one table (one row per path, e.g. kind / category
+-> docs, tokens), a lone record is a key/value table, and a record whose keys look like histogram bins
+(``1``, ``2``, ``3+``, ``10-20``) also gets a bar chart.
 
 A probe file ``{"before": ..., "after": ...}`` becomes one table comparing the flattened values.
 """
@@ -66,40 +66,60 @@ def _truncated(n: int) -> str:
     return f"First {MAX_ROWS} of {n} rows." if n > MAX_ROWS else ""
 
 
+def records(value: Any, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], dict[str, Any]]]:
+    """Split nested stats into records: (path to a mapping, that mapping's scalar entries), in order.
+
+    ``{"web": {"by_category": {"permissive": {"docs": 3, "tokens": 9}}}}`` gives one record
+    ``(("web", "by_category", "permissive"), {"docs": 3, "tokens": 9})``. Lists of mappings are indexed.
+    """
+    if isinstance(value, Mapping):
+        own = {str(k): _cell(v) for k, v in value.items() if _scalar(v) or _scalar_list(v)}
+        out = [(path, own)] if own else []
+        for k, v in value.items():
+            if not (_scalar(v) or _scalar_list(v)):
+                out += records(v, (*path, str(k)))
+        return out
+    if isinstance(value, list):
+        return [r for i, v in enumerate(value) for r in records(v, (*path, f"[{i}]"))]
+    return [(path, {"value": _cell(value)})]
+
+
+def _scalar_list(v: Any) -> bool:
+    return isinstance(v, list) and all(_scalar(x) for x in v)
+
+
 def render_value(name: str, value: Any, fig_prefix: str) -> list[Block]:
-    """Blocks for one named stats value (see module docstring)."""
+    """Blocks for one named stats value: one table per group of records sharing the same keys."""
     blocks: list[Block] = [Heading(name.replace("_", " "))]
-    if isinstance(value, Mapping) and value and all(_scalar(v) for v in value.values()):
-        items = list(value.items())
-        blocks.append(
-            table(["key", "value"], [[str(k), _cell(v)] for k, v in items[:MAX_ROWS]], _truncated(len(items)))
-        )
-        numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in value.values())
-        if numeric and len(items) >= 3 and all(_BIN_RE.match(str(k).strip()) for k, _ in items):
-            png = plots.simple_bars({str(k): float(v) for k, v in items[:MAX_ROWS]}, name.replace("_", " "))
-            blocks.append(Figure(f"{fig_prefix}_{_slug(name)}", png, f"{name} (from the stage's stats)."))
-        return blocks
-    if (
-        isinstance(value, Mapping)
-        and value
-        and all(isinstance(v, Mapping) and all(_scalar(x) for x in v.values()) for v in value.values())
-    ):
-        cols = list(dict.fromkeys(k for v in value.values() for k in v))
-        if len(cols) <= 16:
-            rows = [[str(k), *(_cell(v.get(c)) for c in cols)] for k, v in list(value.items())[:MAX_ROWS]]
-            blocks.append(table(["", *map(str, cols)], rows, _truncated(len(value))))
-            return blocks
-    if isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
-        flat = [flatten(v) for v in value]
-        cols = list(dict.fromkeys(k for f in flat for k in f))
-        if len(cols) <= 16:
-            rows = [[_cell(f.get(c)) for c in cols] for f in flat[:MAX_ROWS]]
-            blocks.append(table(cols, rows, _truncated(len(flat))))
-            return blocks
-    flat = flatten(value)
-    items = list(flat.items())
-    blocks.append(table(["key", "value"], [[k, v] for k, v in items[:MAX_ROWS]], _truncated(len(items))))
+    groups: dict[tuple[str, ...], list[tuple[tuple[str, ...], dict[str, Any]]]] = {}
+    for path, rec in records(value):
+        groups.setdefault(tuple(rec), []).append((path, rec))
+    for cols, recs in groups.items():
+        if len(recs) == 1 or len(cols) > 12:
+            for path, rec in recs[:MAX_ROWS]:
+                items = list(rec.items())
+                caption = " / ".join(path)
+                if len(items) > MAX_ROWS:
+                    caption = f"{caption} ({_truncated(len(items))})".strip()
+                blocks.append(table(["key", "value"], [[k, v] for k, v in items[:MAX_ROWS]], caption))
+                if _is_histogram(rec):
+                    title = " / ".join((name, *path))
+                    bars = {k: float(v) for k, v in items[:MAX_ROWS]}
+                    png = plots.simple_bars(bars, title.replace("_", " "))
+                    slug = _slug("_".join((fig_prefix, name, *path)))
+                    blocks.append(Figure(slug, png, f"{title} (from the stage's stats)."))
+            continue
+        rows = [[" / ".join(path) or name, *(rec.get(c) for c in cols)] for path, rec in recs[:MAX_ROWS]]
+        blocks.append(table(["", *cols], rows, _truncated(len(recs))))
     return blocks
+
+
+def _is_histogram(rec: Mapping[str, Any]) -> bool:
+    return (
+        len(rec) >= 3
+        and all(isinstance(v, int | float) and not isinstance(v, bool) for v in rec.values())
+        and all(_BIN_RE.match(k.strip()) for k in rec)
+    )
 
 
 def _slug(s: str) -> str:

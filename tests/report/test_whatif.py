@@ -44,9 +44,7 @@ def test_apply_override_nested_typed_and_frozen() -> None:
     assert new.gopher.min_words == 30 and rules.gopher.min_words == 50  # original untouched
     assert apply_override(rules, ("gopher", "max_symbol_ratio"), 1).gopher.max_symbol_ratio == 1
     assert apply_override(rules, ("min_words_by_kind", "code"), 9).min_words_by_kind == {"code": 9}
-    with pytest.raises(
-        WhatIfError, match="allowed keys: min_words, max_words, max_symbol_ratio"
-    ):
+    with pytest.raises(WhatIfError, match="allowed keys: min_words, max_words, max_symbol_ratio"):
         apply_override(rules, ("gopher", "min_wrds"), 30)
     with pytest.raises(WhatIfError, match="expected an integer"):
         apply_override(rules, ("gopher", "min_words"), "many")
