@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from curation.document import SignalValue
 from curation.stages.quality.rules import C4Rules
@@ -24,6 +25,11 @@ _CITATION_RE = re.compile(r"\[\d+\]|\[edit\]|\[citation needed\]", re.IGNORECASE
 # Sentence ends: terminal punctuation followed by whitespace or the end (approximates NLTK punkt).
 _SENTENCE_END_RE = re.compile(r"[.!?…。！？]+[\"'”’)\]]*(?=\s|$)")
 _MULTI_BLANK_RE = re.compile(r"\n{3,}")
+
+
+@lru_cache(maxsize=8)
+def _long_word_re(max_len: int) -> re.Pattern[str]:
+    return re.compile(rf"\S{{{max_len + 1}}}")
 
 
 @dataclass(frozen=True)
@@ -59,7 +65,7 @@ def clean_lines(text: str, rules: C4Rules) -> CleanResult:
             rules.min_words_per_line
         ):
             reason = "short"
-        elif len(line) > rules.max_word_length and any(len(w) > rules.max_word_length for w in line.split()):
+        elif len(line) > rules.max_word_length and _long_word_re(rules.max_word_length).search(line):
             reason = "long_word"
         elif rules.remove_no_terminal_punct and not line.endswith(ends):
             reason = "no_terminal_punct"

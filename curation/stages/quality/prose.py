@@ -11,9 +11,6 @@ prefix); the decision is made elsewhere from these values only.
 
 from __future__ import annotations
 
-import re
-from functools import lru_cache
-
 from curation.document import SignalValue
 from curation.stages.quality.rules import BookRules, FineWebRules, GopherRules
 from curation.stages.quality.textstats import (
@@ -27,25 +24,13 @@ from curation.stages.quality.textstats import (
 Signals = dict[str, SignalValue]
 
 
-@lru_cache(maxsize=32)
-def _stop_word_re(stop_words: tuple[str, ...]) -> re.Pattern[str]:
-    alts = "|".join(re.escape(w) for w in sorted(stop_words, key=lambda s: (-len(s), s)))
-    return re.compile(rf"(?i)(?<!\S)(?:{alts})(?!\S)")
-
-
-def _count_stop_words(text: str, stop_words: tuple[str, ...]) -> int:
-    if not stop_words:
-        return 0
-    return sum(1 for _ in _stop_word_re(stop_words).finditer(text))
-
-
 def _word_signals(stats: TextStats, stop_words: tuple[str, ...]) -> Signals:
     n = len(stats.words)
     return {
         "word_count": n,
         "mean_word_length": ratio(stats.word_chars, n),
         "alpha_words_ratio": ratio(n - stats.non_alpha_words, n),
-        "stop_words": _count_stop_words(stats.text, stop_words),
+        "stop_words": stats.count_words_in(frozenset(w.lower() for w in stop_words)),
     }
 
 

@@ -8,13 +8,15 @@ costs a few sorts, never a quadratic scan.
 from __future__ import annotations
 
 import re
+import string
+from collections import Counter
 from functools import cached_property
 
 import numpy as np
 
 _PARAGRAPH_SPLIT_RE = re.compile(r"\n\s*\n")
-# A whitespace-delimited word made only of non-letters (digits, punctuation, underscore, symbols).
-_NON_ALPHA_WORD_RE = re.compile(r"(?<!\S)(?:[^\w\s]|[\d_])+(?!\S)")
+_ALPHA_RE = re.compile(r"[^\W\d_]")
+_STRIP = string.punctuation + "“”‘’«»…"
 
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 _MUL = np.uint64(0xBF58476D1CE4E5B9)
@@ -48,16 +50,26 @@ class TextStats:
         return [s for s in (p.strip() for p in _PARAGRAPH_SPLIT_RE.split(self.text)) if s]
 
     @cached_property
+    def word_counts(self) -> Counter[str]:
+        return Counter(self.words)
+
+    @cached_property
     def non_alpha_words(self) -> int:
-        return sum(1 for _ in _NON_ALPHA_WORD_RE.finditer(self.text))
+        """Words without any alphabetic character (computed over distinct words)."""
+        return sum(c for w, c in self.word_counts.items() if not _ALPHA_RE.search(w))
+
+    def count_words_in(self, vocabulary: frozenset[str]) -> int:
+        """Occurrences of words in ``vocabulary`` (lower-case, surrounding punctuation ignored)."""
+        return sum(c for w, c in self.word_counts.items() if w.lower().strip(_STRIP) in vocabulary)
 
     @cached_property
     def word_ids(self) -> np.ndarray:
-        vocab: dict[str, int] = {}
-        ids = np.fromiter(
-            (vocab.setdefault(w, len(vocab)) for w in self.words), dtype=np.uint64, count=len(self.words)
-        )
-        return ids
+        """Python's string hash of each word: equal words get equal ids within a process.
+
+        Only equality of ids is ever used (never their values or order), so results do not depend on
+        the per-process hash seed (up to 64-bit collisions).
+        """
+        return np.fromiter(map(hash, self.words), dtype=np.int64, count=len(self.words)).view(np.uint64)
 
     def ngram_hashes(self, n: int) -> np.ndarray:
         """64-bit hashes of all word n-grams (length ``len(words) - n + 1``, possibly empty)."""

@@ -1,0 +1,196 @@
+"""Each quality rule firing and not firing, from the pure signal functions through decide()."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from curation.document import Document, Reject
+from curation.rules import ConfigError
+from curation.stages.quality import QualityProcessor, decide, load_stage_rules, score_document
+from curation.stages.quality.rules import QualityRules
+from tests.quality.helpers import doc, prose
+
+REPO = Path(__file__).resolve().parents[2]
+GOPHER_STOP = {"the", "be", "to", "of", "and", "that", "have", "with"}
+RULES = load_stage_rules(REPO / "rules" / "quality" / "quality.yaml")
+
+
+def reasons_of(d: Document, rules: QualityRules = RULES) -> tuple[str, ...]:
+    _, signals = score_document(d, rules)
+    return decide(signals, rules, d.source_kind)
+
+
+def test_clean_prose_passes_every_web_rule() -> None:
+    assert reasons_of(doc(prose(3))) == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("the cat and the dog " * 5, "quality:gopher.min_words"),
+        (" ".join(["the", "of", "and", *["supercalifragilistic"] * 60]) + ".",
+         "quality:gopher.max_mean_word_length"),
+        (prose(1) + " " + "# " * 40, "quality:gopher.max_symbol_word_ratio"),
+        (" ".join(w for w in prose(1).split() if w.lower().strip(",.") not in GOPHER_STOP),
+         "quality:gopher.min_stop_words"),
+        (prose(1) + " " + " ".join(["123", "456", "!!!"] * 40), "quality:gopher.min_alpha_words_ratio"),
+    ],
+)
+def test_gopher_rules_fire(text: str, reason: str) -> None:
+    assert reason in reasons_of(doc(text))
+
+
+def test_gopher_bullet_and_ellipsis_lines() -> None:
+    lines = [f"- item number {i} of the list with some words and the rest" for i in range(20)]
+    assert "quality:gopher.max_bullet_lines_ratio" in reasons_of(doc("\n".join(lines)))
+    lines = [f"this line {i} of the text trails off and the rest..." for i in range(20)]
+    assert "quality:gopher.max_ellipsis_lines_ratio" in reasons_of(doc("\n".join(lines)))
+
+
+def test_repetition_rules_fire_on_repeated_paragraphs_not_on_distinct_ones() -> None:
+    p = prose(1)
+    repeated = "\n\n".join([p] * 4)
+    r = reasons_of(doc(repeated))
+    assert "quality:repetition.max_dup_paragraph_ratio" in r
+    assert "quality:repetition.max_dup_10gram_char_ratio" in r
+    assert not [x for x in reasons_of(doc(prose(4))) if x.startswith("quality:repetition")]
+
+
+def test_top_ngram_rule() -> None:
+    text = prose(1) + " " + " ".join(["big sale"] * 60)
+    assert "quality:repetition.max_top_2gram_char_ratio" in reasons_of(doc(text))
+
+
+def test_c4_line_cleaning_changes_text_and_records_signals() -> None:
+    text = "Please enable JavaScript to use this site.\nHome | About\n" + prose(2) + (
+        "\nThis site uses cookies, see our privacy policy for the details of it."
+    )
+    out = QualityProcessor(RULES, None).process(doc(text))
+    assert isinstance(out, Document)
+    assert "JavaScript" not in out.text and "Home | About" not in out.text and "cookies" not in out.text
+    assert out.text.startswith("The committee")
+    s = out.signals
+    assert s["quality.c4.lines_removed_javascript"] == 1 and s["quality.c4.lines_removed_policy"] == 1
+    assert s["quality.c4.lines_removed_short"] == 1 and s["quality.c4.chars_removed"] > 0
+
+
+def test_c4_document_rules() -> None:
+    lorem = prose(2) + "\n\nLorem ipsum dolor sit amet, consectetur."
+    assert "quality:c4.lorem_ipsum" in reasons_of(doc(lorem))
+    assert "quality:c4.lorem_ipsum" not in reasons_of(doc(prose(2)))
+    curly = prose(2) + "\n\nThe value is {x} in the formula here."
+    assert "quality:c4.curly_bracket" in reasons_of(doc(curly))
+    assert "quality:c4.min_sentences" in reasons_of(doc(" ".join(["word and the of to"] * 12)))
+    off = dataclasses.replace(RULES, c4=dataclasses.replace(RULES.c4, curly_bracket=False))
+    assert "quality:c4.curly_bracket" not in reasons_of(doc(prose(2) + "\n\nThe {x} value is here."), off)
+
+
+def test_fineweb_rules() -> None:
+    listy = "\n".join(f"entry {i} of the index and the list" for i in range(60))
+    r = reasons_of(doc(listy))
+    assert "quality:fineweb.min_line_punct_ratio" in r
+    dup = prose(2) + "\n\n" + "\n".join(["Subscribe to the newsletter of the week and the month."] * 3)
+    assert "quality:fineweb.max_char_dup_ratio" in reasons_of(doc(dup))
+    assert not [x for x in reasons_of(doc(prose(3))) if x.startswith("quality:fineweb")]
+
+
+def test_multi_reason_lists_all_failing_rules_primary_first() -> None:
+    text = "Lorem ipsum dolor sit amet, {consectetur} adipiscing elit."
+    out = QualityProcessor(RULES, None).process(doc(text))
+    assert isinstance(out, Reject) and out.stage == "quality"
+    assert out.reason == out.reasons[0]
+    expected = {"quality:c4.lorem_ipsum", "quality:c4.curly_bracket", "quality:gopher.min_words"}
+    assert expected <= set(out.reasons)
+    assert out.doc.text == text  # the reject keeps the original text
+
+
+def test_book_rules_do_not_drop_dialogue_but_web_rules_would() -> None:
+    words = prose(4).split()
+    lines = []
+    for i in range(0, len(words), 4):  # short dialogue lines under repeated speaker names
+        lines += ["HAMLET." if i % 8 else "HORATIO.", " ".join(words[i : i + 4])]
+    play = "\n".join(lines)
+    assert reasons_of(doc(play, "book")) == ()
+    assert reasons_of(doc(play, "web")) != ()
+    assert "quality:book.min_words" in reasons_of(doc("A short note of the end.", "book"))
+    text = "\n\n".join([prose(1)] * 3)
+    assert "quality:book.max_dup_10gram_char_ratio" in reasons_of(doc(text, "book"))
+
+
+def test_code_rules() -> None:
+    good = "def add(a, b):\n    \"\"\"Add two numbers.\"\"\"\n    return a + b\n"
+    assert reasons_of(doc(good, "code", path="x.py")) == ()
+    assert "quality:code.max_line_length" in reasons_of(doc("x = 1\n" + "y" * 1200 + "\n", "code"))
+    assert "quality:code.max_mean_line_length" in reasons_of(doc(("a" * 150 + "\n") * 10, "code"))
+    assert "quality:code.min_alnum_fraction" in reasons_of(doc("#" * 80 + "\n" + "----\n" * 20, "code"))
+    gen = "# Code generated by protoc-gen-go. DO NOT EDIT.\n" + good
+    assert "quality:code.autogenerated" in reasons_of(doc(gen, "code"))
+    assert "quality:code.minified" in reasons_of(doc(good, "code", path="dist/app.min.js"))
+    rows = "\n".join(", ".join(str(i * j) for j in range(12)) + "," for i in range(40))
+    data = "TABLE = [\n" + rows + "\n]\n"
+    assert "quality:code.max_data_token_fraction" in reasons_of(doc(data, "code"))
+    assert "quality:code.min_chars" in reasons_of(doc("", "code"))
+
+
+def test_conversation_rules() -> None:
+    def conv(*turns: tuple[str, str]) -> Document:
+        return doc("\n".join(f"{a}: {b}" for a, b in turns), "conversation", messages=tuple(turns))
+
+    ok = conv(("user", "hi, how are you"), ("bot", "fine thanks"), ("user", "what is new"), ("bot", "no"))
+    assert reasons_of(ok) == ()
+    assert "quality:conversation.min_turns" in reasons_of(conv(("user", "hello there")))
+    rep = conv(*[("user", "buy now"), ("bot", "buy now")] * 4)
+    assert "quality:conversation.max_repeated_turn_ratio" in reasons_of(rep)
+    empty = conv(("user", ""), ("bot", ""), ("user", "hi"), ("bot", " "))
+    assert "quality:conversation.max_empty_turn_ratio" in reasons_of(empty)
+    long = conv(("user", "paste"), ("bot", "x " * 15000))
+    assert "quality:conversation.max_turn_chars" in reasons_of(long)
+    # no messages: turns are parsed from the text
+    assert reasons_of(doc("user: hi there\nbot: hello you", "conversation")) == ()
+
+
+def test_what_if_override_recomputes_from_stored_signals() -> None:
+    text = " ".join(["the cat and the dog sat with me"] * 5) + "."  # 40 words
+    _, signals = score_document(doc(text), RULES)
+    assert "quality:gopher.min_words" in decide(signals, RULES, "web")
+    relaxed = dataclasses.replace(RULES, gopher=dataclasses.replace(RULES.gopher, min_words=30))
+    assert "quality:gopher.min_words" not in decide(signals, relaxed, "web")
+    disabled = dataclasses.replace(RULES, gopher=dataclasses.replace(RULES.gopher, min_words=None))
+    assert "quality:gopher.min_words" not in decide(signals, disabled, "web")
+
+
+def test_bad_rules_fail_naming_the_key(tmp_path: Path) -> None:
+    (tmp_path / "quality.yaml").write_text("gopher: g.yaml\n")
+    (tmp_path / "g.yaml").write_text("min_wordz: 3\n")
+    with pytest.raises(ConfigError, match="min_wordz"):
+        load_stage_rules(tmp_path / "quality.yaml")
+    (tmp_path / "g.yaml").write_text("min_words: lots\n")
+    with pytest.raises(ConfigError, match="min_words"):
+        load_stage_rules(tmp_path / "quality.yaml")
+    (tmp_path / "quality.yaml").write_text("apply: {web: [gopherz]}\n")
+    with pytest.raises(ConfigError, match=r"apply\.web"):
+        load_stage_rules(tmp_path / "quality.yaml")
+
+
+@pytest.mark.parametrize("kind", ["web", "book", "code", "conversation"])
+@pytest.mark.parametrize("text", ["", "   \n\t  ", "#$%^&*()!@ ~~~ ### ... …", "\u200b\u200b"])
+def test_bad_input_gives_signals_or_a_clear_reject(kind: str, text: str) -> None:
+    out = QualityProcessor(RULES, None).process(doc(text, kind))
+    d = out.doc if isinstance(out, Reject) else out
+    assert isinstance(d.signals["quality.score"], float)
+    if isinstance(out, Reject):
+        assert out.reason.startswith("quality:")
+
+
+def test_huge_single_line_is_linear_and_rejected() -> None:
+    import time
+
+    text = "word " * 4_000_000  # 20 MB, one line
+    start = time.perf_counter()
+    out = QualityProcessor(RULES, None).process(doc(text))
+    assert isinstance(out, Reject)
+    assert "quality:repetition.max_top_2gram_char_ratio" in out.reasons
+    assert time.perf_counter() - start < 30  # generous: a quadratic step would take hours
