@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from curation.config import PipelineConfig, SourceSpec
 from curation.document import Document
 
 PARAGRAPHS = (
@@ -27,3 +30,13 @@ def doc(text: str, kind: str = "web", **kw: object) -> Document:
 def prose(paragraphs: int = 3) -> str:
     """Up to four distinct paragraphs of clean English prose."""
     return "\n\n".join(PARAGRAPHS[:paragraphs])
+
+
+def config_in(folder: Path, tokenizer: str = "whitespace") -> PipelineConfig:
+    """A pipeline config living in ``folder`` (rules files beside it) whose models folder is ``folder``."""
+    return PipelineConfig(
+        sources=(SourceSpec(kind="web", paths=("x",)),),
+        models_dir=str(folder),
+        tokenizer=tokenizer,
+        path=str(folder / "pipeline.yaml"),
+    )
