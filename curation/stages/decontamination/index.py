@@ -22,7 +22,7 @@ from curation.stages.decontamination.ngrams import item_ngram_hashes
 from curation.stages.decontamination.rules import DecontaminationRules
 
 ItemRef = tuple[str, str, int]  # (eval set, item id, distinct n-grams of the item)
-Entry = tuple[int, int, tuple[ItemRef, ...]]  # (hash, n-gram length, items sharing it)
+Entry = tuple[int, int, int, tuple[ItemRef, ...]]  # (hash, n-gram length, probe hash, items sharing it)
 
 
 @dataclass(frozen=True)
@@ -36,21 +36,42 @@ class NgramIndex:
     item_ids: tuple[str, ...]
     set_names: tuple[str, ...]
     items_per_set: tuple[int, ...]  # items read per eval set (found or not)
+    bitmap: np.ndarray  # uint8 bit table over the top bits of the entries' probe hashes (a prefilter)
+    bitmap_shift: int
 
-    @property
-    def lengths(self) -> tuple[int, ...]:
-        return tuple(int(k) for k in np.unique(self.lengths_arr))
+    lengths: tuple[int, ...]  # distinct n-gram lengths present (documents are hashed for each)
 
     def __len__(self) -> int:
         return len(self.hashes)
 
     @property
     def nbytes(self) -> int:
-        arrays = (self.hashes, self.offsets, self.postings, self.lengths_arr, self.item_set, self.item_ngrams)
+        arrays = (
+            self.hashes,
+            self.offsets,
+            self.postings,
+            self.lengths_arr,
+            self.item_set,
+            self.item_ngrams,
+            self.bitmap,
+        )
         return sum(a.nbytes for a in arrays) + sum(len(i) + 49 for i in self.item_ids)
 
-    def lookup(self, hashes: np.ndarray) -> np.ndarray:
-        """Index position of each hash, or -1 where absent (vectorised)."""
+    def candidates(self, probes: np.ndarray) -> np.ndarray:
+        """Boolean mask: may an entry start where a document has this ``min_n``-gram probe hash?
+
+        One memory probe per hash into a bit table with about 16 bits per entry (no false negatives,
+        roughly 6% false candidates), so the full n-gram hashes of every length are computed and
+        binary-searched only at candidate positions.
+        """
+        if len(self.hashes) == 0 or len(probes) == 0:
+            return np.zeros(len(probes), dtype=bool)
+        slot = probes >> np.uint64(self.bitmap_shift)
+        bits = self.bitmap[slot >> np.uint64(3)] >> (slot & np.uint64(7)).astype(np.uint8)
+        return (bits & 1).astype(bool)
+
+    def find(self, hashes: np.ndarray) -> np.ndarray:
+        """Index position of each full n-gram hash, or -1 where absent (vectorised binary search)."""
         if len(self.hashes) == 0 or len(hashes) == 0:
             return np.full(len(hashes), -1, dtype=np.int64)
         pos = np.searchsorted(self.hashes, hashes)
@@ -75,7 +96,7 @@ class NgramIndex:
         item_set: list[int] = []
         item_ids: list[str] = []
         per_set = [0] * len(set_names)
-        hs, ks, idx = [], [], []
+        hs, ks, ps, idx = [], [], [], []
         for it in items:
             key = (it.eval_set, it.item_id)
             no = key_no.get(key)
@@ -84,18 +105,21 @@ class NgramIndex:
                 item_set.append(set_no[it.eval_set])
                 item_ids.append(it.item_id)
                 per_set[set_no[it.eval_set]] += 1
-            h, k = item_ngram_hashes(it.texts, rules.ngram)
+            h, k, pr = item_ngram_hashes(it.texts, rules.ngram)
             hs.append(h)
             ks.append(k)
+            ps.append(pr)
             idx.append(np.full(len(h), no, dtype=np.int32))
         h = np.concatenate(hs) if hs else np.empty(0, np.uint64)
         k = np.concatenate(ks) if ks else np.empty(0, np.int16)
+        pr = np.concatenate(ps) if ps else np.empty(0, np.uint64)
         i = np.concatenate(idx) if idx else np.empty(0, np.int32)
-        h, k, i = _unique_pairs(h, k, i)
+        h, k, pr, i = _unique_pairs(h, k, pr, i)
         item_ngrams = np.bincount(i, minlength=len(item_ids)).astype(np.int32)
         return cls._from_pairs(
             h,
             k,
+            pr,
             i,
             rules.index.max_items_per_ngram,
             item_set=np.asarray(item_set, dtype=np.int16),
@@ -113,8 +137,8 @@ class NgramIndex:
         item_set: list[int] = []
         item_ids: list[str] = []
         item_ngrams: list[int] = []
-        hs, ks, idx = [], [], []
-        for h, k, refs in entries:
+        hs, ks, ps, idx = [], [], [], []
+        for h, k, pr, refs in entries:
             for s, iid, total in refs:
                 no = key_no.get((s, iid))
                 if no is None:
@@ -124,13 +148,18 @@ class NgramIndex:
                     item_ngrams.append(total)
                 hs.append(h)
                 ks.append(k)
+                ps.append(pr)
                 idx.append(no)
-        h_arr, k_arr, i_arr = _unique_pairs(
-            np.asarray(hs, dtype=np.uint64), np.asarray(ks, dtype=np.int16), np.asarray(idx, dtype=np.int32)
+        h_arr, k_arr, p_arr, i_arr = _unique_pairs(
+            np.asarray(hs, dtype=np.uint64),
+            np.asarray(ks, dtype=np.int16),
+            np.asarray(ps, dtype=np.uint64),
+            np.asarray(idx, dtype=np.int32),
         )
         return cls._from_pairs(
             h_arr,
             k_arr,
+            p_arr,
             i_arr,
             0,
             item_set=np.asarray(item_set, dtype=np.int16),
@@ -142,28 +171,45 @@ class NgramIndex:
 
     @classmethod
     def _from_pairs(
-        cls, h: np.ndarray, k: np.ndarray, i: np.ndarray, max_items: int, **items: object
+        cls, h: np.ndarray, k: np.ndarray, pr: np.ndarray, i: np.ndarray, max_items: int, **items: object
     ) -> NgramIndex:
         uniq, start, count = np.unique(h, return_index=True, return_counts=True)
         keep = count <= max_items if max_items > 0 else np.ones(len(uniq), dtype=bool)
         pair_keep = np.repeat(keep, count)
         offsets = np.zeros(int(keep.sum()) + 1, dtype=np.int64)
         np.cumsum(count[keep], out=offsets[1:])
+        hashes = uniq[keep]
+        bitmap, shift = _bitmap(pr[start][keep])
         return cls(
-            hashes=uniq[keep],
+            hashes=hashes,
+            bitmap=bitmap,
+            bitmap_shift=shift,
             offsets=offsets,
             postings=i[pair_keep].astype(np.int32),
             lengths_arr=k[start][keep].astype(np.int16),
+            lengths=tuple(int(x) for x in np.unique(k[start][keep])),
             **items,  # type: ignore[arg-type]
         )
 
 
-def _unique_pairs(h: np.ndarray, k: np.ndarray, i: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Sort (hash, item) pairs by hash then item and drop repeated pairs."""
+def _bitmap(hashes: np.ndarray) -> tuple[np.ndarray, int]:
+    """A bit table with >= 16 bits per entry, addressed by the hashes' top bits (hashes are mixed)."""
+    bits = max(10, int(np.ceil(np.log2(max(len(hashes), 1) * 16))))
+    shift = 64 - bits
+    table = np.zeros(1 << (bits - 3), dtype=np.uint8)
+    slot = hashes >> np.uint64(shift)
+    np.bitwise_or.at(table, slot >> np.uint64(3), np.left_shift(1, slot & np.uint64(7)).astype(np.uint8))
+    return table, shift
+
+
+def _unique_pairs(
+    h: np.ndarray, k: np.ndarray, pr: np.ndarray, i: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Sort (hash, item) pairs by hash then item and drop repeated pairs (length, probe follow hash)."""
     order = np.lexsort((i, h))
-    h, k, i = h[order], k[order], i[order]
+    h, k, pr, i = h[order], k[order], pr[order], i[order]
     if len(h) > 1:
         first = np.ones(len(h), dtype=bool)
         first[1:] = (h[1:] != h[:-1]) | (i[1:] != i[:-1])
-        h, k, i = h[first], k[first], i[first]
-    return h, k, i
+        h, k, pr, i = h[first], k[first], pr[first], i[first]
+    return h, k, pr, i

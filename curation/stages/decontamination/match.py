@@ -25,18 +25,14 @@ from curation.stages.decontamination.decide import (
     rank,
 )
 from curation.stages.decontamination.index import NgramIndex
-from curation.stages.decontamination.ngrams import ngram_hashes, word_spans, words
+from curation.stages.decontamination.ngrams import _Prefix, text_prefix_sums, word_spans
 from curation.stages.decontamination.rules import DecontaminationRules
-
-
-def doc_ngrams(text: str, rules: DecontaminationRules, lengths: Sequence[int]) -> tuple[np.ndarray, ...]:
-    """(hashes, start word, length) of every n-gram of ``text`` for the given lengths."""
-    return ngram_hashes(words(text, rules.ngram), lengths)
 
 
 def distinct_doc_hashes(text: str, rules: DecontaminationRules, lengths: Sequence[int]) -> np.ndarray:
     """Sorted distinct n-gram hashes of a document (what the join path ships to the shuffle)."""
-    return np.unique(doc_ngrams(text, rules, lengths)[0])
+    pre = text_prefix_sums(text, rules.ngram)
+    return np.unique(np.concatenate([pre.ngrams(k) for k in lengths]))
 
 
 def score_batch(docs: Sequence[Document], index: NgramIndex, rules: DecontaminationRules) -> list[Outcome]:
@@ -44,26 +40,55 @@ def score_batch(docs: Sequence[Document], index: NgramIndex, rules: Decontaminat
     return [out for out, _ in score_batch_with_found(docs, index, rules)]
 
 
+def find_hits(
+    pre: _Prefix, cand: np.ndarray, index: NgramIndex
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Full hashes of every indexed length at candidate start positions, looked up exactly.
+
+    Returns (hashes, start word, length, index position) of the hits.
+    """
+    hs, st, ks, ps = [], [], [], []
+    for k in index.lengths:
+        s = cand[cand + k <= pre.m]
+        if len(s) == 0:
+            continue
+        h = pre.ngrams_at(s, k)
+        pos = index.find(h)
+        hit = pos >= 0
+        hs.append(h[hit])
+        st.append(s[hit])
+        ks.append(np.full(int(hit.sum()), k, dtype=np.int16))
+        ps.append(pos[hit])
+    if not hs:
+        e = np.empty(0, dtype=np.int64)
+        return np.empty(0, dtype=np.uint64), e, np.empty(0, dtype=np.int16), e
+    return np.concatenate(hs), np.concatenate(st), np.concatenate(ks), np.concatenate(ps)
+
+
 def score_batch_with_found(
     docs: Sequence[Document], index: NgramIndex, rules: DecontaminationRules
 ) -> list[tuple[Outcome, list[Evidence]]]:
-    """Like :func:`score_batch`, also returning every found item (not capped like the signal)."""
-    lengths = index.lengths
-    if not lengths or not docs:
+    """Like :func:`score_batch`, also returning every found item (not capped like the signal).
+
+    Documents are probed with their ``min_n``-gram hashes (one bit-table probe each, one array for the
+    whole batch); full n-gram hashes of each indexed length are computed only at candidate positions.
+    """
+    if not index.lengths or not docs:
         return [(d, []) for d in docs]
-    per_doc = [doc_ngrams(d.text, rules, lengths) for d in docs]
-    sizes = [len(h) for h, _, _ in per_doc]
-    pos_all = index.lookup(np.concatenate([h for h, _, _ in per_doc]))
+    min_n = rules.ngram.min_n
+    pres = [text_prefix_sums(d.text, rules.ngram) for d in docs]
+    probes = [p.ngrams(min_n) for p in pres]
+    mask_all = index.candidates(np.concatenate(probes))
     out: list[tuple[Outcome, list[Evidence]]] = []
     offset = 0
-    for doc, (h, starts, ks), size in zip(docs, per_doc, sizes, strict=True):
-        pos = pos_all[offset : offset + size]
-        offset += size
-        hit = np.flatnonzero(pos >= 0)
-        if len(hit) == 0:
+    for doc, pre, pr in zip(docs, pres, probes, strict=True):
+        cand = np.flatnonzero(mask_all[offset : offset + len(pr)])
+        offset += len(pr)
+        h, starts, ks, pos = find_hits(pre, cand, index) if len(cand) else (np.empty(0),) * 4
+        if len(h) == 0:
             out.append((doc, []))
         else:
-            out.append(score_hits(doc, h[hit], starts[hit], ks[hit], pos[hit], index, rules))
+            out.append(score_hits(doc, h, starts, ks, pos, index, rules))
     return out
 
 

@@ -68,9 +68,7 @@ class _JoinMatchDoFn(beam.DoFn):
 
     def process(self, element: tuple[str, dict[str, Iterable[Any]]]) -> Iterator[Any]:
         _, grouped = element
-        entries: list[Entry] = sorted(
-            (int(np.int64(h).view(np.uint64)), k, refs) for h, k, refs in grouped["hits"]
-        )
+        entries: list[Entry] = sorted((_u64(h), k, _u64(pr), refs) for h, k, pr, refs in grouped["hits"])
         index = NgramIndex.from_entries(entries, self.set_names) if entries else None
         for doc in grouped["doc"]:
             if index is None:
@@ -116,6 +114,11 @@ class _AccountDoFn(beam.DoFn):
     def finish_bundle(self) -> Iterator[Any]:
         for key, counts in self._acc.items():
             yield pvalue.TaggedOutput(COUNTS, GlobalWindows.windowed_value((key, counts)))
+
+
+def _u64(signed: int) -> int:
+    """Join keys travel as signed 64-bit ints (portable coders); back to the uint64 value."""
+    return signed & 0xFFFFFFFFFFFFFFFF
 
 
 def _sorted_tuple(values: Iterable[int]) -> tuple[int, ...]:
@@ -235,22 +238,24 @@ def item_entries(
     """(hash, (length, item ref)) for each distinct n-gram of a merged item (hash as signed int64)."""
     (eval_set, item_id), texts_list = kv
     texts = [t for texts in texts_list for t in texts]
-    hashes, ks = item_ngram_hashes(texts, rules.ngram)
+    hashes, ks, probes = item_ngram_hashes(texts, rules.ngram)
     ref = (eval_set, item_id, len(hashes))
-    for h, k in zip(hashes.view(np.int64).tolist(), ks.tolist(), strict=True):
-        yield h, (k, ref)
+    for h, k, pr in zip(
+        hashes.view(np.int64).tolist(), ks.tolist(), probes.view(np.int64).tolist(), strict=True
+    ):
+        yield h, (k, pr, ref)
 
 
 def filter_entry(
-    kv: tuple[int, Iterable[tuple[int, tuple[str, str, int]]]], max_items: int
-) -> Iterator[tuple[int, tuple[int, tuple[tuple[str, str, int], ...]]]]:
+    kv: tuple[int, Iterable[tuple[int, int, tuple[str, str, int]]]], max_items: int
+) -> Iterator[tuple[int, tuple[int, int, tuple[tuple[str, str, int], ...]]]]:
     """Keep a hash unless more than ``max_items`` distinct items share it (as the index build does)."""
     h, values = kv
     values = list(values)
-    refs = tuple(sorted({ref for _, ref in values}))
+    refs = tuple(sorted({ref for _, _, ref in values}))
     if max_items > 0 and len(refs) > max_items:
         return
-    yield h, (values[0][0], refs)
+    yield h, (values[0][0], values[0][1], refs)
 
 
 def doc_entries(
@@ -269,9 +274,9 @@ def hits_per_doc(kv: tuple[int, dict[str, Iterable[Any]]]) -> Iterator[tuple[str
     evals = list(grouped["eval"])
     if not evals:
         return
-    k, refs = evals[0]
+    k, pr, refs = evals[0]
     for doc_id in sorted(set(grouped["docs"])):
-        yield doc_id, (h, k, refs)
+        yield doc_id, (h, k, pr, refs)
 
 
 __all__ = ["DecontaminationStage", "EvalItem", "build_index", "found_sets"]

@@ -1,0 +1,127 @@
+"""Decontamination throughput and index memory.
+
+Generates N synthetic evaluation items (default 100k; question ~15 words, context ~60 words, answer
+~3 words, Zipf-distributed words from a seeded vocabulary), builds the n-gram index exactly as the
+side-input path does, plants a few items verbatim into corpus documents, then scans the dev corpus
+(``<data>/corpus/*.jsonl.gz``) in batches with the stage's scoring code in one process (= one core).
+
+Prints: index build time, index size (bytes per indexed item, measured on the numpy structure and as
+the RSS growth while building), scan throughput in MB/s per core, and the outcomes.
+
+    .venv/bin/python benchmarks/decontamination.py [--data ../shared/data/eval-dev] [--items 100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from curation.document import Document, Reject
+from curation.rules import REPO_ROOT
+from curation.stages.decontamination.match import DecontaminationProcessor
+from curation.stages.decontamination.rules import EvalSetSpec, load_decontamination_rules
+from curation.stages.decontamination.transforms import build_index
+
+
+def rss_mb() -> float:
+    """Current resident set size (Linux /proc), MB."""
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * resource.getpagesize() / 1e6
+
+
+def synthetic_items(n: int, seed: int = 0) -> list[dict[str, str]]:
+    rng = np.random.default_rng(seed)
+    letters = np.array(list("abcdefghijklmnopqrstuvwxyz"))
+    vocab = ["".join(rng.choice(letters, size=rng.integers(3, 10))) for _ in range(30_000)]
+    ranks = np.arange(1, len(vocab) + 1)
+    p = 1.0 / ranks
+    p /= p.sum()
+
+    pool = iter(rng.choice(len(vocab), size=n * 110, p=p).tolist())
+
+    def sentence(k: int) -> str:
+        return " ".join(vocab[next(pool)] for _ in range(k))
+
+    lens = rng.integers([10, 40, 1], [21, 81, 5], size=(n, 3)).tolist()
+    return [
+        {"id": f"syn-{i}", "question": sentence(q) + "?", "context": sentence(c) + ".", "answer": sentence(a)}
+        for i, (q, c, a) in enumerate(lens)
+    ]
+
+
+def load_corpus(data: Path) -> list[Document]:
+    docs = []
+    for f in sorted((data / "corpus").glob("*.jsonl.gz")):
+        with gzip.open(f, "rt", encoding="utf-8") as fh:
+            for line in fh:
+                r = json.loads(line)
+                docs.append(Document(id=r["id"], source_kind=r["source_kind"], source=f.name, text=r["text"]))
+    return docs
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", default=str(REPO_ROOT.parent / "shared" / "data" / "eval-dev"))
+    ap.add_argument("--items", type=int, default=100_000)
+    ap.add_argument("--planted", type=int, default=40, help="corpus docs that get an eval item pasted in")
+    ap.add_argument("--batch", type=int, default=256)
+    ap.add_argument("--repeat", type=int, default=3, help="scan passes (best is reported)")
+    ap.add_argument("--rules", default=str(REPO_ROOT / "rules" / "decontamination.yaml"))
+    args = ap.parse_args()
+
+    rules = load_decontamination_rules(args.rules)
+    items = synthetic_items(args.items)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "synthetic.jsonl"
+        with path.open("w", encoding="utf-8") as fh:
+            for it in items:
+                fh.write(json.dumps(it) + "\n")
+        spec = EvalSetSpec("synthetic", str(path))
+        rss0 = rss_mb()
+        t0 = time.perf_counter()
+        index = build_index([spec], rules, ["synthetic"], rules.index.id_field)
+        build_s = time.perf_counter() - t0
+        rss1 = rss_mb()
+    n_items = len(index.item_ids)
+    print(f"index: {n_items} items, {len(index)} distinct n-grams, {len(index.postings)} postings, "
+          f"lengths {index.lengths}, built in {build_s:.1f} s")
+    print(f"index memory: {index.nbytes / 1e6:.1f} MB structure = {index.nbytes / n_items:.0f} B/item; "
+          f"RSS growth while building {rss1 - rss0:.1f} MB = {(rss1 - rss0) * 1e6 / n_items:.0f} B/item")
+
+    docs = load_corpus(Path(args.data))
+    rng = np.random.default_rng(1)
+    for j in rng.choice(len(docs), size=min(args.planted, len(docs)), replace=False):
+        it = items[int(rng.integers(len(items)))]
+        d = docs[j]
+        mid = len(d.text) // 2
+        docs[j] = d.evolve(text=d.text[:mid] + "\n" + it["question"] + " " + it["context"] + "\n" + d.text[mid:])
+    mb = sum(d.num_bytes for d in docs) / 1e6
+    proc = DecontaminationProcessor(rules, index)
+    proc.setup()
+    best = best_cpu = float("inf")
+    outs: list = []
+    for _ in range(args.repeat):
+        t0, c0 = time.perf_counter(), time.process_time()
+        outs = []
+        for i in range(0, len(docs), args.batch):
+            outs.extend(proc.process_batch(docs[i : i + args.batch]))
+        best = min(best, time.perf_counter() - t0)
+        best_cpu = min(best_cpu, time.process_time() - c0)
+    dropped = sum(isinstance(o, Reject) for o in outs)
+    cut = sum(isinstance(o, Document) and o.text != d.text for o, d in zip(outs, docs, strict=True))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
+    print(f"scan: {len(docs)} docs, {mb:.2f} MB in {best:.2f} s wall / {best_cpu:.2f} s CPU = "
+          f"{mb / best:.1f} MB/s wall, {mb / best_cpu:.1f} MB/s per core (CPU time; best of {args.repeat}); "
+          f"planted {args.planted}: {cut} cut, {dropped} dropped")
+    print(f"peak RSS {peak:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
