@@ -29,7 +29,7 @@ def _loss_curves(unique: float, target: float | None) -> bytes:
     n_opt = laws.chinchilla_optimal_params(unique)
     lo = min(n_opt / 100, target / 10 if target else n_opt / 100)
     hi = max(n_opt * 1e4, target * 10 if target else 0)
-    ns = np.logspace(np.log10(max(lo, 1e5)), np.log10(hi), 80)
+    ns = np.logspace(np.log10(max(lo, 1e3)), np.log10(hi), 80)
     unique_loss = [laws.chinchilla_loss(n, laws.chinchilla_optimal_tokens(n)) for n in ns]
     corpus_loss = [
         laws.chinchilla_loss(
