@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+import numpy as np
+
 from curation.stages.dedup.components import Edge, large_star, settle, small_star, star_edges
 from curation.stages.dedup.stage import shard_edges
 
@@ -50,8 +52,17 @@ def test_hot_bucket_gives_linear_star_edges() -> None:
     ids = [f"d{i:05d}" for i in range(5000)]
     edges = star_edges(reversed(ids))
     assert len(edges) == 4999 and {a for a, _ in edges} == {"d00000"}
-    pairs = [((2, 7), i) for i in ids] + [((0, 9), "solo")]
-    out = list(shard_edges(0, [pairs[:2500], pairs[2500:]]))
+    chunk_a = (
+        tuple(ids[:2500]),
+        np.full(2500, 2, dtype=np.int8).tobytes(),
+        np.full(2500, 7, dtype=np.int64).tobytes(),
+    )
+    chunk_b = (
+        (*ids[2500:], "solo"),
+        np.array([2] * 2500 + [0], dtype=np.int8).tobytes(),
+        np.array([7] * 2500 + [9], dtype=np.int64).tobytes(),
+    )
+    out = list(shard_edges(0, [chunk_a, chunk_b]))
     assert len(out) == 4999 and not any(exact for _, exact in out)  # band bucket -> needs verification
 
 

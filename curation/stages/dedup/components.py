@@ -80,6 +80,18 @@ def _both_directions(edge: Edge) -> Iterator[tuple[str, str]]:
     yield edge[1], edge[0]
 
 
+def _large_star_keyed(node: str, neighbours: Iterable[str]) -> Iterator[tuple[str, str]]:
+    """Large-star, output keyed by the larger end (the input of small-star)."""
+    for a, b in large_star(node, neighbours):
+        yield b, a
+
+
+def _small_star_both(node: str, smaller: Iterable[str]) -> Iterator[tuple[str, str]]:
+    """Small-star, output in both directions (the input of the next large-star)."""
+    for edge in small_star(node, smaller):
+        yield from _both_directions(edge)
+
+
 def _roles(edge: Edge) -> Iterator[tuple[str, tuple[str, str | None]]]:
     yield edge[1], ("child", edge[0])
     yield edge[0], ("parent", None)
@@ -97,18 +109,18 @@ class ConnectedComponents(beam.PTransform):
         self.max_rounds = max_rounds
 
     def expand(self, edges: beam.PCollection) -> tuple[beam.PCollection, beam.PCollection]:
+        directed = edges | "Directions" >> beam.FlatMap(_both_directions)
         for r in range(self.max_rounds):
-            edges = (
-                edges
-                | f"LargeStar{r}/Directions" >> beam.FlatMap(_both_directions)
+            last = r == self.max_rounds - 1
+            directed = (
+                directed
                 | f"LargeStar{r}/Group" >> beam.GroupByKey()
-                | f"LargeStar{r}/Link" >> beam.FlatMapTuple(large_star)
-                | f"SmallStar{r}/ByLarger" >> beam.Map(lambda e: (e[1], e[0]))
+                | f"LargeStar{r}/Link" >> beam.FlatMapTuple(_large_star_keyed)
                 | f"SmallStar{r}/Group" >> beam.GroupByKey()
-                | f"SmallStar{r}/Link" >> beam.FlatMapTuple(small_star)
+                | f"SmallStar{r}/Link" >> beam.FlatMapTuple(small_star if last else _small_star_both)
             )
         settled = (
-            edges
+            directed
             | "Settle/Roles" >> beam.FlatMap(_roles)
             | "Settle/Group" >> beam.GroupByKey()
             | "Settle/Label" >> beam.MapTuple(settle)

@@ -20,14 +20,18 @@ EXACT_TEXT = 0
 EXACT_URL = 1
 BAND = 2
 
-BucketKey = tuple[int, int]  # (key type, 64-bit hash; band keys include the band index)
 
 
 @dataclass(frozen=True)
-class Fingerprint:
-    member: MemberTuple
-    keys: tuple[BucketKey, ...]
-    signature: bytes | None  # num_perm x uint32, only when the document has shingles and verify is on
+class BatchFingerprints:
+    """Fingerprints of one batch: per-document members and signatures, and all bucket keys as arrays
+    (``key_doc[i]`` is the index of the document of key ``i``; no Python object per key)."""
+
+    members: list[MemberTuple]
+    signatures: list[bytes | None]  # num_perm x uint32, when the document has shingles and verify is on
+    key_doc: np.ndarray  # int64 document index per key
+    key_type: np.ndarray  # int8: EXACT_TEXT | EXACT_URL | BAND
+    key_hash: np.ndarray  # int64 (band keys include the band index)
 
 
 class Fingerprinter:
@@ -52,26 +56,33 @@ class Fingerprinter:
             return np.empty(0, dtype=np.uint32)
         return self._signer.shingle_hashes(tokens_for(doc.source_kind, doc.text), self.ngram(doc.source_kind))
 
-    def fingerprint_batch(self, docs: Sequence[Document]) -> list[Fingerprint]:
-        """Fingerprints of ``docs``; signatures of the whole batch are computed as one matrix."""
+    def fingerprint_batch(self, docs: Sequence[Document]) -> BatchFingerprints:
+        """Fingerprints of ``docs``; signatures and band keys of the whole batch are computed as matrices."""
         self.setup()
         assert self._signer is not None
         rules = self.rules
         hashes = [self.shingle_hashes(d) for d in docs]
         sigs = self._signer.signatures(hashes)
-        bands = self._signer.band_keys(sigs).tolist()
-        out = []
+        has_shingles = np.array([len(h) > 0 for h in hashes], dtype=bool)
+        signed = np.flatnonzero(has_shingles)
+        bands = self._signer.band_keys(sigs[signed])
+        members, signatures = [], []
+        ex_doc, ex_type, ex_hash = [], [], []
         for i, doc in enumerate(docs):
             exact = exact_key(doc.text) if rules.exact else None
             url = url_key(doc.url) if rules.exact_url and doc.source_kind == "web" else None
-            keys: list[BucketKey] = []
-            if exact is not None:
-                keys.append((EXACT_TEXT, exact))
-            if url is not None:
-                keys.append((EXACT_URL, url))
-            has_shingles = len(hashes[i]) > 0
-            if has_shingles:
-                keys.extend((BAND, k) for k in bands[i])
-            signature = sigs[i].tobytes() if has_shingles and rules.minhash.verify else None
-            out.append(Fingerprint(member_of(doc, rules.keep, exact, url), tuple(keys), signature))
-        return out
+            for kind, key in ((EXACT_TEXT, exact), (EXACT_URL, url)):
+                if key is not None:
+                    ex_doc.append(i)
+                    ex_type.append(kind)
+                    ex_hash.append(key)
+            signatures.append(sigs[i].tobytes() if has_shingles[i] and rules.minhash.verify else None)
+            members.append(member_of(doc, rules.keep, exact, url))
+        n_band = bands.size
+        return BatchFingerprints(
+            members=members,
+            signatures=signatures,
+            key_doc=np.concatenate([np.array(ex_doc, dtype=np.int64), np.repeat(signed, bands.shape[1])]),
+            key_type=np.concatenate([np.array(ex_type, dtype=np.int8), np.full(n_band, BAND, dtype=np.int8)]),
+            key_hash=np.concatenate([np.array(ex_hash, dtype=np.int64), bands.reshape(-1)]),
+        )

@@ -85,8 +85,8 @@ class DedupRules:
     minhash: MinHashRules = field(default_factory=MinHashRules)
     keep: KeepRules = field(default_factory=KeepRules)
     max_rounds: int = 8  # connected-components rounds (large-star + small-star) unrolled in the graph
-    batch_size: int = 256  # documents per signature batch
-    bucket_shards: int = 1024  # bucket keys are shuffled in per-batch lists, grouped by key hash modulo this
+    batch_size: int = 1024  # documents per signature batch
+    bucket_shards: int = 512  # bucket keys are shuffled in per-batch lists, grouped by key hash modulo this
 
 
     def __post_init__(self) -> None:

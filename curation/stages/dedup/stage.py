@@ -34,7 +34,7 @@ from curation.stages.dedup.cluster import (
     merge_stats,
 )
 from curation.stages.dedup.components import ConnectedComponents, Edge, star_edges
-from curation.stages.dedup.fingerprint import BAND, BucketKey, Fingerprinter
+from curation.stages.dedup.fingerprint import BAND, Fingerprinter
 from curation.stages.dedup.rules import DedupRules
 from curation.stages.dedup.signature import estimate_jaccard
 
@@ -46,11 +46,11 @@ _STATS = "stats"
 
 
 class _FingerprintDoFn(beam.DoFn):
-    """Thin shell: fingerprint a batch; emit members (main), bucket-key lists per shard and signatures.
+    """Thin shell: fingerprint a batch; emit members (main), bucket keys per shard and signatures.
 
     Bucket keys (1 + bands per document) would dominate the element count of the pipeline, so the keys of
-    one batch travel as one list per shard (``hash(key) mod shards``); the bucket step then groups by key
-    within a shard (:func:`shard_edges`). A bucket still lives in exactly one shard.
+    one batch travel as one element per shard (``key hash mod shards``) holding arrays; the bucket step
+    groups by key within a shard (:func:`shard_edges`). A bucket still lives in exactly one shard.
     """
 
     def __init__(self, fingerprinter: Fingerprinter, shards: int) -> None:
@@ -61,34 +61,50 @@ class _FingerprintDoFn(beam.DoFn):
         self.fingerprinter.setup()
 
     def process(self, batch: Sequence[Document]) -> Iterator[Any]:
-        by_shard: dict[int, list[tuple[BucketKey, str]]] = {}
-        for fp in self.fingerprinter.fingerprint_batch(batch):
-            doc_id = fp.member[0]
-            yield (doc_id, fp.member)
-            for key in fp.keys:
-                by_shard.setdefault(key[1] % self.shards, []).append((key, doc_id))
-            if fp.signature is not None:
-                yield pvalue.TaggedOutput(_SIGS, (doc_id, fp.signature))
-        for shard in sorted(by_shard):
-            yield pvalue.TaggedOutput(_KEYS, (shard, by_shard[shard]))
+        fp = self.fingerprinter.fingerprint_batch(batch)
+        ids = [m[0] for m in fp.members]
+        for doc_id, member, sig in zip(ids, fp.members, fp.signatures, strict=True):
+            yield (doc_id, member)
+            if sig is not None:
+                yield pvalue.TaggedOutput(_SIGS, (doc_id, sig))
+        shard = fp.key_hash % self.shards
+        order = np.argsort(shard, kind="stable")
+        shards, starts = np.unique(shard[order], return_index=True)
+        ends = [*starts[1:].tolist(), len(order)]
+        for s, lo, hi in zip(shards.tolist(), starts.tolist(), ends, strict=True):
+            idx = order[lo:hi]
+            doc_ids = tuple(ids[i] for i in fp.key_doc[idx].tolist())
+            keys = (doc_ids, fp.key_type[idx].tobytes(), fp.key_hash[idx].tobytes())
+            yield pvalue.TaggedOutput(_KEYS, (s, keys))
 
 
-def bucket_edges(key: BucketKey, ids: Iterable[str]) -> Iterator[tuple[Edge, bool]]:
+def bucket_edges(key_type: int, ids: Iterable[str]) -> Iterator[tuple[Edge, bool]]:
     """Star edges of one bucket, flagged exact unless the bucket is an LSH band (needs verification)."""
-    exact = key[0] != BAND
+    exact = key_type != BAND
     for edge in star_edges(ids):
         yield edge, exact
 
 
-def shard_edges(shard: int, lists: Iterable[Sequence[tuple[BucketKey, str]]]) -> Iterator[tuple[Edge, bool]]:
-    """Group one shard's (bucket key, id) pairs by key and emit each bucket's star edges."""
-    buckets: dict[BucketKey, list[str]] = {}
-    for pairs in lists:
-        for key, doc_id in pairs:
-            buckets.setdefault(key, []).append(doc_id)
+# Per key: doc ids, key types (int8 bytes), key hashes (int64 bytes); bytes, not arrays, so that Beam's
+# coder writes them without pickling.
+ShardKeys = tuple[tuple[str, ...], bytes, bytes]
+
+
+def shard_edges(shard: int, chunks: Iterable[ShardKeys]) -> Iterator[tuple[Edge, bool]]:
+    """Find the buckets of one shard holding two or more documents (numpy) and emit their star edges."""
+    chunks = list(chunks)
+    if not chunks:
+        return
+    ids = [i for c in chunks for i in c[0]]
+    types = np.frombuffer(b"".join(c[1] for c in chunks), dtype=np.int8)
+    hashes = np.frombuffer(b"".join(c[2] for c in chunks), dtype=np.int64)
+    _, inverse, counts = np.unique(hashes, return_inverse=True, return_counts=True)
+    shared = np.flatnonzero(counts[inverse] > 1)
+    buckets: dict[tuple[int, int], list[str]] = {}
+    for pos in shared.tolist():
+        buckets.setdefault((int(types[pos]), int(hashes[pos])), []).append(ids[pos])
     for key in sorted(buckets):
-        if len(buckets[key]) > 1:
-            yield from bucket_edges(key, buckets[key])
+        yield from bucket_edges(key[0], buckets[key])
 
 
 def _split_edges(item: tuple[Edge, bool]) -> Iterator[Any]:
@@ -187,10 +203,6 @@ class _MergeStats(beam.CombineFn):
         return acc
 
 
-def _count(pcoll: beam.PCollection, label: str) -> beam.PCollection:
-    return pcoll | label >> beam.combiners.Count.Globally()
-
-
 class DedupStage(beam.PTransform):
     """Exact + MinHash-LSH near-duplicate removal over the whole collection (see module docstring)."""
 
@@ -276,13 +288,20 @@ class DedupStage(beam.PTransform):
             | "Stats/MergeClusters" >> beam.CombineGlobally(_MergeStats())
             | "Stats/ClustersKey" >> beam.Map(lambda d: ("clusters", d))
         )
-        counts = [
-            _count(pc, f"Stats/Count_{name}") | f"Stats/Name_{name}" >> beam.Map(lambda n, k=name: {k: n})
+        names = [
+            pc | f"Stats/Name_{name}" >> beam.Map(lambda _, k=name: k)
             for name, pc in sorted(edge_pcs.items())
         ]
-        edges = (
-            counts
+        counted = (
+            names
             | "Stats/FlattenEdges" >> beam.Flatten()
+            | "Stats/CountEdges" >> beam.combiners.Count.PerElement()
+            | "Stats/EdgeDicts" >> beam.MapTuple(lambda k, n: {k: n})
+        )
+        zeros = p | "Stats/EdgeZeros" >> beam.Create([dict.fromkeys(edge_pcs, 0)])
+        edges = (
+            (counted, zeros)
+            | "Stats/AllEdgeCounts" >> beam.Flatten()
             | "Stats/MergeEdges" >> beam.CombineGlobally(_MergeStats())
             | "Stats/EdgesKey" >> beam.Map(lambda d: ("edges", d))
         )
