@@ -126,3 +126,32 @@ def test_pii_stage_scrubber_is_preferred(monkeypatch: pytest.MonkeyPatch) -> Non
     assert rejects.get_scrubber()("x") == "SCRUBBED"
     monkeypatch.setitem(sys.modules, "curation.stages.pii", types.ModuleType("curation.stages.pii"))
     assert rejects.get_scrubber() is rejects.fallback_scrub
+
+
+def test_minimal_run_dir_with_only_stages_json(tmp_path: Path, fast_scrub: None) -> None:
+    """No data, rejects, run.json or stats: the report still builds; an empty output gets no scaling figures."""
+    (tmp_path / "report").mkdir()
+    empty = {
+        "docs_in": 0,
+        "docs_kept": 0,
+        "docs_rejected": 0,
+        "rejected_by_reason": {},
+        "tokens_in": 0,
+        "tokens_out": 0,
+        "tokens_rejected": 0,
+        "bytes_in": 0,
+        "bytes_out": 0,
+        "bytes_rejected": 0,
+    }
+    stages = [
+        {"stage": s, "total": empty, "by_source_kind": {}, "by_source_kind_lang": [], "invariant_ok": True}
+        for s in ("read", "write")
+    ]
+    (tmp_path / "report" / "stages.json").write_text(
+        json.dumps({"tokenizer": "whitespace", "stages": stages})
+    )
+    paths = build_report(tmp_path, target_params=1e9)
+    summary = json.loads(paths["summary"].read_text())
+    assert summary["final"]["tokens"] == 0 and summary["removed"] == [] and summary["overlap"] == {}
+    assert "target" in summary["scaling"] and summary["scaling"]["corpus"]["unique_tokens"] == 0
+    assert "The output is empty" in paths["markdown"].read_text()
