@@ -129,7 +129,7 @@ def test_pii_stage_scrubber_is_preferred(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_minimal_run_dir_with_only_stages_json(tmp_path: Path, fast_scrub: None) -> None:
-    """Only stages.json (no data, rejects, run.json, stats): the report builds; no scaling for an empty output."""
+    """Only stages.json (no data, rejects, run.json, stats): the report still builds."""
     (tmp_path / "report").mkdir()
     empty = {
         "docs_in": 0,
