@@ -22,7 +22,7 @@ from tests.toxicity.conftest import make_cfg
 from tests.toxicity.helpers import doc
 
 LISTS = load_bias_lists("bias")
-CLEAN = "The women went to the market and bought bread, apples and cheese for the long winter evenings."
+CLEAN = "The women went to the market and bought bread, apples and cheese for the long winter evenings.\n" * 3
 MATCHER = LISTS.matcher()
 
 
@@ -61,7 +61,7 @@ def test_representation_counts_on_a_fixture_with_known_numbers() -> None:
     assert web["subgroups"]["religion/christian"]["mentions"] == 1
     # "African American" is one mention (longest match), not also "American"
     assert book["groups"]["ethnicity_nationality"]["mentions"] == 1
-    assert book["subgroups"]["gender/female"]["mentions"] == 2
+    assert book["subgroups"]["gender/female_pronouns"]["mentions"] == 2
     assert "church" not in str(rep)
 
 
@@ -72,15 +72,15 @@ def test_cooccurrence_toxic_share_baseline_and_pmi() -> None:
         ("the gay man is a stupid fucking idiot", True),
         ("a cat", False),
     ]
-    stats, toxic_by_group = window_cooccurrence(windows, "web", MATCHER)
-    assert toxic_by_group == {"sexual_orientation": 1}
+    stats, toxic_ids = window_cooccurrence(windows, "web", MATCHER)
+    assert toxic_ids == [(2, {"sexual_orientation/gay_lesbian": 1})]
     out = finalize_cooccurrence(stats, top_k=5, min_count=2)
     assert "PMI" in out["measure"]
     web = out["web"]
     assert web["windows"] == 4 and web["baseline"] == round(8 / 18, 6)  # 8 of 18 words are in toxic spans
     so = web["groups"]["sexual_orientation"]
     assert so["toxic_share"] == 1.0 and so["ratio_to_baseline"] == round(1.0 / round(8 / 18, 6), 4)
-    female = web["groups"]["gender/female"]
+    female = web["groups"]["gender/female_pronouns"]
     assert female["toxic_share"] == 0.0
     # PMI(female, nurse) = log2(c(f,n) * N / (c(f) c(n))) = log2(2 * 4 / (2 * 2)) = 1
     assert female["occupations"] == [{"word": "nurse", "pmi": 1.0, "count": 2}]
@@ -100,7 +100,7 @@ def test_bad_list_file_fails_at_build(tmp_path: Path) -> None:
 def test_stage_and_probe_in_beam_emit_bias_stats(tmp_path: Path) -> None:
     cfg, spec = make_cfg(tmp_path)
     docs = [
-        doc(f"{CLEAN}\nShut up you stupid fucking bitch, said the man.", i="a"),
+        doc(f"{CLEAN}Shut up you stupid fucking bitch, said the man.", i="a"),
         doc("Muslims and Christians share the city.", i="b", kind="book"),
         doc("Fuck you, you worthless cunt.", i="c"),
     ]
@@ -120,14 +120,15 @@ def test_stage_and_probe_in_beam_emit_bias_stats(tmp_path: Path) -> None:
         before = dict(read_collection(folder, "before"))["representation"]
         after = dict(read_collection(folder, "after"))["representation"]
     assert set(kept) == {"a", "b"} and rejected["c"].reason == "toxicity:toxicity"
-    assert kept["a"].text == CLEAN  # toxic line removed, tokens recounted
+    assert kept["a"].text == CLEAN.rstrip("\n")  # toxic line removed, tokens recounted
+    assert 0 < kept["a"].signals["toxicity.identity_toxic_fraction"] < 0.25  # "the man" in a toxic line
     assert kept["a"].token_count == len(CLEAN.split())
     bias = stats["bias"]
     assert bias["web"]["toxic_windows"] == 2 and bias["web"]["groups"]["gender/male"]["toxic_share"] == 1.0
     assert bias["web"]["groups"]["gender/female"]["toxic_share"] == 0.0
     assert before["web"]["docs"] == 2 and after["web"]["docs"] == 1
     assert (
-        before["all"]["groups"]["gender"]["mentions"] == 2
-        and after["all"]["groups"]["gender"]["mentions"] == 1
+        before["all"]["groups"]["gender"]["mentions"] == 4
+        and after["all"]["groups"]["gender"]["mentions"] == 3
     )
     assert after["book"]["groups"]["religion"]["mentions"] == 2

@@ -15,8 +15,9 @@ from curation.stages.toxicity import build_scorer, build_stage
 from curation.stages.toxicity.checkpoint import PREPARED_MARKER, load_detoxify, read_checkpoint
 from curation.stages.toxicity.cli import main
 from curation.stages.toxicity.decide import ToxicityProcessor
+from curation.stages.toxicity.tiny import CLASSES
 from tests.beam_helpers import run_stage
-from tests.toxicity.conftest import CLASSES, make_cfg
+from tests.toxicity.conftest import make_cfg
 from tests.toxicity.helpers import doc, rules_dict
 
 

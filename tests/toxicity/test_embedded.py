@@ -59,6 +59,7 @@ SIG = {
     "toxicity.toxicity.max": 0.95,
     "toxicity.toxic_fraction": 0.3,
     "toxicity.identity_toxic_mentions": 1,
+    "toxicity.identity_toxic_fraction": 0.2,
 }
 
 
@@ -71,8 +72,9 @@ SIG = {
         ({"document__max_threshold": 0.95}, ("toxicity:toxicity.max",)),
         ({"document__toxic_fraction_threshold": 0.3}, ("toxicity:toxic_fraction",)),
         ({"document__toxic_fraction_threshold": 0.3, "document__min_scored_chars": 101}, ()),
-        ({"bias__identity_toxic_mentions_threshold": 1}, ("toxicity:identity_toxic_cooccurrence",)),
-        ({"bias__identity_toxic_mentions_threshold": 1, "bias__action": "flag"}, ()),
+        ({"bias__identity_toxic_fraction_threshold": 0.2}, ("toxicity:identity_toxic_cooccurrence",)),
+        ({"bias__identity_toxic_fraction_threshold": 0.21}, ()),
+        ({"bias__identity_toxic_fraction_threshold": 0.2, "bias__action": "flag"}, ()),
         (
             {"document__drop_threshold": 0.4, "document__toxic_fraction_threshold": 0.2},
             ("toxicity:toxicity", "toxicity:toxic_fraction"),
@@ -113,3 +115,10 @@ def test_what_if_protocol_loads_the_repo_rules() -> None:
 def test_bad_rules_fail_with_config_error(overrides: dict, key: str) -> None:
     with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
         rules(**overrides)
+
+
+def test_english_model_is_not_applied_to_other_languages() -> None:
+    de = "Die Einrichtung von Diensten ist schwierig, die Katze schläft."
+    out = run_processor(processor(), [doc(de, i="de", lang="de"), doc(de, i="und")])
+    assert out[0].signals["toxicity.profanity.max"] == 0.0  # German: lexicon only
+    assert out[1].signals["toxicity.profanity.max"] > 0.0  # undetermined language: the model runs

@@ -72,3 +72,10 @@ def test_windows_are_linear_on_a_huge_document() -> None:
     text = ("word " * 200 + "\n") * 20_000  # ~20 MB
     spans = prose_windows(text, 400)
     assert len(spans) == 60_000
+
+
+def test_short_sentences_are_merged_within_a_paragraph_only() -> None:
+    text = "Fool! Ho, ho! He laughed and went on his way.\nOk."
+    spans = prose_windows(text, 400, unit="line", merge_chars=20)
+    long_line = "Fool! " + "word " * 100
+    assert [long_line[s:e] for s, e in prose_windows(long_line, 60)][0] == "Fool!"  # no merging by default

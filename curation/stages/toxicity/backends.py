@@ -27,7 +27,7 @@ _DECIMALS = 4  # scores are rounded so batch composition (padding, BLAS blocking
 class Backend(Protocol):
     names: tuple[str, ...]
 
-    def score(self, texts: Sequence[str]) -> Scores: ...
+    def score(self, texts: Sequence[str], langs: Sequence[str | None] | None = None) -> Scores: ...
 
 
 class Lexicon:
@@ -65,6 +65,7 @@ class EmbeddedBackend:
 
     def __init__(self, rules: EmbeddedRules) -> None:
         self.lexicon = Lexicon(rules)
+        self.model_langs = frozenset(rules.model_langs)
         self.vectorizer = self.model = None
         if rules.use_model:
             from importlib import resources
@@ -79,12 +80,17 @@ class EmbeddedBackend:
                 self.vectorizer = joblib.load(vec)
                 self.model = joblib.load(mod)
 
-    def score(self, texts: Sequence[str]) -> Scores:
+    def score(self, texts: Sequence[str], langs: Sequence[str | None] | None = None) -> Scores:
+        """Scores per text; the model is skipped (profanity 0) for texts whose language is not English."""
         n = len(texts)
-        if self.model is not None and n:
-            probs = self.model.predict_proba(self.vectorizer.transform(list(texts)))[:, 1].tolist()
-        else:
-            probs = [0.0] * n
+        probs = [0.0] * n
+        use = [
+            i for i in range(n) if langs is None or langs[i] in (None, "und") or langs[i] in self.model_langs
+        ]
+        if self.model is not None and use:
+            got = self.model.predict_proba(self.vectorizer.transform([texts[i] for i in use]))[:, 1].tolist()
+            for i, p in zip(use, got, strict=True):
+                probs[i] = p
         lex = [self.lexicon.score(t) for t in texts]
         prof = [round(float(p), _DECIMALS) for p in probs]
         lexr = [round(x, _DECIMALS) for x in lex]
@@ -108,7 +114,8 @@ class DetoxifyBackend:
         self.model, self.tokenizer, class_names = load_detoxify(checkpoint, hf_dir, rules.device)
         self.names = tuple(class_names)
 
-    def score(self, texts: Sequence[str]) -> Scores:
+    def score(self, texts: Sequence[str], langs: Sequence[str | None] | None = None) -> Scores:
+        """Sigmoid score per class (multilingual checkpoints handle every language; ``langs`` unused)."""
         out: Scores = {n: [0.0] * len(texts) for n in self.names}
         order = sorted(range(len(texts)), key=lambda i: (len(texts[i]), i))  # similar lengths pad less
         bs = self.rules.batch_size

@@ -127,11 +127,11 @@ def doc_representation(text: str, source_kind: str, matcher: TermMatcher) -> Nes
 
 def window_cooccurrence(
     windows: Iterable[tuple[str, bool]], source_kind: str, matcher: TermMatcher
-) -> tuple[Nested, dict[str, int]]:
+) -> tuple[Nested, list[tuple[int, dict[str, int]]]]:
     """Co-occurrence counts of one document's ``(window text, is_toxic)`` pairs.
 
-    Returns the partial stats ``{kind: {...}}`` and the identity mentions inside toxic windows per group
-    (the bias filter's signal).
+    Returns the partial stats ``{kind: {...}}`` and, for each toxic window mentioning identity terms,
+    ``(window index, {group/subgroup: mentions})`` (the bias filter's input).
     """
     st: Nested = {
         "windows": 0,
@@ -142,8 +142,8 @@ def window_cooccurrence(
         "desc": {},
         "joint": {},
     }
-    toxic_by_group: dict[str, int] = {}
-    for text, toxic in windows:
+    toxic_ids: list[tuple[int, dict[str, int]]] = []
+    for index, (text, toxic) in enumerate(windows):
         toks = words(text)
         st["windows"] += 1
         st["words"] += len(toks)
@@ -160,6 +160,8 @@ def window_cooccurrence(
         if not ids and not desc:
             continue
         groups, subs = _identity_counts(ids)
+        if toxic and subs:
+            toxic_ids.append((index, subs))
         present = set(groups) | set(subs)
         for key, c in (*groups.items(), *subs.items()):
             g = st["groups"].setdefault(key, {"mentions": 0, "toxic_mentions": 0, "windows": 0})
@@ -167,14 +169,12 @@ def window_cooccurrence(
             g["windows"] += 1
             if toxic:
                 g["toxic_mentions"] += c
-                if key in groups:
-                    toxic_by_group[key] = toxic_by_group.get(key, 0) + c
         for d in desc:
             st["desc"][d] = st["desc"].get(d, 0) + 1
             for key in present:
                 jk = f"{key}|{d}"
                 st["joint"][jk] = st["joint"].get(jk, 0) + 1
-    return {source_kind: st, "all": st}, toxic_by_group
+    return {source_kind: st, "all": st}, toxic_ids
 
 
 def _share(num: float, den: float) -> float | None:

@@ -40,6 +40,9 @@ class EmbeddedRules:
     """The embedded backend: alt-profanity-check's shipped model combined (max) with the lexicon."""
 
     use_model: bool = True
+    # the model is English-only (English vocabulary, English stop words): apply it only to documents of
+    # these languages, or of undetermined language (no language ID stage); the lexicon applies to all
+    model_langs: tuple[str, ...] = ("en",)
     lexicon: Lexicon = field(default_factory=Lexicon)
 
 
@@ -69,6 +72,7 @@ class WindowRules:
 
     max_chars: int = 400
     min_chars: int = 3  # shorter windows (after stripping) are not scored
+    merge_chars: int = 80  # consecutive sentences of one line/paragraph are merged up to this length
     code: Literal["comments_and_strings", "all", "none"] = "comments_and_strings"
 
     def __post_init__(self) -> None:
@@ -111,8 +115,11 @@ class BiasRules:
 
     terms_dir: str = "bias"  # folder of group lists, resolved like rules files
     identity_attack_threshold: float | None = 0.8  # detoxify identity_attack max window >= -> action
-    identity_toxic_mentions_threshold: int | None = 2  # identity mentions inside toxic spans >= -> action
+    # share of the text in toxic spans that mention an identity term >= -> action
+    identity_toxic_fraction_threshold: float | None = 0.25
     action: BiasAction = "drop"
+    # subgroups not counted by the co-occurrence filter (pronouns are not identity-targeted abuse)
+    filter_exclude: frozenset[str] = frozenset({"gender/female_pronouns", "gender/male_pronouns"})
     cooccurrence: CooccurrenceRules = field(default_factory=CooccurrenceRules)
 
 
@@ -137,6 +144,7 @@ def validate(rules: ToxicityRules, path: str | Path | None) -> ToxicityRules:
         ("document.toxic_fraction_threshold", rules.document.toxic_fraction_threshold),
         ("spans.threshold", rules.spans.threshold),
         ("bias.identity_attack_threshold", rules.bias.identity_attack_threshold),
+        ("bias.identity_toxic_fraction_threshold", rules.bias.identity_toxic_fraction_threshold),
         ("embedded.lexicon.strong_weight", rules.embedded.lexicon.strong_weight),
         ("embedded.lexicon.mild_weight", rules.embedded.lexicon.mild_weight),
     ):

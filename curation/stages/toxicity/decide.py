@@ -13,8 +13,8 @@ Drop reasons (primary first):
   ``document.toxic_fraction_threshold``;
 * ``toxicity:identity_attack``: detoxify's worst ``identity_attack`` window >=
   ``bias.identity_attack_threshold``;
-* ``toxicity:identity_toxic_cooccurrence``: identity-term mentions inside toxic spans >=
-  ``bias.identity_toxic_mentions_threshold``;
+* ``toxicity:identity_toxic_cooccurrence``: share of the text in toxic spans that mention an identity
+  term (pronouns excluded) >= ``bias.identity_toxic_fraction_threshold``;
 * ``toxicity:empty_after_span_removal``: nothing left once the toxic spans are removed.
 
 The two bias reasons drop only when ``bias.action`` is ``drop``; with ``flag`` they become the signal
@@ -49,8 +49,7 @@ def bias_reasons(signals: Mapping[str, Any], rules: ToxicityRules) -> tuple[str,
     out = []
     if _at_least(_num(signals, f"{STAGE}.identity_attack.max"), b.identity_attack_threshold):
         out.append(f"{STAGE}:identity_attack")
-    thr = b.identity_toxic_mentions_threshold
-    if _at_least(_num(signals, f"{STAGE}.identity_toxic_mentions"), None if thr is None else float(thr)):
+    if _at_least(_num(signals, f"{STAGE}.identity_toxic_fraction"), b.identity_toxic_fraction_threshold):
         out.append(f"{STAGE}:identity_toxic_cooccurrence")
     return tuple(out)
 

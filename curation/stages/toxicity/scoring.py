@@ -9,8 +9,10 @@ Signals written on every document (``<name>`` ranges over every score the backen
 * ``toxicity.toxic_spans``: ``"start:end"`` offsets of windows whose primary score >= ``spans.threshold``;
 * ``toxicity.toxic_fraction``: share of the text's characters inside toxic spans;
 * ``toxicity.windows`` / ``toxicity.windows_unscored`` / ``toxicity.scored_chars``;
-* ``toxicity.identity_toxic_mentions`` and ``toxicity.identity_groups_toxic``: identity-term mentions
-  inside toxic spans (the bias filter's input);
+* ``toxicity.identity_toxic_mentions`` / ``toxicity.identity_toxic_fraction`` /
+  ``toxicity.identity_groups_toxic``: identity-term mentions inside toxic spans, the share of the text
+  in toxic spans that mention an identity term, and those ``group/subgroup`` names (subgroups in
+  ``bias.filter_exclude``, i.e. pronouns, not counted): the bias filter's input;
 * ``toxicity.backend``: ``embedded`` or ``detoxify:<variant>``.
 """
 
@@ -70,7 +72,8 @@ class ToxicityScorer:
     def windows(self, doc: Document) -> tuple[list[Span], int]:
         """Scoring windows of ``doc`` and how many were left unscored (detoxify's per-document cap)."""
         w = self.rules.windows
-        spans = document_windows(doc, w.max_chars, w.min_chars, UNITS.get(doc.source_kind, "line"), w.code)
+        unit = UNITS.get(doc.source_kind, "line")
+        spans = document_windows(doc, w.max_chars, w.min_chars, unit, w.code, w.merge_chars)
         cap = self.rules.detoxify.max_windows_per_doc if self.rules.backend == "detoxify" else len(spans)
         return spans[:cap], max(0, len(spans) - cap)
 
@@ -81,7 +84,8 @@ class ToxicityScorer:
         assert self._backend is not None and self._matcher is not None
         per_doc = [self.windows(d) for d in docs]
         texts = [d.text[s:e] for d, (spans, _) in zip(docs, per_doc, strict=True) for s, e in spans]
-        scores = self._backend.score(texts) if texts else {n: [] for n in self._backend.names}
+        langs = [d.lang for d, (spans, _) in zip(docs, per_doc, strict=True) for _ in spans]
+        scores = self._backend.score(texts, langs) if texts else {n: [] for n in self._backend.names}
         names = tuple(scores)
         primary = (
             scores[self.rules.document.score] if self.rules.document.score in scores else scores[names[0]]
@@ -105,7 +109,15 @@ class ToxicityScorer:
             toxic_spans = [sp for sp, t in zip(spans, toxic, strict=True) if t]
             toxic_chars = sum(e - s for s, e in toxic_spans)
             pairs = ((doc.text[s:e], t) for (s, e), t in zip(spans, toxic, strict=True))
-            stats, toxic_by_group = window_cooccurrence(pairs, doc.source_kind, self._matcher)
+            stats, toxic_ids = window_cooccurrence(pairs, doc.source_kind, self._matcher)
+            exclude = self.rules.bias.filter_exclude
+            id_mentions, id_chars, id_subs = 0, 0, set()
+            for index, subs in toxic_ids:
+                kept_subs = {k: v for k, v in subs.items() if k not in exclude}
+                if kept_subs:
+                    id_mentions += sum(kept_subs.values())
+                    id_chars += lengths[index]
+                    id_subs.update(kept_subs)
             add_nested(partial, stats)
             sig.update(
                 {
@@ -114,8 +126,9 @@ class ToxicityScorer:
                     f"{STAGE}.scored_chars": total,
                     f"{STAGE}.toxic_spans": encode_spans(toxic_spans),
                     f"{STAGE}.toxic_fraction": round(toxic_chars / denom, 4) if denom else 0.0,
-                    f"{STAGE}.identity_toxic_mentions": sum(toxic_by_group.values()),
-                    f"{STAGE}.identity_groups_toxic": sorted(toxic_by_group),
+                    f"{STAGE}.identity_toxic_mentions": id_mentions,
+                    f"{STAGE}.identity_toxic_fraction": round(id_chars / denom, 4) if denom else 0.0,
+                    f"{STAGE}.identity_groups_toxic": sorted(id_subs),
                 }
             )
             out.append(doc.with_signals(sig))

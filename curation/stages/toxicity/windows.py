@@ -64,14 +64,29 @@ def _chunks(text: str, start: int, end: int, max_chars: int) -> Iterator[Span]:
     yield start, end
 
 
-def _sentences(text: str, start: int, end: int, max_chars: int) -> Iterator[Span]:
-    """Sentences of ``text[start:end]`` (ended by punctuation + whitespace), each cut into chunks."""
+def _sentences(text: str, start: int, end: int, max_chars: int, merge_chars: int = 0) -> Iterator[Span]:
+    """Sentences of ``text[start:end]`` (ended by punctuation + whitespace), each cut into chunks.
+
+    Consecutive sentences shorter than ``merge_chars`` are merged (up to ``max_chars``): a bag-of-words
+    classifier gives extreme scores to one- or two-word inputs ("Fool!", "Ho, ho!").
+    """
+    cur: Span | None = None
     pos = start
-    for m in _SENTENCE_END_RE.finditer(text, start, end):
-        yield from _chunks(text, pos, m.end(), max_chars)
-        pos = m.end()
-    if pos < end:
-        yield from _chunks(text, pos, end, max_chars)
+    stops = [m.end() for m in _SENTENCE_END_RE.finditer(text, start, end)]
+    if not stops or stops[-1] < end:
+        stops.append(end)
+    for stop in stops:
+        for piece in _chunks(text, pos, stop, max_chars):
+            if cur is None:
+                cur = piece
+            elif piece[1] - cur[0] <= max_chars and cur[1] - cur[0] < merge_chars:
+                cur = (cur[0], piece[1])
+            else:
+                yield cur
+                cur = piece
+        pos = stop
+    if cur is not None:
+        yield cur
 
 
 def _strip(text: str, span: Span) -> Span:
@@ -85,23 +100,33 @@ def _strip(text: str, span: Span) -> Span:
 
 
 def prose_windows(
-    text: str, max_chars: int, *, unit: str = "line", start: int = 0, end: int | None = None
+    text: str,
+    max_chars: int,
+    *,
+    unit: str = "line",
+    start: int = 0,
+    end: int | None = None,
+    merge_chars: int = 0,
 ) -> list[Span]:
-    """Windows of prose: lines (``unit='line'``) or sentences inside paragraphs (``'sentence'``)."""
+    """Windows of prose: lines (``unit='line'``) or sentences inside paragraphs (``'sentence'``).
+
+    Short sentences of one line / paragraph are merged up to ``merge_chars`` (never across lines in
+    line mode, so one chat turn or one list item stays one window).
+    """
     end = len(text) if end is None else end
     out: list[Span] = []
     if unit == "sentence":
         pos = start
         for sep in _BLANK_LINE_RE.finditer(text, start, end):
-            out.extend(_sentences(text, pos, sep.start(), max_chars))
+            out.extend(_sentences(text, pos, sep.start(), max_chars, merge_chars))
             pos = sep.end()
-        out.extend(_sentences(text, pos, end, max_chars))
+        out.extend(_sentences(text, pos, end, max_chars, merge_chars))
     else:
         for line in _LINE_RE.finditer(text, start, end):
             if line.end() - line.start() <= max_chars:
                 out.append((line.start(), line.end()))
             else:
-                out.extend(_sentences(text, line.start(), line.end(), max_chars))
+                out.extend(_sentences(text, line.start(), line.end(), max_chars, merge_chars))
     stripped = (_strip(text, s) for s in out)
     return [s for s in stripped if s[1] > s[0]]
 
@@ -134,7 +159,12 @@ def message_ranges(doc: Document) -> list[Span] | None:
 
 
 def document_windows(
-    doc: Document, max_chars: int, min_chars: int, unit: str, code_mode: str = "comments_and_strings"
+    doc: Document,
+    max_chars: int,
+    min_chars: int,
+    unit: str,
+    code_mode: str = "comments_and_strings",
+    merge_chars: int = 0,
 ) -> list[Span]:
     """All scoring windows of a document (sorted, non-overlapping, each >= ``min_chars`` long)."""
     text = doc.text
@@ -147,7 +177,7 @@ def document_windows(
                 w for s, e in ranges for w in prose_windows(text, max_chars, unit="line", start=s, end=e)
             ]
         else:
-            spans = prose_windows(text, max_chars, unit=unit)
+            spans = prose_windows(text, max_chars, unit=unit, merge_chars=merge_chars)
     return [s for s in spans if s[1] - s[0] >= min_chars]
 
 
