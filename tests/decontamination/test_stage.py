@@ -74,7 +74,7 @@ def test_bad_rules_fail_at_build_time(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="min_n"):
         build_stage(spec, cfg)
     spec, cfg = make_cfg(tmp_path, eval_options(), "action: {default: erase}\n")
-    with pytest.raises(ConfigError, match="action.default.*'cut', 'drop'"):
+    with pytest.raises(ConfigError, match=r"action\.default.*'cut', 'drop'"):
         build_stage(spec, cfg)
 
 

@@ -1,8 +1,10 @@
 """The n-gram index: sorted unique uint64 n-gram hashes with a CSR mapping hash -> evaluation items.
 
-Compact and numpy-only, so it pickles cheaply as a Beam side input and looks up a whole batch of
-document n-grams with one ``np.searchsorted``. Layout (U hashes, P (hash, item) pairs, I items):
-``hashes`` uint64[U], ``offsets`` int64[U+1], ``postings`` int32[P] (item numbers), ``item_set``
+Compact and numpy-only, so it pickles cheaply as a Beam side input. A batch of documents is probed
+with one vectorised bit-table lookup of their ``min_n``-gram hashes (``bitmap``, 16 bits per entry,
+keyed by each entry's first ``min_n`` words), and only candidate positions are hashed at full length
+and binary-searched (``np.searchsorted``). Layout (U hashes, P (hash, item) pairs, I items):
+``hashes`` uint64[U], ``offsets`` int32[U+1], ``postings`` int32[P] (item numbers), ``item_set``
 int16[I], ``item_ngrams`` int32[I] (distinct n-grams of the item before boilerplate filtering, the
 denominator of coverage), ``item_ids`` (I strings), ``set_names``, ``lengths`` (n-gram lengths present).
 
@@ -18,9 +20,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from curation.stages.decontamination.evalsets import EvalItem
-from curation.stages.decontamination.ngrams import item_ngram_hashes
+from curation.stages.decontamination.ngrams import fields_ngram_hashes
 from curation.stages.decontamination.rules import DecontaminationRules
 
+_BUILD_BATCH = 20_000  # eval fields hashed per vectorised pass while building
 ItemRef = tuple[str, str, int]  # (eval set, item id, distinct n-grams of the item)
 Entry = tuple[int, int, int, tuple[ItemRef, ...]]  # (hash, n-gram length, probe hash, items sharing it)
 
@@ -30,7 +33,6 @@ class NgramIndex:
     hashes: np.ndarray
     offsets: np.ndarray
     postings: np.ndarray
-    lengths_arr: np.ndarray  # n-gram length of each hash
     item_set: np.ndarray
     item_ngrams: np.ndarray
     item_ids: tuple[str, ...]
@@ -50,7 +52,6 @@ class NgramIndex:
             self.hashes,
             self.offsets,
             self.postings,
-            self.lengths_arr,
             self.item_set,
             self.item_ngrams,
             self.bitmap,
@@ -97,6 +98,18 @@ class NgramIndex:
         item_ids: list[str] = []
         per_set = [0] * len(set_names)
         hs, ks, ps, idx = [], [], [], []
+        batch_fields: list[str] = []
+        batch_items: list[int] = []
+
+        def flush() -> None:
+            h, k, pr, field = fields_ngram_hashes(batch_fields, rules.ngram)
+            hs.append(h)
+            ks.append(k)
+            ps.append(pr)
+            idx.append(np.asarray(batch_items, dtype=np.int32)[field])
+            batch_fields.clear()
+            batch_items.clear()
+
         for it in items:
             key = (it.eval_set, it.item_id)
             no = key_no.get(key)
@@ -105,11 +118,12 @@ class NgramIndex:
                 item_set.append(set_no[it.eval_set])
                 item_ids.append(it.item_id)
                 per_set[set_no[it.eval_set]] += 1
-            h, k, pr = item_ngram_hashes(it.texts, rules.ngram)
-            hs.append(h)
-            ks.append(k)
-            ps.append(pr)
-            idx.append(np.full(len(h), no, dtype=np.int32))
+            batch_fields.extend(it.texts)
+            batch_items.extend([no] * len(it.texts))
+            if len(batch_fields) >= _BUILD_BATCH:
+                flush()
+        if batch_fields:
+            flush()
         h = np.concatenate(hs) if hs else np.empty(0, np.uint64)
         k = np.concatenate(ks) if ks else np.empty(0, np.int16)
         pr = np.concatenate(ps) if ps else np.empty(0, np.uint64)
@@ -176,7 +190,8 @@ class NgramIndex:
         uniq, start, count = np.unique(h, return_index=True, return_counts=True)
         keep = count <= max_items if max_items > 0 else np.ones(len(uniq), dtype=bool)
         pair_keep = np.repeat(keep, count)
-        offsets = np.zeros(int(keep.sum()) + 1, dtype=np.int64)
+        odt = np.int32 if len(i) < 2**31 else np.int64
+        offsets = np.zeros(int(keep.sum()) + 1, dtype=odt)
         np.cumsum(count[keep], out=offsets[1:])
         hashes = uniq[keep]
         bitmap, shift = _bitmap(pr[start][keep])
@@ -186,7 +201,6 @@ class NgramIndex:
             bitmap_shift=shift,
             offsets=offsets,
             postings=i[pair_keep].astype(np.int32),
-            lengths_arr=k[start][keep].astype(np.int16),
             lengths=tuple(int(x) for x in np.unique(k[start][keep])),
             **items,  # type: ignore[arg-type]
         )

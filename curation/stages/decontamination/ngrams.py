@@ -205,13 +205,14 @@ class _Prefix:
             return np.empty(0, dtype=np.uint64)
         with np.errstate(over="ignore"):
             poly = (self.sums[k:] - self.sums[:-k]) * self.pow_b[k - 1 : self.m]
-            return _mix(poly + _U64((k * _LEN_SALT) & 0xFFFFFFFFFFFFFFFF))
+            return _mix(poly + np.uint64(k) * _U64(_LEN_SALT))
 
-    def ngrams_at(self, starts: np.ndarray, k: int) -> np.ndarray:
-        """Hashes of the ``k``-grams starting at ``starts`` (all must satisfy start + k <= m)."""
+    def ngrams_at(self, starts: np.ndarray, k: int | np.ndarray) -> np.ndarray:
+        """Hashes of the ``k``-grams starting at ``starts`` (``k`` scalar or per start; start + k <= m)."""
         with np.errstate(over="ignore"):
             poly = (self.sums[starts + k] - self.sums[starts]) * self.pow_b[starts + (k - 1)]
-            return _mix(poly + _U64((k * _LEN_SALT) & 0xFFFFFFFFFFFFFFFF))
+            salt = np.asarray(k, dtype=np.uint64) * _U64(_LEN_SALT)
+            return _mix(poly + salt)
 
 
 def prefix_sums(ws: Sequence[str]) -> _Prefix:
@@ -240,33 +241,43 @@ def ngram_hashes(ws: Sequence[str], lengths: Iterable[int]) -> tuple[np.ndarray,
     return np.concatenate(hs), np.concatenate(starts), np.concatenate(ks)
 
 
-def item_ngram_hashes(
-    field_texts: Iterable[str], rules: NgramRules
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Distinct n-gram hashes of an evaluation item, the length of each and its probe hash.
+def fields_ngram_hashes(
+    fields: Sequence[str], rules: NgramRules
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """N-gram hashes of many evaluation fields at once: (hash, length, probe hash, field number).
 
     A field with at least ``n`` words contributes all its n-grams; a field with ``min_n..n-1`` words
     contributes itself as one n-gram of its own length (GPT-3 Appendix C shortens n for short items);
-    shorter fields contribute nothing (too short to be evidence). Fields are never joined. The probe
-    hash of an n-gram is the hash of its first ``min_n`` words: documents are probed with their
-    ``min_n``-grams only, and full hashes are computed just where a probe hits.
+    shorter fields contribute nothing (too short to be evidence). N-grams never span two fields. The
+    probe hash of an n-gram is the hash of its first ``min_n`` words: documents are probed with their
+    ``min_n``-grams only, and full hashes are computed just where a probe hits. Vectorised over all
+    fields (one prefix structure over the concatenated words).
     """
-    hs: list[np.ndarray] = []
-    ks: list[np.ndarray] = []
-    ps: list[np.ndarray] = []
-    for text in field_texts:
-        ws = words(text, rules)
-        m = len(ws)
-        if m < rules.min_n:
-            continue
-        k = min(m, rules.n)
-        pre = prefix_sums(ws)
-        h = pre.ngrams(k)
-        hs.append(h)
-        ks.append(np.full(len(h), k, dtype=np.int16))
-        ps.append(pre.ngrams(rules.min_n)[: len(h)])
-    if not hs:
-        return np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.int16), np.empty(0, dtype=np.uint64)
-    h = np.concatenate(hs)
+    all_words: list[str] = []
+    bounds = [0]
+    for text in fields:
+        all_words.extend(words(text, rules))
+        bounds.append(len(all_words))
+    b = np.asarray(bounds, dtype=np.int64)
+    m = np.diff(b)
+    use = np.flatnonzero(m >= rules.min_n)
+    if len(use) == 0:
+        e = np.empty(0, dtype=np.uint64)
+        return e, np.empty(0, dtype=np.int16), e, np.empty(0, dtype=np.int64)
+    k_field = np.minimum(m[use], rules.n)
+    count = m[use] - k_field + 1  # n-grams per used field
+    field = np.repeat(use, count)
+    first = np.repeat(np.cumsum(count) - count, count)
+    starts = b[field] + (np.arange(len(field)) - first)
+    ks = np.repeat(k_field, count)
+    pre = prefix_sums(all_words)
+    return pre.ngrams_at(starts, ks), ks.astype(np.int16), pre.ngrams_at(starts, rules.min_n), field
+
+
+def item_ngram_hashes(
+    field_texts: Iterable[str], rules: NgramRules
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct n-gram hashes of one evaluation item, the length of each and its probe hash."""
+    h, k, pr, _ = fields_ngram_hashes(list(field_texts), rules)
     uniq, first = np.unique(h, return_index=True)
-    return uniq, np.concatenate(ks)[first], np.concatenate(ps)[first]
+    return uniq, k[first], pr[first]
