@@ -133,7 +133,8 @@ def throughput(proc: ToxicityProcessor, docs: list[Document], label: str, batch:
     print(f"## {label}")
     print(f"docs {len(docs)}, {mb:.2f} MB, windows {windows}, batch {batch}")
     print(
-        f"wall {wall:.2f} s, CPU {cpu:.2f} s -> {mb / wall:.2f} MB/s wall, {mb / cpu:.2f} MB/s per CPU-second, "
+        f"wall {wall:.2f} s, CPU {cpu:.2f} s -> {mb / wall:.2f} MB/s wall, "
+        f"{mb / cpu:.2f} MB/s per CPU-second, "
         f"{len(docs) / wall:.1f} docs/s, {windows / wall:.0f} windows/s"
     )
     for k in sorted(total):
@@ -166,7 +167,8 @@ def detoxify_bench(data: Path, n_docs: int, batch: int) -> None:
         docs = [d for d in corpus_docs(data) if d.source_kind in ("conversation", "web")][:n_docs]
         throughput(proc, docs, f"detoxify tiny model, {len(docs)} web+conversation docs", 64)
     print(
-        "Estimate (not measured here): detoxify 'original' (BERT-base, 110M parameters) on CPU scores roughly "
+        "Estimate (not measured here): detoxify 'original' (BERT-base, 110M parameters) on CPU "
+        "scores roughly "
         "20-40 windows/s per core at <=128 tokens, i.e. ~2-3 short documents/s/core; on one GPU "
         "(T4/A10-class) roughly 500-2000 windows/s at batch 64. Both are estimates, not measurements."
     )

@@ -77,5 +77,10 @@ def test_windows_are_linear_on_a_huge_document() -> None:
 def test_short_sentences_are_merged_within_a_paragraph_only() -> None:
     text = "Fool! Ho, ho! He laughed and went on his way.\nOk."
     spans = prose_windows(text, 400, unit="line", merge_chars=20)
-    long_line = "Fool! " + "word " * 100
-    assert [long_line[s:e] for s, e in prose_windows(long_line, 60)][0] == "Fool!"  # no merging by default
+    assert [text[s:e] for s, e in spans] == ["Fool! Ho, ho! He laughed and went on his way.", "Ok."]
+    unmerged = [text[s:e] for s, e in prose_windows(text, 400, unit="line")]
+    assert unmerged == ["Fool! Ho, ho! He laughed and went on his way.", "Ok."]  # line fits: one window
+    long_line = "Fool! Ho, ho! " + "word " * 100  # longer than max_chars: cut into sentences
+    assert next(long_line[s:e] for s, e in prose_windows(long_line, 400)) == "Fool!"  # no merging by default
+    merged = [long_line[s:e] for s, e in prose_windows(long_line, 400, merge_chars=20)]
+    assert merged[0] == "Fool! Ho, ho!" and all(len(m) <= 400 for m in merged)
