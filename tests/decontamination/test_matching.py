@@ -199,3 +199,13 @@ def test_index_build_merges_duplicate_ids_and_counts_items(rules: Decontaminatio
     idx = NgramIndex.build([*ITEMS, ITEMS[0]], rules, ["qa", "reading"])
     assert idx.items_per_set == (2, 1) and len(idx.item_ids) == 3
     assert idx.lengths == (8, 13) and int(idx.item_ngrams[0]) == 8
+
+
+def test_unnormalised_unicode_document_is_cut_on_chunk_boundaries(
+    index: NgramIndex, rules: DecontaminationRules
+) -> None:
+    fullwidth = "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in QUESTION)  # NFKC -> ASCII
+    text = "İstanbul café " + FILLER + " " + fullwidth + " " + FILLER
+    out = score(doc(text), index, rules)
+    assert isinstance(out, Document) and out.signals["decontamination.evidence"] == ["qa:q1:8/8"]
+    assert "ｌｉｇｈｔｈｏｕｓｅ" not in out.text and out.text.startswith("İstanbul café")
