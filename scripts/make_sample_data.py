@@ -807,6 +807,42 @@ def conversation_records(rng: random.Random) -> tuple[list[dict], list[dict]]:
     return chats, irc
 
 
+# ================================================================ decontamination
+
+
+def leak_records() -> list[dict]:
+    """Web pages that quote the bundled evaluation set (data/eval_sets/sample_qa.jsonl).
+
+    One page embeds an item's passage verbatim inside longer text (the decontamination stage cuts it),
+    one page is nothing but an item's question (the stage drops it).
+    """
+    items = {}
+    with open(REPO / "data" / "eval_sets" / "sample_qa.jsonl", encoding="utf-8") as fh:
+        for line in fh:
+            rec = json.loads(line)
+            items[rec["id"]] = rec
+    before = (
+        "Our travel column this week visits a coast that few guide books describe in any detail. "
+        "We arrived on the early train, left our bags at a small guest house near the station and "
+        "walked down to the quay, where the morning market was already packing up its stalls. "
+        "The woman who ran the guest house told us the history of the place over breakfast. "
+    )
+    after = (
+        " In the afternoon we hired bicycles and rode along the dyke to the next village, where a "
+        "bakery sells a dark rye loaf that keeps for a week. The return trip against the wind took "
+        "twice as long, and we were glad of the fire in the guest house lounge that evening. "
+        "If you go, book ahead in summer: there are only a dozen rooms in the whole town."
+    )
+    return [
+        {
+            "url": "https://travel.sample-site.example/coast-towns",
+            "title": "A slow weekend on the coast",
+            "text": before + items["sqa-001"]["context"] + after,
+        },
+        {"url": "https://quiz.sample-site.example/q/2", "title": "Quiz", "text": items["sqa-002"]["question"]},
+    ]
+
+
 # ================================================================ main
 
 
@@ -840,6 +876,7 @@ def main(out: Path) -> None:
         bad_lines={7: b'{"messages": [{"role": "user", "content": "na\xefve \xc3"}]}'},
     )
     write_jsonl(out / "conversation" / "irc.jsonl.gz", irc)
+    write_jsonl(out / "web" / "leaks.jsonl", leak_records())
     total = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
     print(f"wrote {out} ({total / 1e6:.2f} MB)")
 
