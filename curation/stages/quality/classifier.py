@@ -3,8 +3,8 @@
 Any supervised fastText model can be applied (e.g. a DCLM-style ``__label__hq``/``__label__cc`` model a
 user brings); rules/quality/classifier.yaml names the file, the positive label and an optional threshold.
 The score is the model's probability of the positive label. Training (``train``) is deterministic:
-one thread, a fixed seed and a seeded shuffle of the examples (fastText is deterministic with
-``thread=1``).
+one thread, a fixed seed, a seeded shuffle of the examples, and a child process with zeroed allocations
+(see ``_CHILD``).
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import random
 import re
+import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -97,6 +99,34 @@ def read_texts(path: Path, field: str = "text") -> Iterator[str]:
                 yield t
 
 
+# fasttext-numpy2's trainer reads some memory before writing it: results then depend on what the heap
+# held before (sporadic "Encountered NaN", different models from the same input). Training therefore runs
+# in a child process with glibc's M_PERTURB set, which makes every allocation start zeroed (deterministic).
+_CHILD = r"""
+import ctypes, json, sys
+try:
+    ctypes.CDLL("libc.so.6").mallopt(-6, 255)  # M_PERTURB: allocations start as ~255 & 0xff == 0
+except OSError:
+    pass
+import fasttext
+kwargs, out = json.loads(sys.argv[1]), sys.argv[2]
+model = fasttext.train_supervised(**kwargs)
+model.save_model(out)
+n, p, r = model.test(kwargs["input"])
+print(json.dumps([n, p, r]))
+"""
+
+
+def _train_in_child(kwargs: dict[str, Any], out: Path) -> tuple[int, float, float]:
+    """Run ``fasttext.train_supervised(**kwargs)`` in a fresh process; save to ``out``; training metrics."""
+    argv = [sys.executable, "-c", _CHILD, json.dumps(kwargs), str(out)]
+    proc = subprocess.run(argv, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"fastText training failed: {proc.stderr.strip()[-2000:]}")
+    n, precision, recall = json.loads(proc.stdout.strip().splitlines()[-1])
+    return int(n), float(precision), float(recall)
+
+
 def train(
     positive_jsonl: Path | str,
     negative_jsonl: Path | str,
@@ -104,7 +134,7 @@ def train(
     *,
     opts: Preprocess | None = None,
     epoch: int = 10,
-    lr: float = 0.5,
+    lr: float = 0.1,
     dim: int = 32,
     word_ngrams: int = 2,
     min_count: int = 1,
@@ -116,8 +146,6 @@ def train(
 
     Returns a summary (example counts, training-set precision/recall). Deterministic for fixed inputs.
     """
-    import fasttext
-
     opts = opts or Preprocess()
     pos = [preprocess(t, opts) for t in read_texts(Path(positive_jsonl), text_field)]
     neg = [preprocess(t, opts) for t in read_texts(Path(negative_jsonl), text_field)]
@@ -131,12 +159,11 @@ def train(
     with tempfile.TemporaryDirectory() as tmp:
         train_file = Path(tmp) / "train.txt"
         train_file.write_text("\n".join(rows) + "\n", encoding="utf-8")
-        model = fasttext.train_supervised(
+        kwargs = dict(
             input=str(train_file), epoch=epoch, lr=lr, dim=dim, wordNgrams=word_ngrams,
             minCount=min_count, bucket=bucket, thread=1, seed=seed, verbose=0,
         )
-        n, precision, recall = model.test(str(train_file))
-    model.save_model(str(out))
+        n, precision, recall = _train_in_child(kwargs, out)
     return {
         "positives": len(pos), "negatives": len(neg), "train_examples": n,
         "train_precision": round(precision, 4), "train_recall": round(recall, 4), "out": str(out),

@@ -24,7 +24,7 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--out", type=Path, required=True, help="output model file (.bin)")
     t.add_argument("--text-field", default="text")
     t.add_argument("--epoch", type=int, default=10)
-    t.add_argument("--lr", type=float, default=0.5)
+    t.add_argument("--lr", type=float, default=0.1)
     t.add_argument("--dim", type=int, default=32)
     t.add_argument("--word-ngrams", type=int, default=2)
     t.add_argument("--min-count", type=int, default=1)
