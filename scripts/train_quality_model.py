@@ -27,7 +27,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from curation.stages.quality.classifier import train  # noqa: E402
+from curation.stages.quality.classifier import POSITIVE, FastTextScorer, Preprocess, train  # noqa: E402
 
 # Packages whose docstrings are used (all installed by `make install`; versions recorded in the card).
 PACKAGES = (
@@ -139,7 +139,10 @@ def main(argv: list[str] | None = None) -> int:
     if len(positives) < 100:
         print(f"only {len(positives)} positive documents found in installed packages", file=sys.stderr)
         return 1
+    held_pos = positives[::10]  # every 10th document is held out for the card's accuracy figure
+    positives = [t for i, t in enumerate(positives) if i % 10]
     negatives = make_negatives(positives, len(positives), args.seed)
+    held_neg = make_negatives(held_pos, len(held_pos), args.seed + 1)
     with tempfile.TemporaryDirectory() as tmp:
         pos_f, neg_f = Path(tmp) / "pos.jsonl", Path(tmp) / "neg.jsonl"
         pos_f.write_text("".join(json.dumps({"text": t}) + "\n" for t in positives), encoding="utf-8")
@@ -147,7 +150,15 @@ def main(argv: list[str] | None = None) -> int:
         summary = train(
             pos_f, neg_f, args.out, epoch=10, dim=32, word_ngrams=2, bucket=50_000, seed=args.seed
         )
-    card = {**summary, "packages": versions, "python": sys.version.split()[0], "seed": args.seed}
+    scorer = FastTextScorer(args.out, POSITIVE, Preprocess())
+    pos_ok = sum(s >= 0.5 for s in scorer.score(held_pos))
+    neg_ok = sum(s < 0.5 for s in scorer.score(held_neg))
+    card = {
+        **summary, "packages": versions, "python": sys.version.split()[0], "seed": args.seed,
+        "heldout_positive_accuracy": round(pos_ok / len(held_pos), 4),
+        "heldout_negative_accuracy": round(neg_ok / len(held_neg), 4),
+        "heldout_examples": len(held_pos) + len(held_neg),
+    }
     card_text = json.dumps(card, indent=2, sort_keys=True) + "\n"
     args.out.with_suffix(".json").write_text(card_text, encoding="utf-8")
     print(json.dumps(card, sort_keys=True))
