@@ -142,3 +142,15 @@ def test_build_errors_name_the_file_and_the_key(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"web\.min_score"):
         build_stage(StageSpec(name="langid", rules="langid.yaml"), cfg)
     assert SourceLangRules().allowed == ()
+
+
+def test_beam_stage_sets_lang_accounting_keys(tmp_path: Path) -> None:
+    from tests.beam_helpers import run_stage
+
+    (tmp_path / "langid.yaml").write_text(f"model: {MODEL}\nweb: {{allowed: [en]}}\n")
+    stage = build_stage(StageSpec(name="langid", rules="langid.yaml"), config_in(tmp_path))
+    kept, rejected, counts = run_stage(stage, [doc(prose(2)), doc(FRENCH).evolve(id="fr")])
+    assert [d.lang for d in kept] == ["en"]
+    assert [r.reason for r in rejected] == ["lang:fr"]
+    assert counts[("langid", "web", "en")].docs_kept == 1
+    assert counts[("langid", "web", "fr")].docs_rejected == 1

@@ -194,3 +194,37 @@ def test_huge_single_line_is_linear_and_rejected() -> None:
     assert isinstance(out, Reject)
     assert "quality:repetition.max_top_2gram_char_ratio" in out.reasons
     assert time.perf_counter() - start < 30  # generous: a quadratic step would take hours
+
+
+def _every_rule() -> list[tuple[str, str, str, str, object]]:
+    out = []
+    for set_name in ("gopher", "repetition", "c4", "fineweb", "book", "code", "conversation", "classifier"):
+        rs = RULES.rule_set(set_name)
+        for key, (sig, op) in rs.CHECKS.items():
+            out.append((set_name, key, sig, op, getattr(rs, key)))
+    return out
+
+
+@pytest.mark.parametrize(("set_name", "key", "sig", "op", "threshold"), _every_rule())
+def test_every_rule_fires_just_past_its_threshold_and_not_at_it(
+    set_name: str, key: str, sig: str, op: str, threshold: object
+) -> None:
+    rules = dataclasses.replace(
+        RULES, apply=dataclasses.replace(RULES.apply, web=(set_name,)),
+        classifier=dataclasses.replace(RULES.classifier, min_score=0.5),
+    )
+    threshold = getattr(rules.rule_set(set_name), key)
+    reason = f"quality:{set_name}.{key}"
+    signal = f"quality.{set_name}.{sig}"
+    if op == "flag":
+        assert threshold is True
+        assert reason in decide({signal: True}, rules, "web")
+        assert reason not in decide({signal: False}, rules, "web")
+        return
+    assert isinstance(threshold, int | float)
+    step = 1 if isinstance(threshold, int) else 1e-6
+    bad = threshold - step if op == "min" else threshold + step
+    assert reason in decide({signal: bad}, rules, "web")
+    assert reason not in decide({signal: threshold}, rules, "web")
+    other = "conversation" if set_name != "conversation" else "code"
+    assert decide({signal: bad}, rules, other) == ()  # sets not applied to a kind never fire
