@@ -77,6 +77,8 @@ def test_code_body_is_never_filtered_comments_may_be() -> None:
     out = p.process(doc(body, "code"))
     assert isinstance(out, Document) and out.signals["langid.basis"] == "comments"
     assert out.lang is None  # no comments: nothing identified, nothing filtered
+    short = p.process(doc("# petit commentaire\n" + body, "code"))
+    assert isinstance(short, Document) and short.lang is None  # below min_chars: not recorded
     rej = p.process(doc(french_comments + body, "code"))
     assert isinstance(rej, Reject) and rej.reason == "lang:fr"
     off = LangIdProcessor(with_kind(RULES, "code", allowed=("en",), text="none"), MODEL)

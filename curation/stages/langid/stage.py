@@ -76,7 +76,9 @@ class LangIdProcessor(DocProcessor):
                 signals[f"{STAGE}.paragraphs"] = len(sizes)
                 signals[f"{STAGE}.shares"] = [f"{k}:{v:.3f}" for k, v in shares]
                 signals[f"{STAGE}.mixed"] = len(shares) > 1 and shares[1][1] >= para_rules.mixed_min_share
-            identified = basis != "none" and chars > 0
+            # too little text (e.g. a few comment characters) says nothing about the language: not recorded
+            min_chars = max(1, self.rules.for_kind(doc.source_kind).min_chars)
+            identified = basis != "none" and chars >= min_chars
             new = doc.with_signals(
                 signals, lang=lang if identified else doc.lang, lang_score=score if identified else None
             )
