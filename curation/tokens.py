@@ -8,7 +8,9 @@ ever downloads an encoding. The tokenizer is loaded lazily once per worker proce
 from __future__ import annotations
 
 import functools
+import os
 from typing import Protocol
+from unittest import mock
 
 import tiktoken
 
@@ -32,7 +34,10 @@ class TiktokenCounter:
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self._enc = tiktoken.get_encoding(_OFFLINE_ALIASES.get(name, name))
+        # An empty TIKTOKEN_CACHE_DIR is tiktoken's switch to read the (bundled, local) encoding file
+        # without copying it into $TMPDIR/data-gym-cache: a run leaves no state outside its outputs.
+        with mock.patch.dict(os.environ, {"TIKTOKEN_CACHE_DIR": ""}):
+            self._enc = tiktoken.get_encoding(_OFFLINE_ALIASES.get(name, name))
 
     def count(self, text: str) -> int:
         if not text:
