@@ -65,12 +65,13 @@ class StageCounts:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> StageCounts:
-        c = cls(**{k: v for k, v in data.items() if k != "rejected_by_reason" and k in _INT_FIELDS})
+        c = cls(**{k: v for k, v in data.items() if k != "rejected_by_reason" and k in COUNT_FIELDS})
         c.rejected_by_reason = Counter(data.get("rejected_by_reason", {}))
         return c
 
 
-_INT_FIELDS = (
+#: The integer fields of :class:`StageCounts`, in stages.json order (the report reads them by name).
+COUNT_FIELDS = (
     "docs_in",
     "docs_kept",
     "docs_rejected",

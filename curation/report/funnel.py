@@ -9,26 +9,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from curation.accounting import COUNT_FIELDS
 from curation.report import plots
 from curation.report.load import RunData
 from curation.report.model import Figure, Heading, Para, Section, pct, table
 from curation.scaling.analysis import mix_shares
 
-_FIELDS = (
-    "docs_in",
-    "docs_kept",
-    "docs_rejected",
-    "tokens_in",
-    "tokens_out",
-    "tokens_rejected",
-    "bytes_in",
-    "bytes_out",
-    "bytes_rejected",
-)
-
 
 def _pick(counts: Mapping[str, Any]) -> dict[str, int]:
-    return {f: int(counts.get(f, 0)) for f in _FIELDS}
+    return {f: int(counts.get(f, 0)) for f in COUNT_FIELDS}
 
 
 def funnel_summary(run: RunData) -> dict[str, Any]:
