@@ -48,8 +48,8 @@ class Lexicon:
         if not self.matcher:
             return 0.0
         ns = nm = 0
-        for m in self.matcher.find(text):
-            if m.label == "strong":
+        for label, _ in self.matcher.labels(text)[0]:
+            if label == "strong":
                 ns += 1
             else:
                 nm += 1

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from curation.rules import ConfigError, load_rules, resolve_rules_path
-from curation.stages.toxicity.terms import TermMatcher, words
+from curation.stages.toxicity.terms import TermMatcher
 
 DESCRIPTORS_FILE = "descriptors.yaml"
 Nested = dict[str, Any]
@@ -111,13 +111,13 @@ def _identity_counts(labels: Iterable[str]) -> tuple[dict[str, int], dict[str, i
 
 def doc_representation(text: str, source_kind: str, matcher: TermMatcher) -> Nested:
     """One document's representation counts: ``{kind: {docs, words, groups: {g: {mentions, docs}}, ...}}``."""
-    toks = words(text)
-    labels = [m.label for m in matcher.find(text, toks) if m.label.startswith("id:")]
+    found, n_words = matcher.labels(text)
+    labels = [label for label, _ in found if label.startswith("id:")]
     groups, subs = _identity_counts(labels)
     return {
         source_kind: {
             "docs": 1,
-            "words": len(toks),
+            "words": n_words,
             "mentions": len(labels),
             "groups": {g: {"mentions": c, "docs": 1} for g, c in groups.items()},
             "subgroups": {s: {"mentions": c, "docs": 1} for s, c in subs.items()},
@@ -144,19 +144,19 @@ def window_cooccurrence(
     }
     toxic_ids: list[tuple[int, dict[str, int]]] = []
     for index, (text, toxic) in enumerate(windows):
-        toks = words(text)
+        found, n_words = matcher.labels(text)
         st["windows"] += 1
-        st["words"] += len(toks)
+        st["words"] += n_words
         if toxic:
             st["toxic_windows"] += 1
-            st["toxic_words"] += len(toks)
+            st["toxic_words"] += n_words
         ids: list[str] = []
         desc: set[str] = set()
-        for m in matcher.find(text, toks):
-            if m.label.startswith("id:"):
-                ids.append(m.label)
+        for label, term in found:
+            if label.startswith("id:"):
+                ids.append(label)
             else:
-                desc.add(f"{m.label}:{m.term.casefold()}")
+                desc.add(f"{label}:{term.casefold()}")
         if not ids and not desc:
             continue
         groups, subs = _identity_counts(ids)

@@ -10,7 +10,8 @@ stems written ``stem*`` match any word starting with the stem. Cost is linear in
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 _WORD_RE = re.compile(r"\w+(?:['’]\w+)*")
@@ -19,6 +20,18 @@ _WORD_RE = re.compile(r"\w+(?:['’]\w+)*")
 def words(text: str) -> list[tuple[str, int, int]]:
     """Case-folded words of ``text`` with their ``[start, end)`` offsets."""
     return [(m.group().casefold(), m.start(), m.end()) for m in _WORD_RE.finditer(text)]
+
+
+def folded_words(text: str) -> list[str]:
+    """The words of :func:`words` without offsets, at C speed where possible.
+
+    Case folding never shortens a character, so when the folded text has the same length every
+    character folded to exactly one character and splitting the folded text gives the folded words.
+    """
+    folded = text.casefold()
+    if len(folded) == len(text):
+        return _WORD_RE.findall(folded)
+    return [w.casefold() for w in _WORD_RE.findall(text)]
 
 
 @dataclass(frozen=True)
@@ -63,33 +76,57 @@ class TermMatcher:
     def find(self, text: str, toks: list[tuple[str, int, int]] | None = None) -> list[Match]:
         """Non-overlapping matches in ``text`` (pass ``toks`` = :func:`words` output to reuse it)."""
         toks = words(text) if toks is None else toks
-        out: list[Match] = []
-        i, n = 0, len(toks)
-        exact, stems, firsts = self.exact, self.stems, self.firsts
+        return [
+            Match(label, term, toks[i][1], toks[i + k - 1][2])
+            for i, k, (label, term) in self._scan([t[0] for t in toks])
+        ]
+
+    def labels(self, text: str) -> tuple[list[tuple[str, str]], int]:
+        """``(label, term)`` of every match of :meth:`find` (in no particular order) and the word count.
+
+        For counting, offsets are not needed: when no first word of a multi-word term occurs, every match
+        is a single word, so the words are counted once and each distinct word is looked up once.
+        """
+        ws = folded_words(text)
+        if not self.firsts.isdisjoint(ws):
+            return [lab for _, _, lab in self._scan(ws)], len(ws)
+        out: list[tuple[str, str]] = []
+        for w, count in Counter(ws).items():
+            lab = self.exact.get((w,)) or self._stem(w)
+            if lab is not None:
+                out.extend([lab] * count)
+        return out, len(ws)
+
+    def _stem(self, w: str) -> tuple[str, str] | None:
+        for ln in self.stem_lengths:
+            if ln <= len(w):
+                lab = self.stems.get(w[:ln])
+                if lab is not None:
+                    return lab
+        return None
+
+    def _scan(self, ws: list[str]) -> Iterator[tuple[int, int, tuple[str, str]]]:
+        """Longest-first, non-overlapping matches over folded words: ``(start word, length, label)``."""
+        i, n = 0, len(ws)
+        exact, firsts = self.exact, self.firsts
         while i < n:
             hit = None
-            w = toks[i][0]
+            w = ws[i]
             top = min(self.max_len, n - i) if w in firsts else 1
             for k in range(top, 0, -1):
-                key = tuple(t[0] for t in toks[i : i + k]) if k > 1 else (w,)
-                lab = exact.get(key)
+                lab = exact.get(tuple(ws[i : i + k]) if k > 1 else (w,))
                 if lab is not None:
                     hit = (k, lab)
                     break
-            if hit is None and stems:
-                for ln in self.stem_lengths:
-                    if ln <= len(w):
-                        lab = stems.get(w[:ln])
-                        if lab is not None:
-                            hit = (1, lab)
-                            break
+            if hit is None and self.stems:
+                lab = self._stem(w)
+                if lab is not None:
+                    hit = (1, lab)
             if hit is None:
                 i += 1
                 continue
-            k, (label, term) = hit
-            out.append(Match(label, term, toks[i][1], toks[i + k - 1][2]))
-            i += k
-        return out
+            yield i, hit[0], hit[1]
+            i += hit[0]
 
     def __bool__(self) -> bool:
         return bool(self.exact or self.stems)

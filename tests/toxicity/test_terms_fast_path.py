@@ -1,0 +1,46 @@
+"""The counting fast path of TermMatcher must give exactly the matches of the positional scan."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from curation.stages.toxicity.terms import TermMatcher, folded_words, words
+
+MATCHER = TermMatcher.build(
+    {
+        "id:gender/female": ["woman", "women", "she"],
+        "id:ethnicity/african_american": ["african american", "black"],
+        "id:nationality/american": ["american"],
+        "desc:adj": ["angr*", "lazy"],
+    }
+)
+
+TEXTS = [
+    "",
+    "Nothing to see here.",
+    "She met an African American woman; the American women were angry and ANGRIER.",
+    "Straße and İstanbul: she said the lazy Women's group was black-listed.",
+    "african\namerican and african alone, then american",
+    "ÀNGRY WOMAN, ﬁne ligature, Σίσυφος",
+]
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_labels_equal_find_as_multisets(text: str) -> None:
+    found, n_words = MATCHER.labels(text)
+    assert Counter(found) == Counter((m.label, m.term) for m in MATCHER.find(text))
+    assert n_words == len(words(text))
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_folded_words_equal_words(text: str) -> None:
+    assert folded_words(text) == [w for w, _, _ in words(text)]
+
+
+def test_multiword_terms_take_the_longest_match_on_both_paths() -> None:
+    found, _ = MATCHER.labels("an African American writer")
+    assert found == [("id:ethnicity/african_american", "african american")]
+    found, _ = MATCHER.labels("an American writer")  # no multi-word first word: counting path
+    assert found == [("id:nationality/american", "american")]
