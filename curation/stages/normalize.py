@@ -47,21 +47,27 @@ class NormalizeRules:
 
 
 def normalize_text(text: str, rules: NormalizeRules, *, is_code: bool = False) -> str:
-    """Normalize one text according to ``rules`` (pure; linear in the text length)."""
-    if rules.newlines:
+    """Normalize one text according to ``rules`` (pure; linear in the text length).
+
+    Passes that cannot change the text are skipped (e.g. Unicode passes on ASCII text), which keeps this
+    stage cheap: it runs on every document.
+    """
+    ascii_only = text.isascii()
+    if rules.newlines and ("\r" in text or not ascii_only):
         text = _NEWLINE_RE.sub("\n", text)
     if rules.strip_control_chars:
         text = _CONTROL_RE.sub("", text)
-    if rules.strip_zero_width:
-        text = _ZERO_WIDTH_RE.sub("", text)
-    if rules.unicode_form != "none" and not _is_normalized(rules.unicode_form, text):
-        text = unicodedata.normalize(rules.unicode_form, text)
+    if not ascii_only:
+        if rules.strip_zero_width:
+            text = _ZERO_WIDTH_RE.sub("", text)
+        if rules.unicode_form != "none" and not _is_normalized(rules.unicode_form, text):
+            text = unicodedata.normalize(rules.unicode_form, text)
     if rules.strip_trailing_whitespace:
         text = _TRAILING_WS_RE.sub("", text)
     if rules.collapse_inner_spaces and not is_code:
         text = _INNER_SPACES_RE.sub(" ", text)
-    if rules.max_consecutive_blank_lines:
-        n = rules.max_consecutive_blank_lines
+    n = rules.max_consecutive_blank_lines
+    if n and "\n" * (n + 2) in text:
         text = re.sub(rf"\n{{{n + 2},}}", "\n" * (n + 1), text)
     text = text.strip("\n")
     return text + "\n" if is_code and text else text

@@ -81,7 +81,7 @@ def c4_signals(text: str, clean: CleanResult, original_chars: int) -> dict[str, 
     """Document signals of the cleaned ``text`` plus what the line cleaning removed."""
     low = text.lower()
     sig: dict[str, SignalValue] = {
-        "sentence_count": sum(1 for _ in _SENTENCE_END_RE.finditer(text)),
+        "sentence_count": len(_SENTENCE_END_RE.findall(text)),
         "has_lorem_ipsum": "lorem ipsum" in low,
         "has_curly_bracket": "{" in text,
         "lines_removed": clean.lines_removed,
