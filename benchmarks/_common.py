@@ -21,12 +21,19 @@ def peak_rss_mb() -> float:
 
 
 def make_corpus(
-    corpus: Path | None, scale: int, synthetic_mb: float, dest: Path, full_records: bool = False
+    corpus: Path | None,
+    scale: int,
+    synthetic_mb: float,
+    dest: Path,
+    full_records: bool = False,
+    shards: int = 8,
 ) -> tuple[int, int]:
-    """Write JSONL shards per kind under ``dest``; return (docs, text bytes).
+    """Write JSONL shards per kind under ``dest`` (records dealt round-robin over ``shards`` files).
 
     ``full_records`` keeps every field of the dev records (raw HTML, messages, ...), as the full pipeline
     needs; otherwise only the text and light metadata are kept (the backbone measures the text path).
+    Copies beyond the first get a ``[copy N]`` prefix: they are near duplicates, which the dedup stage
+    removes (so at scale N the later stages see roughly the 1x corpus). Returns (docs, text bytes).
     """
     n_docs = n_bytes = 0
     rng = random.Random(0)
@@ -47,16 +54,17 @@ def make_corpus(
                         if r.get(k) is not None:
                             keep[k] = r[k]
                     records.append(keep)
-            with open(dest / kind / "part-0.jsonl", "w", encoding="utf-8") as out:
-                for rep in range(scale):
-                    for r in records:
-                        r2 = dict(r, id=f"{r['id']}-{rep}")
-                        if rep and kind != "conversation":
-                            # distinct copies, so later stages (dedup) would not see exact duplicates
-                            r2["text"] = f"[copy {rep}] " + r["text"]
-                        out.write(json.dumps(r2, ensure_ascii=False) + "\n")
-                        n_docs += 1
-                        n_bytes += len(r2["text"].encode("utf-8"))
+            outs = [open(dest / kind / f"part-{i}.jsonl", "w", encoding="utf-8") for i in range(shards)]
+            for rep in range(scale):
+                for r in records:
+                    r2 = dict(r, id=f"{r['id']}-{rep}")
+                    if rep and kind != "conversation":
+                        r2["text"] = f"[copy {rep}] " + r["text"]
+                    outs[n_docs % shards].write(json.dumps(r2, ensure_ascii=False) + "\n")
+                    n_docs += 1
+                    n_bytes += len(r2["text"].encode("utf-8"))
+            for out in outs:
+                out.close()
     else:
         words = [w for w in Path(__file__).read_text().split() if w.isalpha()] or ["lorem"]
         target = int(synthetic_mb * 1_000_000)
