@@ -128,9 +128,18 @@ def build(p: beam.Pipeline, the_plan: Plan, layout: RunLayout) -> None:
     stats = []
     probes = [ps for ps in the_plan.stages if ps.probe is not None]
 
-    for ps in the_plan.stages:
+    # Raw HTML is large and only some stages read it: drop it after the last of them (or right after
+    # reading if none runs), unless the output keeps it. Less memory and less data in every shuffle.
+    html_users = [i for i, ps in enumerate(the_plan.stages) if registry.STAGES[ps.spec.name].uses_html]
+    drop_html_after = None if cfg.output.keep_html else (html_users[-1] if html_users else -1)
+    if drop_html_after == -1:
+        docs = docs | "DropHtml" >> beam.Map(_without_html)
+
+    for i, ps in enumerate(the_plan.stages):
         out: StageOutput = docs | ps.spec.name >> ps.transform
         docs = out.kept
+        if i == drop_html_after:
+            docs = docs | f"DropHtml[after {ps.spec.name}]" >> beam.Map(_without_html)
         rejected.append(out.rejected)
         counts.append(out.counts)
         if out.stats is not None:
@@ -172,6 +181,10 @@ def build(p: beam.Pipeline, the_plan: Plan, layout: RunLayout) -> None:
     )
     if stats:
         _ = tuple(stats) | "AllStats" >> beam.Flatten() | "stats" >> WriteStats(layout.run_report_dir)
+
+
+def _without_html(doc: Document) -> Document:
+    return doc if doc.html is None else doc.evolve(html=None)
 
 
 def _fold_probe(items: list[tuple[str, dict]]) -> Iterator[tuple[str, dict]]:

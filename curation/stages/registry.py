@@ -37,6 +37,7 @@ class StageEntry:
     module: str
     needs_rules: bool = True
     description: str = ""
+    uses_html: bool = False  # reads Document.html; the pipeline drops html after the last such stage
 
     def builder(self) -> Callable[[StageSpec, PipelineConfig], beam.PTransform]:
         return importlib.import_module(self.module).build_stage
@@ -46,7 +47,9 @@ STAGES: dict[str, StageEntry] = {
     "normalize": StageEntry("curation.stages.normalize", description="Unicode NFC, whitespace, controls"),
     "langid": StageEntry("curation.stages.langid", description="fastText lid.176 language ID"),
     "quality": StageEntry("curation.stages.quality", description="Gopher/C4/FineWeb + code/chat rules"),
-    "license": StageEntry("curation.stages.license", description="SPDX / CC tagging and license policy"),
+    "license": StageEntry(
+        "curation.stages.license", description="SPDX / CC tagging and license policy", uses_html=True
+    ),
     "dedup": StageEntry("curation.stages.dedup", description="exact + MinHash-LSH near-dup removal"),
     "pii": StageEntry("curation.stages.pii", description="presidio PII and secrets scrubbing"),
     "toxicity": StageEntry("curation.stages.toxicity", description="toxicity scoring, span removal, bias"),
