@@ -96,9 +96,18 @@ _LOCAL: dict[str, tuple[object, str]] = {
 }
 
 
+class _QuietBeamImports(logging.Filter):
+    """Hide Beam's import-time note about optional GCP client libraries (no GCP is used unless asked)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("apitools not found")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_QuietBeamImports())
     if not argv or argv[0] in ("-h", "--help"):
         print(__doc__.strip())
         print("\ncommands:")

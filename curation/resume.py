@@ -106,7 +106,9 @@ def plan_resume(output: str, shards: Sequence[Any], resume: bool, overwrite: boo
         clear_output(output)
     elif not resume and output_in_use(output):
         raise ConfigError(
-            None, "--output", f"{output} already holds a run; pass --resume to continue it or --overwrite"
+            "command line",
+            "--output",
+            f"{output} already holds a run; pass --resume to continue it or --overwrite",
         )
     done_entries = read_manifest(output) if resume else []
     done = {_key_tuple(e) for e in done_entries}
