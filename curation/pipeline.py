@@ -156,7 +156,6 @@ def build(p: beam.Pipeline, the_plan: Plan, layout: RunLayout) -> None:
         merged = (
             both
             | f"Probe[{name}]/Flatten" >> beam.Flatten()
-            | f"Probe[{name}]/Nest" >> beam.Map(lambda t: (t[0], dict([t[1]])))
             | f"Probe[{name}]/Group" >> beam.combiners.ToList()
             | f"Probe[{name}]/Fold" >> beam.FlatMap(_fold_probe)
             | f"Probe[{name}]/Tag" >> beam.Map(lambda kv, s=f"{name}.probe": (s, kv))
@@ -187,9 +186,9 @@ def _without_html(doc: Document) -> Document:
     return doc if doc.html is None else doc.evolve(html=None)
 
 
-def _fold_probe(items: list[tuple[str, dict]]) -> Iterator[tuple[str, dict]]:
-    """Turn [("before", {name: d}), ("after", {name: d}), ...] into ("before", {...}), ("after", {...})."""
+def _fold_probe(items: list[tuple[str, tuple[str, dict]]]) -> Iterator[tuple[str, dict]]:
+    """Turn [("before", (name, d)), ("after", (name, d)), ...] into ("before", {name: d}), ("after", ...)."""
     folded: dict[str, dict] = {"before": {}, "after": {}}
-    for when, d in items:
-        folded[when].update(d)
+    for when, (name, d) in items:
+        folded[when][name] = d
     yield from folded.items()

@@ -15,9 +15,8 @@ from typing import Any
 import apache_beam as beam
 from apache_beam import pvalue
 from apache_beam.io.filesystems import FileSystems
-from apache_beam.transforms.window import GlobalWindows
 
-from curation.accounting import CountAccumulator, MergeCounts, check_invariants, stages_report
+from curation.accounting import MergeCounts, check_invariants, stages_report
 from curation.document import (
     DATA_FILE_SCHEMA,
     REJECT_SCHEMA,
@@ -26,7 +25,7 @@ from curation.document import (
     document_to_row,
     reject_to_row,
 )
-from curation.stage import COUNTS, REJECTED
+from curation.stage import COUNTS, REJECTED, AccountingDoFn
 
 WRITE_STAGE = "write"
 
@@ -35,14 +34,12 @@ def join_path(*parts: str) -> str:
     return FileSystems.join(*parts)
 
 
-class _ToRowFn(beam.DoFn):
+class _ToRowFn(AccountingDoFn):
     """Serialises kept documents to Parquet rows keyed by source kind; failures become rejects."""
 
     def __init__(self, keep_html: bool) -> None:
+        super().__init__(WRITE_STAGE)
         self.keep_html = keep_html
-
-    def start_bundle(self) -> None:
-        self._acc = CountAccumulator(WRITE_STAGE)
 
     def process(self, doc: Document) -> Iterator[Any]:
         try:
@@ -52,15 +49,11 @@ class _ToRowFn(beam.DoFn):
             rej = Reject(
                 doc=doc, stage=WRITE_STAGE, reason="write_error", error=f"{type(exc).__name__}: {exc}"
             )
-            self._acc.rejected(doc, rej)
+            self.acc.rejected(doc, rej)
             yield pvalue.TaggedOutput(REJECTED, rej)
             return
-        self._acc.kept(doc, doc)
-        yield beam.pvalue.TaggedOutput(doc.source_kind, row)
-
-    def finish_bundle(self) -> Iterator[Any]:
-        for key, counts in self._acc.items():
-            yield pvalue.TaggedOutput(COUNTS, GlobalWindows.windowed_value((key, counts)))
+        self.acc.kept(doc, doc)
+        yield pvalue.TaggedOutput(doc.source_kind, row)
 
 
 class WriteDocuments(beam.PTransform):

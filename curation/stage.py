@@ -91,10 +91,27 @@ def retokenize(before: Document, after: Document, tokenizer: str) -> Document:
     return after.evolve(token_count=get_counter(tokenizer).count(after.text))
 
 
-class _ProcessorDoFn(beam.DoFn):
+class AccountingDoFn(beam.DoFn):
+    """Base of the DoFns that account a stage: ``self.acc`` collects counts during a bundle and they are
+    emitted once per bundle and key on the ``COUNTS`` tag (to be summed with :class:`MergeCounts`)."""
+
+    def __init__(self, stage: str) -> None:
+        super().__init__()
+        self.stage = stage
+
+    def start_bundle(self) -> None:
+        self.acc = CountAccumulator(self.stage)
+
+    def finish_bundle(self) -> Iterator[Any]:
+        for key, counts in self.acc.items():
+            yield pvalue.TaggedOutput(COUNTS, GlobalWindows.windowed_value((key, counts)))
+
+
+class _ProcessorDoFn(AccountingDoFn):
     """Thin shell around a :class:`DocProcessor`: setup once, process batches, account per bundle."""
 
     def __init__(self, processor: DocProcessor, tokenizer: str) -> None:
+        super().__init__(processor.stage)
         self.processor = processor
         self.tokenizer = tokenizer
         self._kept = Metrics.counter(processor.stage, "docs_kept")
@@ -105,9 +122,6 @@ class _ProcessorDoFn(beam.DoFn):
         self.processor.setup()
         get_counter(self.tokenizer)
 
-    def start_bundle(self) -> None:
-        self._acc = CountAccumulator(self.processor.stage)
-
     def process(self, batch: Sequence[Document]) -> Iterator[Any]:
         t0 = time.perf_counter()
         outcomes = self.processor.process_batch(batch)
@@ -116,18 +130,14 @@ class _ProcessorDoFn(beam.DoFn):
             raise RuntimeError(f"stage {self.processor.stage}: {len(batch)} docs in, {len(outcomes)} out")
         for before, out in zip(batch, outcomes, strict=True):
             if isinstance(out, Reject):
-                self._acc.rejected(before, out)
+                self.acc.rejected(before, out)
                 self._rejected.inc()
                 yield pvalue.TaggedOutput(REJECTED, out)
             else:
                 out = retokenize(before, out, self.tokenizer)
-                self._acc.kept(before, out)
+                self.acc.kept(before, out)
                 self._kept.inc()
                 yield out
-
-    def finish_bundle(self) -> Iterator[Any]:
-        for key, counts in self._acc.items():
-            yield pvalue.TaggedOutput(COUNTS, GlobalWindows.windowed_value((key, counts)))
 
 
 class MapStage(beam.PTransform):
@@ -150,24 +160,14 @@ class MapStage(beam.PTransform):
         return StageOutput(kept=results[KEPT], rejected=results[REJECTED], counts=counts)
 
 
-class _SplitDoFn(beam.DoFn):
-    def __init__(self, stage: str) -> None:
-        self.stage = stage
-
-    def start_bundle(self) -> None:
-        self._acc = CountAccumulator(self.stage)
-
+class _SplitDoFn(AccountingDoFn):
     def process(self, out: Outcome) -> Iterator[Any]:
         if isinstance(out, Reject):
-            self._acc.rejected(out.doc, out)
+            self.acc.rejected(out.doc, out)
             yield pvalue.TaggedOutput(REJECTED, out)
         else:
-            self._acc.kept(out, out)
+            self.acc.kept(out, out)
             yield out
-
-    def finish_bundle(self) -> Iterator[Any]:
-        for key, counts in self._acc.items():
-            yield pvalue.TaggedOutput(COUNTS, GlobalWindows.windowed_value((key, counts)))
 
 
 class SplitOutcomes(beam.PTransform):
@@ -200,6 +200,7 @@ __all__ = [
     "KEPT",
     "REJECTED",
     "STAGE_MICROS",
+    "AccountingDoFn",
     "CountKey",
     "DocProcessor",
     "MapStage",

@@ -21,11 +21,10 @@ from typing import Any
 import apache_beam as beam
 import numpy as np
 from apache_beam import pvalue
-from apache_beam.transforms.window import GlobalWindows
 
-from curation.accounting import CountAccumulator, MergeCounts
+from curation.accounting import MergeCounts
 from curation.document import Document, Reject
-from curation.stage import COUNTS, KEPT, REJECTED, Outcome, StageOutput, retokenize
+from curation.stage import COUNTS, KEPT, REJECTED, AccountingDoFn, Outcome, StageOutput, retokenize
 from curation.stages.decontamination.decide import STAGE, Evidence, found_sets
 from curation.stages.decontamination.evalsets import EvalItem, read_items
 from curation.stages.decontamination.index import Entry, NgramIndex
@@ -78,22 +77,20 @@ class _JoinMatchDoFn(beam.DoFn):
             yield from _emit([(doc, out, found)])
 
 
-class _AccountDoFn(beam.DoFn):
+class _AccountDoFn(AccountingDoFn):
     """Recount tokens of cut documents, count kept/rejected per key, emit contamination records."""
 
     def __init__(self, tokenizer: str) -> None:
+        super().__init__(STAGE)
         self.tokenizer = tokenizer
 
     def setup(self) -> None:
         get_counter(self.tokenizer)
 
-    def start_bundle(self) -> None:
-        self._acc = CountAccumulator(STAGE)
-
     def process(self, pair: tuple[Document | None, Outcome]) -> Iterator[Any]:
         before, out = pair
         if isinstance(out, Reject):
-            self._acc.rejected(out.doc, out)
+            self.acc.rejected(out.doc, out)
             sets = out.doc.signals.get(f"{STAGE}.eval_sets") or []
             yield pvalue.TaggedOutput(
                 STATS, ("doc", out.doc.source_kind, tuple(sets), "drop", out.doc.token_count)
@@ -101,19 +98,15 @@ class _AccountDoFn(beam.DoFn):
             yield pvalue.TaggedOutput(REJECTED, out)
             return
         if before is None:
-            self._acc.kept(out, out)
+            self.acc.kept(out, out)
             yield out
             return
         out = retokenize(before, out, self.tokenizer)
-        self._acc.kept(before, out)
+        self.acc.kept(before, out)
         sets = tuple(out.signals.get(f"{STAGE}.eval_sets") or ())
         removed = max(0, before.token_count - out.token_count)
         yield pvalue.TaggedOutput(STATS, ("doc", out.source_kind, sets, "cut", removed))
         yield out
-
-    def finish_bundle(self) -> Iterator[Any]:
-        for key, counts in self._acc.items():
-            yield pvalue.TaggedOutput(COUNTS, GlobalWindows.windowed_value((key, counts)))
 
 
 def _u64(signed: int) -> int:
