@@ -56,14 +56,31 @@ def test_hot_bucket_gives_linear_star_edges() -> None:
         tuple(ids[:2500]),
         np.full(2500, 2, dtype=np.int8).tobytes(),
         np.full(2500, 7, dtype=np.int64).tobytes(),
+        np.arange(1, 2501, dtype=np.int64).tobytes(),  # distinct texts
     )
     chunk_b = (
         (*ids[2500:], "solo"),
         np.array([2] * 2500 + [0], dtype=np.int8).tobytes(),
         np.array([7] * 2500 + [9], dtype=np.int64).tobytes(),
+        np.arange(2501, 5002, dtype=np.int64).tobytes(),
     )
     out = list(shard_edges(0, [chunk_a, chunk_b]))
     assert len(out) == 4999 and not any(exact for _, exact in out)  # band bucket -> needs verification
+
+
+def _chunk(ids: list[str], key_type: int, key_hash: int, groups: list[int]) -> tuple:
+    n = len(ids)
+    return (tuple(ids), np.full(n, key_type, dtype=np.int8).tobytes(),
+            np.full(n, key_hash, dtype=np.int64).tobytes(), np.array(groups, dtype=np.int64).tobytes())
+
+
+def test_band_bucket_collapses_exact_copies_but_exact_bucket_keeps_all() -> None:
+    # a1..a3 are exact copies (group 11), b1/b2 copies of another text (group 22), c has no group (0)
+    ids, groups = ["a3", "a1", "b2", "a2", "b1", "c"], [11, 11, 22, 11, 22, 0]
+    band = sorted(e for e, _ in shard_edges(0, [_chunk(ids, 2, 5, groups)]))
+    assert band == [("a1", "b1"), ("a1", "c")]  # one node per text: the smallest id of each group
+    exact = sorted(e for e, ex in shard_edges(0, [_chunk(["a3", "a1", "a2"], 0, 11, [11, 11, 11])]) if ex)
+    assert exact == [("a1", "a2"), ("a1", "a3")]  # the exact bucket links every copy
 
 
 def test_settle_flags_unsettled_nodes() -> None:

@@ -9,8 +9,10 @@ from curation.stages.dedup.signature import (
     Signer,
     code_tokens,
     estimate_jaccard,
+    estimate_jaccard_bbit,
     exact_key,
     url_key,
+    verify_signature,
     words,
 )
 
@@ -72,6 +74,18 @@ def test_estimate_tracks_true_jaccard_above_and_below_threshold() -> None:
     far = SIGNER.signatures([SIGNER.shingle_hashes(words(_text(70, 270)), 5)])[0]  # J = 126/266 = 0.47
     assert estimate_jaccard(base, near) >= 0.8
     assert estimate_jaccard(base, far) < 0.6
+
+
+def test_b_bit_signatures_give_the_full_estimate_at_half_the_bytes() -> None:
+    sigs = SIGNER.signatures([SIGNER.shingle_hashes(words(_text(lo, lo + 200)), 5) for lo in (0, 10, 40, 70)])
+    short = [verify_signature(s) for s in sigs]
+    assert len(short[0]) == 2 * 256 == sigs[0].nbytes // 2
+    for other in range(1, 4):
+        full = estimate_jaccard(sigs[0], sigs[other])
+        assert abs(estimate_jaccard_bbit(short[0], short[other]) - full) < 0.01
+    assert estimate_jaccard_bbit(short[0], short[0]) == 1.0
+    unrelated = verify_signature(SIGNER.signatures([SIGNER.shingle_hashes(words(_text(0, 200, "x")), 5)])[0])
+    assert estimate_jaccard_bbit(short[0], unrelated) < 0.02
 
 
 def test_band_keys_equal_for_equal_bands_and_differ_across_band_index() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 
 from curation.document import Document, Reject
 from curation.stages.dedup import DedupStage, describe
-from curation.stages.dedup.rules import DedupRules
+from curation.stages.dedup.rules import DedupRules, MinHashRules
 from tests.beam_helpers import fnapi_options, read_collection, write_collection
 
 pytestmark = pytest.mark.beam
@@ -54,8 +55,10 @@ def fixture() -> list[Document]:
     return docs
 
 
-def run(docs: list[Document], multi_processing: bool) -> tuple[list, list, dict]:
-    rules = DedupRules()
+def run(
+    docs: list[Document], multi_processing: bool, rules: DedupRules | None = None
+) -> tuple[list, list, dict]:
+    rules = rules or DedupRules()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         with beam.Pipeline(options=fnapi_options(multi_processing=multi_processing)) as p:
@@ -122,3 +125,29 @@ def test_same_result_in_multi_processing_runner(in_process) -> None:
     )
     assert _reasons(rejected) == _reasons(ref_rejected)
     assert stats == ref_stats
+
+
+def option_fixture() -> list[Document]:
+    """Pairs that only the optional rules join: same URL with different text, and a J = 0.73 pair."""
+    return [
+        dataclasses.replace(_doc("url-a", _words(0, 60, "u")), url="https://Example.org/page/#top"),
+        dataclasses.replace(_doc("url-b", _words(0, 60, "z")), url="https://example.org/page"),
+        dataclasses.replace(_doc("url-c", _words(0, 60, "y")), url="https://example.org/other"),
+        _doc("loose-a", _words(0, 200, "v")),
+        _doc("loose-b", _words(30, 230, "v")),  # 166 of 226 shingles shared: J = 0.73 < 0.8
+    ]
+
+
+def test_url_dedup_and_unverified_band_edges_only_when_switched_on() -> None:
+    kept, rejected, stats = run(option_fixture(), multi_processing=False)
+    assert rejected == [] and len(kept) == 5  # defaults: URL dedup off, band edges verified
+    assert stats["edges"]["rejected_edges"] >= 1  # the loose pair was a candidate, cut by verification
+
+    rules = DedupRules(exact_url=True, minhash=MinHashRules(verify=False))
+    kept, rejected, stats = run(option_fixture(), multi_processing=False, rules=rules)
+    rej = {r.doc.id: r for r in rejected}
+    assert rej["url-b"].reason == "duplicate_of:url-a" and rej["url-b"].doc.signals["dedup.match"] == "url"
+    assert "url-c" not in rej  # another URL of the same site
+    loose = {"loose-a", "loose-b"} & set(rej)
+    assert len(loose) == 1 and rej[loose.pop()].doc.signals["dedup.match"] == "near"
+    assert stats["edges"]["rejected_edges"] == 0

@@ -13,13 +13,15 @@ import numpy as np
 from curation.document import Document
 from curation.stages.dedup.cluster import MemberTuple, member_of
 from curation.stages.dedup.rules import DedupRules
-from curation.stages.dedup.signature import Signer, exact_key, tokens_for, url_key
+from curation.stages.dedup.signature import Signer, exact_key, tokens_for, url_key, verify_signature
 
 # Bucket key types (first element of a bucket key).
 EXACT_TEXT = 0
 EXACT_URL = 1
 BAND = 2
 
+# Group of a document whose exact-text key is not computed (exact dedup off): never collapsed with another.
+NO_GROUP = 0
 
 
 @dataclass(frozen=True)
@@ -28,10 +30,11 @@ class BatchFingerprints:
     (``key_doc[i]`` is the index of the document of key ``i``; no Python object per key)."""
 
     members: list[MemberTuple]
-    signatures: list[bytes | None]  # num_perm x uint32, when the document has shingles and verify is on
+    signatures: list[bytes | None]  # verify_signature() (num_perm x uint16) if shingled and verify is on
     key_doc: np.ndarray  # int64 document index per key
     key_type: np.ndarray  # int8: EXACT_TEXT | EXACT_URL | BAND
     key_hash: np.ndarray  # int64 (band keys include the band index)
+    key_group: np.ndarray  # int64 exact-text key of the key's document (its index when exact is off)
 
 
 class Fingerprinter:
@@ -68,21 +71,25 @@ class Fingerprinter:
         bands = self._signer.band_keys(sigs[signed])
         members, signatures = [], []
         ex_doc, ex_type, ex_hash = [], [], []
+        groups = np.empty(len(docs), dtype=np.int64)
         for i, doc in enumerate(docs):
             exact = exact_key(doc.text) if rules.exact else None
+            groups[i] = exact if exact is not None else NO_GROUP
             url = url_key(doc.url) if rules.exact_url and doc.source_kind == "web" else None
             for kind, key in ((EXACT_TEXT, exact), (EXACT_URL, url)):
                 if key is not None:
                     ex_doc.append(i)
                     ex_type.append(kind)
                     ex_hash.append(key)
-            signatures.append(sigs[i].tobytes() if has_shingles[i] and rules.minhash.verify else None)
+            signatures.append(verify_signature(sigs[i]) if has_shingles[i] and rules.minhash.verify else None)
             members.append(member_of(doc, rules.keep, exact, url))
         n_band = bands.size
+        key_doc = np.concatenate([np.array(ex_doc, dtype=np.int64), np.repeat(signed, bands.shape[1])])
         return BatchFingerprints(
             members=members,
             signatures=signatures,
-            key_doc=np.concatenate([np.array(ex_doc, dtype=np.int64), np.repeat(signed, bands.shape[1])]),
+            key_doc=key_doc,
             key_type=np.concatenate([np.array(ex_type, dtype=np.int8), np.full(n_band, BAND, dtype=np.int8)]),
             key_hash=np.concatenate([np.array(ex_hash, dtype=np.int64), bands.reshape(-1)]),
+            key_group=groups[key_doc] if len(key_doc) else np.empty(0, dtype=np.int64),
         )

@@ -34,9 +34,9 @@ from curation.stages.dedup.cluster import (
     merge_stats,
 )
 from curation.stages.dedup.components import ConnectedComponents, Edge, star_edges
-from curation.stages.dedup.fingerprint import BAND, Fingerprinter
+from curation.stages.dedup.fingerprint import BAND, NO_GROUP, Fingerprinter
 from curation.stages.dedup.rules import DedupRules
-from curation.stages.dedup.signature import estimate_jaccard
+from curation.stages.dedup.signature import estimate_jaccard_bbit
 
 STAGE = "dedup"
 _KEYS = "keys"
@@ -74,20 +74,36 @@ class _FingerprintDoFn(beam.DoFn):
         for s, lo, hi in zip(shards.tolist(), starts.tolist(), ends, strict=True):
             idx = order[lo:hi]
             doc_ids = tuple(ids[i] for i in fp.key_doc[idx].tolist())
-            keys = (doc_ids, fp.key_type[idx].tobytes(), fp.key_hash[idx].tobytes())
+            keys = (doc_ids, *(a[idx].tobytes() for a in (fp.key_type, fp.key_hash, fp.key_group)))
             yield pvalue.TaggedOutput(_KEYS, (s, keys))
 
 
-def bucket_edges(key_type: int, ids: Iterable[str]) -> Iterator[tuple[Edge, bool]]:
-    """Star edges of one bucket, flagged exact unless the bucket is an LSH band (needs verification)."""
+def bucket_edges(key_type: int, members: Iterable[tuple[str, int]]) -> Iterator[tuple[Edge, bool]]:
+    """Star edges of one bucket, flagged exact unless the bucket is an LSH band (needs verification).
+
+    ``members`` are ``(doc id, exact group)`` pairs. In a band bucket, copies with the same exact-text key
+    are collapsed to their smallest id first: the exact bucket already links them, so more band edges
+    would add nothing but shuffle volume (k exact copies sharing b bands would give ~b*k edges, not b).
+    """
     exact = key_type != BAND
+    if exact:
+        ids: Iterable[str] = (doc_id for doc_id, _ in members)
+    else:
+        first: dict[int, str] = {}
+        loose: list[str] = []
+        for doc_id, group in members:
+            if group == NO_GROUP:
+                loose.append(doc_id)
+            elif group not in first or doc_id < first[group]:
+                first[group] = doc_id
+        ids = [*first.values(), *loose]
     for edge in star_edges(ids):
         yield edge, exact
 
 
-# Per key: doc ids, key types (int8 bytes), key hashes (int64 bytes); bytes, not arrays, so that Beam's
-# coder writes them without pickling.
-ShardKeys = tuple[tuple[str, ...], bytes, bytes]
+# Per key: doc ids, key types (int8 bytes), key hashes (int64 bytes), exact groups of the docs (int64
+# bytes); bytes, not arrays, so that Beam's coder writes them without pickling.
+ShardKeys = tuple[tuple[str, ...], bytes, bytes, bytes]
 
 
 def shard_edges(shard: int, chunks: Iterable[ShardKeys]) -> Iterator[tuple[Edge, bool]]:
@@ -98,11 +114,13 @@ def shard_edges(shard: int, chunks: Iterable[ShardKeys]) -> Iterator[tuple[Edge,
     ids = [i for c in chunks for i in c[0]]
     types = np.frombuffer(b"".join(c[1] for c in chunks), dtype=np.int8)
     hashes = np.frombuffer(b"".join(c[2] for c in chunks), dtype=np.int64)
+    groups = np.frombuffer(b"".join(c[3] for c in chunks), dtype=np.int64)
     _, inverse, counts = np.unique(hashes, return_inverse=True, return_counts=True)
     shared = np.flatnonzero(counts[inverse] > 1)
-    buckets: dict[tuple[int, int], list[str]] = {}
-    for pos in shared.tolist():
-        buckets.setdefault((int(types[pos]), int(hashes[pos])), []).append(ids[pos])
+    buckets: dict[tuple[int, int], list[tuple[str, int]]] = {}
+    for pos, t, h, g in zip(shared.tolist(), types[shared].tolist(), hashes[shared].tolist(),
+                            groups[shared].tolist(), strict=True):
+        buckets.setdefault((t, h), []).append((ids[pos], g))
     for key in sorted(buckets):
         yield from bucket_edges(key[0], buckets[key])
 
@@ -136,9 +154,8 @@ class _VerifyDoFn(beam.DoFn):
         sigs = grouped["sig"]
         if not sigs:
             return
-        mine = np.frombuffer(sigs[0], dtype=np.uint32)
         for other, other_sig in sorted(grouped["edge"]):
-            j = estimate_jaccard(np.frombuffer(other_sig, dtype=np.uint32), mine)
+            j = estimate_jaccard_bbit(other_sig, sigs[0])
             if j >= self.threshold:
                 yield (other, doc_id)
             else:
