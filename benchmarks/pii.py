@@ -37,8 +37,8 @@ sys.path.insert(0, str(REPO))
 
 from curation.document import Document, Reject  # noqa: E402
 from curation.stages.pii import load_stage_rules  # noqa: E402
+from curation.stages.pii.entities import SECRET_ENTITIES  # noqa: E402
 from curation.stages.pii.processor import PiiProcessor  # noqa: E402
-from curation.stages.pii.recognizers import SECRET_ENTITIES  # noqa: E402
 
 STRUCTURED = ("EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "US_SSN", "IP_ADDRESS", "IBAN_CODE")
 RECALL_FLOORS = {"EMAIL_ADDRESS": 0.97, "CREDIT_CARD": 0.97, "US_SSN": 0.97, "IP_ADDRESS": 0.97,

@@ -7,7 +7,7 @@ then wires the Beam graph:
     Read (shards -> Document | Reject, tokens counted)
       -> <stage 1> -> <stage 2> -> ...   each returns kept / rejected / counts (/ stats)
       -> Write (Parquet per source kind)
-    rejects of every stage  -> rejects/*.parquet
+    rejects of every stage  -> rejects/<prefix>-<stage>-*.parquet (written by the stage's own workers)
     counts of every stage   -> report/stages.json   (docs_in == kept + rejected checked)
     stats of stages/probes  -> report/stats/<stage>.json
 """
@@ -168,11 +168,13 @@ def build(p: beam.Pipeline, the_plan: Plan, layout: RunLayout) -> None:
     rejected.append(write_rejects)
     counts.append(write_counts)
 
-    _ = (
-        tuple(rejected)
-        | "AllRejects" >> beam.Flatten()
-        | "rejects" >> WriteRejects(output, keep_text=cfg.output.rejects_text, prefix=layout.part_prefix)
-    )
+    # Rejects are written where they arise, one file set per stage (rejects/part-r<N>-<stage>-*), rather
+    # than flattened into one sink: a Flatten across stages is materialised until its last input is done,
+    # so every rejected document would wait in memory for the end of the run on a batch runner.
+    for stage, rej in zip(the_plan.stage_order, rejected, strict=True):
+        _ = rej | f"rejects[{stage}]" >> WriteRejects(
+            output, keep_text=cfg.output.rejects_text, prefix=f"{layout.part_prefix}-{stage}"
+        )
     _ = (
         tuple(counts)
         | "AllCounts" >> beam.Flatten()

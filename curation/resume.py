@@ -3,7 +3,7 @@
 Layout of an output folder after one or more runs::
 
     data/source_kind=<kind>/part-r<N>-*.parquet   # files of run N (Beam sink: temp files + atomic rename)
-    rejects/part-r<N>-*.parquet
+    rejects/part-r<N>-<stage>-*.parquet
     report/runs/r<N>/stages.json, stats/*.json    # accounting of run N alone
     report/stages.json, report/stats/             # merged over all runs (stats: the latest run's)
     manifest/shards.jsonl                         # one line per completed input shard, appended at success

@@ -85,7 +85,7 @@ class WriteDocuments(beam.PTransform):
 
 
 class WriteRejects(beam.PTransform):
-    """Write every reject (all stages) to ``<out>/rejects/part-*.parquet``."""
+    """Write rejects to ``<out>/rejects/<prefix>-*.parquet`` (the pipeline uses one prefix per stage)."""
 
     def __init__(self, output: str, keep_text: bool = True, prefix: str = "part") -> None:
         super().__init__()

@@ -151,24 +151,34 @@ class RepoLicenses(beam.PTransform):
 # -- report statistics ---------------------------------------------------------------------------------
 
 
+# ((source kind, category, SPDX id, "kept" | "rejected"), tokens): what the stats need of one document.
+StatsRow = tuple[tuple[str, str, str, str], int]
+
+
+def stats_row(item: Document | Reject) -> StatsRow:
+    """The stats record of a kept document or a reject (small, so that the stats do not copy documents)."""
+    rejected = isinstance(item, Reject)
+    doc = item.doc if isinstance(item, Reject) else item
+    key = (
+        doc.source_kind,
+        str(doc.signals.get(S + "category", "unknown")),
+        str(doc.signals.get(S + "spdx", doc.license or "NOASSERTION")),
+        "rejected" if rejected else "kept",
+    )
+    return key, doc.token_count
+
+
 class LicenseStatsFn(beam.CombineFn):
     """Docs and tokens per (source kind, category, SPDX id), kept and rejected, as one JSON dict."""
 
     def create_accumulator(self) -> dict[tuple[str, str, str, str], list[int]]:
         return {}
 
-    def add_input(self, acc: dict, item: Document | Reject) -> dict:
-        rejected = isinstance(item, Reject)
-        doc = item.doc if isinstance(item, Reject) else item
-        key = (
-            doc.source_kind,
-            str(doc.signals.get(S + "category", "unknown")),
-            str(doc.signals.get(S + "spdx", doc.license or "NOASSERTION")),
-            "rejected" if rejected else "kept",
-        )
+    def add_input(self, acc: dict, item: StatsRow | Document | Reject) -> dict:
+        key, tokens = item if isinstance(item, tuple) else stats_row(item)
         cell = acc.setdefault(key, [0, 0])
         cell[0] += 1
-        cell[1] += doc.token_count
+        cell[1] += tokens
         return acc
 
     def merge_accumulators(self, accs: Iterable[dict]) -> dict:
@@ -213,8 +223,13 @@ class LicenseStage(beam.PTransform):
         repo_map = docs | "RepoLicenses" >> RepoLicenses(LicenseDetector(self.rules))
         with_repo = docs | "AttachRepoLicense" >> beam.Map(attach_repo_license, AsDict(repo_map))
         out = with_repo | "Tag" >> MapStage(self.processor, self.batch_size, self.tokenizer)
+        # Project before flattening: a Flatten of two outputs is materialised by some runners, and the
+        # documents themselves would be copied (raw HTML included) just to be counted.
         stats = (
-            (out.kept, out.rejected)
+            (
+                out.kept | "StatsRowsKept" >> beam.Map(stats_row),
+                out.rejected | "StatsRowsRejected" >> beam.Map(stats_row),
+            )
             | "StatsInputs" >> beam.Flatten()
             | "Stats" >> beam.CombineGlobally(LicenseStatsFn())
             | "NameStats" >> beam.Map(lambda s: ("licenses", s))

@@ -24,8 +24,8 @@ from curation.config import PipelineConfig, StageSpec
 from curation.document import Document, Reject
 from curation.rules import RULES_DIR, ConfigError
 from curation.stage import MapStage, StageOutput
+from curation.stages.pii.entities import SUPPORTED_ENTITIES
 from curation.stages.pii.processor import STAGE, TRANSIENT_PREFIX, PiiProcessor, decide
-from curation.stages.pii.recognizers import SUPPORTED_ENTITIES
 from curation.stages.pii.rules import PiiRules, load_pii_rules
 
 __all__ = ["STAGE", "PiiProcessor", "PiiRules", "PiiStage", "build_stage", "decide", "load_stage_rules",
@@ -110,10 +110,13 @@ class PiiStage(beam.PTransform):
         inner = docs | "Scrub" >> scrub
         kept = inner.kept | "StripCostKept" >> beam.Map(_strip_cost)
         rejected = inner.rejected | "StripCostRejected" >> beam.Map(_strip_cost)
+        # Tallies are projected before the Flatten so that no runner copies the documents to count them.
         stats = (
-            (kept, rejected)
+            (
+                kept | "Tally" >> beam.Map(lambda pair: pair[1]),
+                rejected | "TallyRejected" >> beam.Map(lambda pair: pair[1]),
+            )
             | "AllTallies" >> beam.Flatten()
-            | "Tally" >> beam.Map(lambda pair: pair[1])
             | "Sum" >> beam.CombineGlobally(_SumDicts())
             | "Stats" >> beam.FlatMap(summarize)
         )

@@ -32,7 +32,8 @@ from presidio_analyzer.nlp_engine import (
     SpacyNlpEngine,
 )
 
-from curation.stages.pii.recognizers import PRIORITY, build_recognizers
+from curation.stages.pii.entities import PRIORITY
+from curation.stages.pii.recognizers import build_recognizers
 from curation.stages.pii.rules import ContextRules, PiiRules
 
 # ----------------------------------------------------------------------------------------------------

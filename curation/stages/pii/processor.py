@@ -16,14 +16,17 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
-
-from presidio_analyzer import RecognizerResult
+from typing import TYPE_CHECKING
 
 from curation.document import Document, SignalValue, render_messages
 from curation.stage import DocProcessor, Outcome
-from curation.stages.pii.anonymize import Anonymizer
-from curation.stages.pii.engine import PiiAnalyzer
 from curation.stages.pii.rules import PiiRules
+
+if TYPE_CHECKING:  # presidio is imported in setup(), on the worker, not when the pipeline is built
+    from presidio_analyzer import RecognizerResult
+
+    from curation.stages.pii.anonymize import Anonymizer
+    from curation.stages.pii.engine import PiiAnalyzer
 
 STAGE = "pii"
 REASON_DENSITY = "pii_density"
@@ -56,6 +59,9 @@ class PiiProcessor(DocProcessor):
 
     def setup(self) -> None:
         if self._analyzer is None:
+            from curation.stages.pii.anonymize import Anonymizer
+            from curation.stages.pii.engine import PiiAnalyzer
+
             self._analyzer = PiiAnalyzer(self.rules)
             self._anonymizer = Anonymizer(self.rules)
 

@@ -37,6 +37,7 @@ from presidio_analyzer.predefined_recognizers import (
     UsSsnRecognizer,
 )
 
+from curation.stages.pii.entities import SUPPORTED_ENTITIES
 from curation.stages.pii.rules import PiiRules
 
 _FLAGS = re.DOTALL | re.MULTILINE
@@ -414,19 +415,8 @@ BUILDERS: dict[str, Callable[[PiiRules], list[EntityRecognizer]]] = {
     "GENERIC_SECRET": _no_rules(_generic_secret),
 }
 
-SUPPORTED_ENTITIES: frozenset[str] = frozenset(BUILDERS)
-
-#: Overlap resolution order: validated and specific types win over looser ones covering the same text
-#: (a Luhn-valid card over a phone reading of its digits, an AWS secret over a generic secret).
-PRIORITY: tuple[str, ...] = (
-    "PRIVATE_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "GITHUB_TOKEN", "SLACK_TOKEN", "PASSWORD",
-    "IBAN_CODE", "CREDIT_CARD", "US_SSN", "EMAIL_ADDRESS", "IP_ADDRESS", "GENERIC_SECRET", "PHONE_NUMBER",
-    "PERSON",
-)
-SECRET_ENTITIES: frozenset[str] = frozenset(
-    {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "GITHUB_TOKEN", "SLACK_TOKEN", "PRIVATE_KEY", "PASSWORD",
-     "GENERIC_SECRET"}
-)
+if frozenset(BUILDERS) != SUPPORTED_ENTITIES:  # pragma: no cover - a programming error, caught at import
+    raise RuntimeError("recognizers.BUILDERS and entities.SUPPORTED_ENTITIES disagree")
 
 
 def build_recognizers(rules: PiiRules, entities: tuple[str, ...]) -> list[EntityRecognizer]:

@@ -1,0 +1,26 @@
+"""Names of the entity types the PII stage can detect, without importing presidio.
+
+Rules are validated against :data:`SUPPORTED_ENTITIES` at pipeline build time; presidio (which imports
+transformers and probes torch devices, ~5 s) is imported only where recognizers are built, in the
+worker's ``setup``. ``recognizers.BUILDERS`` must cover exactly these names (tested).
+"""
+
+from __future__ import annotations
+
+SUPPORTED_ENTITIES: frozenset[str] = frozenset({
+    "EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "US_SSN", "IP_ADDRESS", "IBAN_CODE", "PERSON",
+    "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "GITHUB_TOKEN", "SLACK_TOKEN", "PRIVATE_KEY", "PASSWORD",
+    "GENERIC_SECRET",
+})
+
+#: Overlap resolution order: validated and specific types win over looser ones covering the same text
+#: (a Luhn-valid card over a phone reading of its digits, an AWS secret over a generic secret).
+PRIORITY: tuple[str, ...] = (
+    "PRIVATE_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "GITHUB_TOKEN", "SLACK_TOKEN", "PASSWORD",
+    "IBAN_CODE", "CREDIT_CARD", "US_SSN", "EMAIL_ADDRESS", "IP_ADDRESS", "GENERIC_SECRET", "PHONE_NUMBER",
+    "PERSON",
+)
+SECRET_ENTITIES: frozenset[str] = frozenset(
+    {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "GITHUB_TOKEN", "SLACK_TOKEN", "PRIVATE_KEY", "PASSWORD",
+     "GENERIC_SECRET"}
+)
