@@ -1,0 +1,77 @@
+"""Wall-clock timeline of the FnApiRunner's fused stages during a `run.py` benchmark.
+
+`run.py` reports time inside each curation stage's own logic; this script shows where the *wall* time
+goes, including what no stage counter sees: set-up before the first bundle, runner-side shuffles, the
+many small dedup clustering stages and per-worker model set-up inside the first bundle of a stage. It
+wraps the FnApiRunner's private ``_execute_bundle`` (Beam 2.77) to time each bundle, so it is a
+diagnostic for this runner only, not part of the pipeline.
+
+    cd benchmarks && ../.venv/bin/python timeline.py --scale 16 --workers 2 [--top 12]
+
+All other arguments go to ``run.py``. Prints run.py's table, then the longest fused stages (start time,
+duration, leading transforms) and the time before the first bundle.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import runpy
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def _short(stage_name: str, width: int = 110) -> str:
+    """The first few transform names of a fused stage, without the runner's ``ref_AppliedPTransform_``."""
+    names = re.findall(r"(?:ref_AppliedPTransform_)?([A-Za-z][\w\-\[\]/]*?)(?:_\d+)?\)", stage_name)
+    return " + ".join(dict.fromkeys(names))[:width] or stage_name[:width]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0], add_help=False)
+    ap.add_argument("--top", type=int, default=12)
+    args, rest = ap.parse_known_args()
+
+    from apache_beam.runners.portability.fn_api_runner import fn_runner
+
+    import curation.run
+
+    t0 = [time.perf_counter()]  # reset when curation.run.run starts (after the corpus is generated)
+    rows: list[tuple[float, float, str]] = []
+    original, original_run = fn_runner.FnApiRunner._execute_bundle, curation.run.run
+
+    def timed(self, ctx, bundle_context_manager, *a, **k):  # type: ignore[no-untyped-def]
+        start = time.perf_counter()
+        try:
+            return original(self, ctx, bundle_context_manager, *a, **k)
+        finally:
+            rows.append((start - t0[0], time.perf_counter() - start, bundle_context_manager.stage.name))
+
+    def run(*a, **k):  # type: ignore[no-untyped-def]
+        t0[0] = time.perf_counter()
+        return original_run(*a, **k)
+
+    fn_runner.FnApiRunner._execute_bundle = timed
+    curation.run.run = run
+    sys.argv = [str(HERE / "run.py"), *rest]
+    sys.path.insert(0, str(HERE))
+    try:
+        runpy.run_path(str(HERE / "run.py"), run_name="__main__")
+    finally:
+        fn_runner.FnApiRunner._execute_bundle, curation.run.run = original, original_run
+    if not rows:
+        return
+    end = max(s + d for s, d, _ in rows)
+    busy = sum(d for _, d, _ in rows)
+    print(f"\nfused stages: {len(rows)} bundles; the first starts {rows[0][0]:.1f} s after run() began,"
+          f" the last ends at {end:.1f} s; sum of bundle times {busy:.1f} s")
+    print(f"{'start s':>8} {'secs':>7} {'share':>6}  fused stage (leading transforms)")
+    for start, dur, name in sorted(rows, key=lambda r: -r[1])[: args.top]:
+        print(f"{start:8.1f} {dur:7.2f} {dur / end:6.0%}  {_short(name)}")
+
+
+if __name__ == "__main__":
+    main()
