@@ -13,7 +13,13 @@ from curation.rules import ConfigError
 from curation.stages.license import build_stage, decide, load_stage_rules
 from curation.stages.license.policy import Categorizer, canonical, expression_category, policy_reasons
 from curation.stages.license.rules import LicenseRules
-from curation.stages.license.stage import LicenseProcessor, LicenseStage, LicenseStatsFn, merge_repo_licenses
+from curation.stages.license.stage import (
+    LicenseProcessor,
+    LicenseStage,
+    LicenseStatsFn,
+    merge_repo_licenses,
+    stats_row,
+)
 from tests.beam_helpers import run_stage
 from tests.license.conftest import REPO, code_doc, reference_text
 
@@ -121,11 +127,13 @@ def test_stats_combine() -> None:
         token_count=7,
         signals={"license.spdx": "CC-BY-NC-4.0", "license.category": "non_commercial"},
     )
-    acc1 = fn.add_input(fn.create_accumulator(), a)
+    acc1 = fn.add_input(fn.create_accumulator(), stats_row(a))
     acc2 = fn.add_input(
-        fn.create_accumulator(), Reject(doc=b, stage="license", reason="license:CC-BY-NC-4.0")
+        fn.create_accumulator(), stats_row(Reject(doc=b, stage="license", reason="license:CC-BY-NC-4.0"))
     )
-    out = fn.extract_output(fn.merge_accumulators([acc1, acc2, fn.add_input(fn.create_accumulator(), a)]))
+    out = fn.extract_output(
+        fn.merge_accumulators([acc1, acc2, fn.add_input(fn.create_accumulator(), stats_row(a))])
+    )
     assert out["code"]["by_license"]["MIT"] == {
         "docs_kept": 2,
         "tokens_kept": 10,

@@ -34,7 +34,7 @@ class BatchFingerprints:
     key_doc: np.ndarray  # int64 document index per key
     key_type: np.ndarray  # int8: EXACT_TEXT | EXACT_URL | BAND
     key_hash: np.ndarray  # int64 (band keys include the band index)
-    key_group: np.ndarray  # int64 exact-text key of the key's document (its index when exact is off)
+    key_group: np.ndarray  # int64 exact-text key of the key's document (NO_GROUP when it has none)
 
 
 class Fingerprinter:
@@ -91,5 +91,5 @@ class Fingerprinter:
             key_doc=key_doc,
             key_type=np.concatenate([np.array(ex_type, dtype=np.int8), np.full(n_band, BAND, dtype=np.int8)]),
             key_hash=np.concatenate([np.array(ex_hash, dtype=np.int64), bands.reshape(-1)]),
-            key_group=groups[key_doc] if len(key_doc) else np.empty(0, dtype=np.int64),
+            key_group=groups[key_doc],
         )

@@ -228,6 +228,5 @@ def verify_signature(sig: np.ndarray) -> bytes:
 
 def estimate_jaccard_bbit(a: bytes, b: bytes) -> float:
     """Jaccard estimate from two :func:`verify_signature` values, corrected for chance b-bit agreement."""
-    sa, sb = np.frombuffer(a, dtype=np.uint16), np.frombuffer(b, dtype=np.uint16)
-    share = float(np.count_nonzero(sa == sb)) / len(sa)
+    share = estimate_jaccard(np.frombuffer(a, dtype=np.uint16), np.frombuffer(b, dtype=np.uint16))
     return max(0.0, (share - _B_COLLIDE) / (1.0 - _B_COLLIDE))

@@ -158,7 +158,7 @@ StatsRow = tuple[tuple[str, str, str, str], int]
 def stats_row(item: Document | Reject) -> StatsRow:
     """The stats record of a kept document or a reject (small, so that the stats do not copy documents)."""
     rejected = isinstance(item, Reject)
-    doc = item.doc if isinstance(item, Reject) else item
+    doc = item.doc if rejected else item
     key = (
         doc.source_kind,
         str(doc.signals.get(S + "category", "unknown")),
@@ -169,13 +169,14 @@ def stats_row(item: Document | Reject) -> StatsRow:
 
 
 class LicenseStatsFn(beam.CombineFn):
-    """Docs and tokens per (source kind, category, SPDX id), kept and rejected, as one JSON dict."""
+    """Docs and tokens per (source kind, category, SPDX id), kept and rejected, as one JSON dict (inputs:
+    :func:`stats_row` records)."""
 
     def create_accumulator(self) -> dict[tuple[str, str, str, str], list[int]]:
         return {}
 
-    def add_input(self, acc: dict, item: StatsRow | Document | Reject) -> dict:
-        key, tokens = item if isinstance(item, tuple) else stats_row(item)
+    def add_input(self, acc: dict, item: StatsRow) -> dict:
+        key, tokens = item
         cell = acc.setdefault(key, [0, 0])
         cell[0] += 1
         cell[1] += tokens

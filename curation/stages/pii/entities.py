@@ -7,12 +7,6 @@ worker's ``setup``. ``recognizers.BUILDERS`` must cover exactly these names (tes
 
 from __future__ import annotations
 
-SUPPORTED_ENTITIES: frozenset[str] = frozenset({
-    "EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "US_SSN", "IP_ADDRESS", "IBAN_CODE", "PERSON",
-    "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "GITHUB_TOKEN", "SLACK_TOKEN", "PRIVATE_KEY", "PASSWORD",
-    "GENERIC_SECRET",
-})
-
 #: Overlap resolution order: validated and specific types win over looser ones covering the same text
 #: (a Luhn-valid card over a phone reading of its digits, an AWS secret over a generic secret).
 PRIORITY: tuple[str, ...] = (
@@ -20,6 +14,8 @@ PRIORITY: tuple[str, ...] = (
     "IBAN_CODE", "CREDIT_CARD", "US_SSN", "EMAIL_ADDRESS", "IP_ADDRESS", "GENERIC_SECRET", "PHONE_NUMBER",
     "PERSON",
 )
+#: Every detectable type appears once in the priority order.
+SUPPORTED_ENTITIES: frozenset[str] = frozenset(PRIORITY)
 SECRET_ENTITIES: frozenset[str] = frozenset(
     {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "GITHUB_TOKEN", "SLACK_TOKEN", "PRIVATE_KEY", "PASSWORD",
      "GENERIC_SECRET"}

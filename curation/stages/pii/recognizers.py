@@ -37,7 +37,6 @@ from presidio_analyzer.predefined_recognizers import (
     UsSsnRecognizer,
 )
 
-from curation.stages.pii.entities import SUPPORTED_ENTITIES
 from curation.stages.pii.rules import PiiRules
 
 _FLAGS = re.DOTALL | re.MULTILINE
@@ -414,10 +413,6 @@ BUILDERS: dict[str, Callable[[PiiRules], list[EntityRecognizer]]] = {
     "PASSWORD": _no_rules(_password),
     "GENERIC_SECRET": _no_rules(_generic_secret),
 }
-
-if frozenset(BUILDERS) != SUPPORTED_ENTITIES:  # pragma: no cover - a programming error, caught at import
-    raise RuntimeError("recognizers.BUILDERS and entities.SUPPORTED_ENTITIES disagree")
-
 
 def build_recognizers(rules: PiiRules, entities: tuple[str, ...]) -> list[EntityRecognizer]:
     """Recognizers for ``entities`` only (the rules decide what is loaded)."""
