@@ -33,6 +33,8 @@ def _short(stage_name: str, width: int = 110) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0], add_help=False)
     ap.add_argument("--top", type=int, default=12)
+    ap.add_argument("--rss", action="store_true",
+                    help="also list every fused stage in order with this process's RSS after it (1 worker)")
     args, rest = ap.parse_known_args()
 
     from apache_beam.runners.portability.fn_api_runner import fn_runner
@@ -41,6 +43,7 @@ def main() -> None:
 
     t0 = [time.perf_counter()]  # reset when curation.run.run starts (after the corpus is generated)
     rows: list[tuple[float, float, str]] = []
+    rss_after: list[float] = []
     original, original_run = fn_runner.FnApiRunner._execute_bundle, curation.run.run
 
     def timed(self, ctx, bundle_context_manager, *a, **k):  # type: ignore[no-untyped-def]
@@ -49,6 +52,8 @@ def main() -> None:
             return original(self, ctx, bundle_context_manager, *a, **k)
         finally:
             rows.append((start - t0[0], time.perf_counter() - start, bundle_context_manager.stage.name))
+            if args.rss:
+                rss_after.append(_rss_mb())
 
     def run(*a, **k):  # type: ignore[no-untyped-def]
         t0[0] = time.perf_counter()
@@ -71,6 +76,19 @@ def main() -> None:
     print(f"{'start s':>8} {'secs':>7} {'share':>6}  fused stage (leading transforms)")
     for start, dur, name in sorted(rows, key=lambda r: -r[1])[: args.top]:
         print(f"{start:8.1f} {dur:7.2f} {dur / end:6.0%}  {_short(name)}")
+    if args.rss:
+        print(f"\n{'start s':>8} {'secs':>7} {'RSS MB':>7}  every fused stage in order (RSS after it)")
+        for (start, dur, name), rss in zip(rows, rss_after, strict=True):
+            print(f"{start:8.1f} {dur:7.2f} {rss:7.0f}  {_short(name)}")
+
+
+def _rss_mb() -> float:
+    """This process's resident set size now (Linux /proc), in MB."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ Steps (labels as in the pipeline graph)::
     Verify           band-only edges: join both signatures (two CoGroupByKeys on id), keep J >= threshold
     Components       connected components by large-star / small-star rounds (components.py)
     Clusters         join labels with members, GroupByKey on the root, apply the keep rule
-    Join             CoGroupByKey on id: the full document meets its decision -> Document or Reject
+    Join             CoGroupByKey on id (documents packed as bytes): document + decision -> Document | Reject
 
 Only fingerprints go through the shuffles; the full document is shuffled once, in the final join.
 """
@@ -24,7 +24,7 @@ import numpy as np
 from apache_beam import pvalue
 from apache_beam.metrics import Metrics
 
-from curation.document import Document, Reject
+from curation.document import Document, Reject, pack_document, unpack_document
 from curation.stage import SplitOutcomes, StageOutput
 from curation.stages.dedup.cluster import (
     Decision,
@@ -182,8 +182,14 @@ class _ApplyDoFn(beam.DoFn):
     def process(self, item: tuple[str, dict[str, list]]) -> Iterator[Document | Reject]:
         _, grouped = item
         decision: Decision | None = grouped["decision"][0] if grouped["decision"] else None
-        for doc in grouped["doc"]:
-            yield apply_decision(doc, decision)
+        for packed in grouped["doc"]:
+            yield apply_decision(unpack_document(packed), decision)
+
+
+def _keyed_packed(doc: Document) -> tuple[str, bytes]:
+    """The join carries documents as packed bytes: a runner that groups in memory (the FnApiRunner decodes
+    grouped values) then holds compact bytes, not Python objects, for every document of the corpus."""
+    return doc.id, pack_document(doc)
 
 
 def apply_decision(doc: Document, decision: Decision | None) -> Document | Reject:
@@ -276,7 +282,7 @@ class DedupStage(beam.PTransform):
             | "Clusters/Keep" >> beam.FlatMapTuple(_decide).with_outputs(_STATS, main="decisions")
         )
         outcomes = (
-            {"doc": docs | "KeyById" >> beam.Map(lambda d: (d.id, d)), "decision": decided["decisions"]}
+            {"doc": docs | "KeyById" >> beam.Map(_keyed_packed), "decision": decided["decisions"]}
             | "Join/Group" >> beam.CoGroupByKey()
             | "Join/Apply" >> beam.ParDo(_ApplyDoFn())
         )
