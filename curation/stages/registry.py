@@ -59,6 +59,14 @@ STAGES: dict[str, StageEntry] = {
 }
 
 
+def html_needed_after(cfg: PipelineConfig, stage: str) -> bool:
+    """Whether ``Document.html`` must survive stage ``stage``: the output keeps it, or a later enabled
+    stage reads it. Stages that split and re-merge their documents use this to drop it on each branch."""
+    names = [s.name for s in cfg.enabled_stages]
+    later = names[names.index(stage) + 1 :] if stage in names else []
+    return cfg.output.keep_html or any(STAGES[name].uses_html for name in later)
+
+
 def build(spec: StageSpec, cfg: PipelineConfig) -> beam.PTransform:
     """Build the transform of a configured stage."""
     return STAGES[spec.name].builder()(spec, cfg)

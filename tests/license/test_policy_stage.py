@@ -10,6 +10,7 @@ import pytest
 from curation.config import PipelineConfig, SourceSpec, StageSpec
 from curation.document import Document, Reject
 from curation.rules import ConfigError
+from curation.stages import registry
 from curation.stages.license import build_stage, decide, load_stage_rules
 from curation.stages.license.policy import Categorizer, canonical, expression_category, policy_reasons
 from curation.stages.license.rules import LicenseRules
@@ -177,3 +178,36 @@ def test_beam_stage_repo_license_propagation(rules: LicenseRules) -> None:
     web = counts[("license", "web", "und")]
     assert (web.docs_in, web.docs_rejected) == (1, 1)
     assert counts[("license", "code", "und")].docs_kept == 4
+
+
+@pytest.mark.parametrize("drop_html", [True, False])
+def test_beam_stage_tags_from_html_then_drops_it_when_asked(rules: LicenseRules, drop_html: bool) -> None:
+    """Web pages take the direct branch (no wait for the repo map): the CC link in the HTML is found; the
+    HTML leaves with the kept document only if no later stage or the output needs it."""
+    page = '<html><body><p>Text.</p><a rel="license" href="https://creativecommons.org/licenses/by/4.0/">CC</a>'
+    docs = [
+        Document(id="w", source_kind="web", source="s", text="Text.", html=page + "</body></html>"),
+        code_doc("def f():\n    return 1\n", path="acme/a.py", repo="acme").evolve(id="a", html="<p>x</p>"),
+    ]
+    stage = LicenseStage(rules, tokenizer="whitespace", drop_html=drop_html)
+    kept, rejected, _ = run_stage(stage, docs)
+    by_id = {d.id: d for d in kept}
+    assert rejected == [] and by_id["w"].license == "CC-BY-4.0"
+    assert (by_id["w"].html is None, by_id["a"].html is None) == (drop_html, drop_html)
+
+
+def test_build_stage_drops_html_only_if_nothing_after_needs_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec = StageSpec(name="license", rules=str(REPO / "rules" / "license.yaml"))
+    later = StageSpec(name="dedup", rules="dedup.yaml")
+    base = PipelineConfig(
+        sources=(SourceSpec(kind="web", paths=("x",)),), stages=(spec, later), path=str(tmp_path / "p.yaml")
+    )
+    assert build_stage(spec, base).drop_html is True
+    keep = dataclasses.replace(base, output=dataclasses.replace(base.output, keep_html=True))
+    assert build_stage(spec, keep).drop_html is False
+    # a later stage that reads the HTML keeps it alive past the license stage
+    html_dedup = dataclasses.replace(registry.STAGES["dedup"], uses_html=True)
+    monkeypatch.setitem(registry.STAGES, "dedup", html_dedup)
+    assert build_stage(spec, base).drop_html is False

@@ -16,6 +16,7 @@ from curation.rules import ConfigError
 from curation.stages.license.policy import stored_category_lookup
 from curation.stages.license.rules import LicenseRules, load_license_rules
 from curation.stages.license.stage import LicenseProcessor, LicenseStage, decide_with
+from curation.stages.registry import html_needed_after
 
 STAGE = "license"
 _OPTIONS = ("batch_size",)
@@ -34,7 +35,9 @@ def build_stage(spec: StageSpec, cfg: PipelineConfig) -> LicenseStage:
     if not isinstance(batch, int) or isinstance(batch, bool) or batch < 1:
         raise ConfigError(cfg.path, f"stages.{spec.name}.options.batch_size", "expected a positive integer")
     _check_knowledge_base(path)
-    return LicenseStage(rules, tokenizer=cfg.tokenizer, batch_size=batch)
+    return LicenseStage(
+        rules, tokenizer=cfg.tokenizer, batch_size=batch, drop_html=not html_needed_after(cfg, spec.name)
+    )
 
 
 def _check_knowledge_base(path: Path) -> None:

@@ -2,9 +2,10 @@
 
 Graph (labels as in the pipeline)::
 
-    docs ─┬─ RepoLicenses: Filter LICENSE/COPYING files -> Match -> CombinePerKey(repo) ─┐ (side input)
-          └─ AttachRepoLicense (Map, AsDict side input) ───────────────────────────────────┴─> Tag (MapStage)
-                                                                                  └─> Stats (CombineGlobally)
+    docs ─ ByRepo ─┬─ other documents ──────────────────────────────────────────────> Tag (MapStage) ─┐
+                   └─ code with a repo ─┬─ RepoLicenses: Match LICENSE/COPYING files -> GroupByKey(repo)│
+                                        └─ AttachRepoLicense (Map, AsDict side input) -> TagRepo ───────┤
+                                  (DropHtml per branch) -> Flatten kept / rejected / counts; Stats <───┘
 
 Only ``(repo, (path, expression))`` pairs of license files are shuffled (a few bytes per repo), never
 whole documents; the per-repo map is then broadcast as a side input. At very large scale (millions of
@@ -210,32 +211,68 @@ def stats_json(acc: dict[tuple[str, str, str, str], Sequence[int]]) -> dict:
     return out
 
 
-class LicenseStage(beam.PTransform):
-    """The license stage: RepoLicenses -> AttachRepoLicense -> Tag (MapStage) -> Stats."""
+def needs_repo_license(doc: Document) -> bool:
+    """Code documents with a repo: the only ones whose tag can depend on the repo's LICENSE files."""
+    return doc.source_kind == "code" and bool(doc.repo)
 
-    def __init__(self, rules: LicenseRules, tokenizer: str, batch_size: int = 128) -> None:
+
+def _without_html(doc: Document) -> Document:
+    return doc if doc.html is None else doc.evolve(html=None)
+
+
+class LicenseStage(beam.PTransform):
+    """The license stage: code documents of a repo wait for RepoLicenses (a side input), every other
+    document is tagged at once; both branches -> Tag (MapStage) -> merged outputs and Stats.
+
+    Only the repo branch waits: a side input holds back every element of the ParDo that reads it until the
+    map is complete, and a batch runner keeps those elements in memory (or spills them) meanwhile. Web pages,
+    books and conversations, raw HTML included, therefore never wait. With ``drop_html`` (no later stage
+    reads the HTML and the output does not keep it) each branch drops it *before* the branches are merged,
+    since a runner may materialise the merge.
+    """
+
+    def __init__(
+        self, rules: LicenseRules, tokenizer: str, batch_size: int = 128, drop_html: bool = False
+    ) -> None:
         super().__init__(label=STAGE)
         self.rules = rules
         self.processor = LicenseProcessor(rules)
         self.tokenizer = tokenizer
         self.batch_size = batch_size
+        self.drop_html = drop_html
 
     def expand(self, docs: beam.PCollection) -> StageOutput:
-        repo_map = docs | "RepoLicenses" >> RepoLicenses(LicenseDetector(self.rules))
-        with_repo = docs | "AttachRepoLicense" >> beam.Map(attach_repo_license, AsDict(repo_map))
-        out = with_repo | "Tag" >> MapStage(self.processor, self.batch_size, self.tokenizer)
-        # Project before flattening: a Flatten of two outputs is materialised by some runners, and the
-        # documents themselves would be copied (raw HTML included) just to be counted.
+        direct, repo_docs = docs | "ByRepo" >> beam.Partition(
+            lambda doc, _: int(needs_repo_license(doc)), 2
+        )
+        repo_map = repo_docs | "RepoLicenses" >> RepoLicenses(LicenseDetector(self.rules))
+        with_repo = repo_docs | "AttachRepoLicense" >> beam.Map(attach_repo_license, AsDict(repo_map))
+        branches = (
+            direct | "Tag" >> MapStage(self.processor, self.batch_size, self.tokenizer),
+            with_repo | "TagRepo" >> MapStage(self.processor, self.batch_size, self.tokenizer),
+        )
+        kept = [b.kept for b in branches]
+        if self.drop_html:
+            kept = [pc | f"DropHtml{i}" >> beam.Map(_without_html) for i, pc in enumerate(kept)]
+        # Project before flattening: a Flatten is materialised by some runners, and the documents
+        # themselves would be copied (raw HTML included) just to be counted.
+        rows = [
+            pc | f"StatsRows{part}{i}" >> beam.Map(stats_row)
+            for i, b in enumerate(branches)
+            for part, pc in (("Kept", b.kept), ("Rejected", b.rejected))
+        ]
         stats = (
-            (
-                out.kept | "StatsRowsKept" >> beam.Map(stats_row),
-                out.rejected | "StatsRowsRejected" >> beam.Map(stats_row),
-            )
+            rows
             | "StatsInputs" >> beam.Flatten()
             | "Stats" >> beam.CombineGlobally(LicenseStatsFn())
             | "NameStats" >> beam.Map(lambda s: ("licenses", s))
         )
-        return StageOutput(kept=out.kept, rejected=out.rejected, counts=out.counts, stats=stats)
+        return StageOutput(
+            kept=kept | "Kept" >> beam.Flatten(),
+            rejected=[b.rejected for b in branches] | "Rejected" >> beam.Flatten(),
+            counts=[b.counts for b in branches] | "Counts" >> beam.Flatten(),
+            stats=stats,
+        )
 
 
 __all__ = [
@@ -247,5 +284,6 @@ __all__ = [
     "attach_repo_license",
     "decide_with",
     "merge_repo_licenses",
+    "needs_repo_license",
     "stats_json",
 ]
