@@ -30,6 +30,12 @@ from curation.stage import COUNTS, REJECTED, AccountingDoFn
 WRITE_STAGE = "write"
 
 
+# Bytes of Arrow data a Parquet writer buffers before it writes a row group (Beam's default is 64 MiB).
+# Every stage writes its own rejects, so several writers are open at once in one fused stage; 16 MiB
+# bounds that memory while keeping row groups large enough for columnar readers.
+ROW_GROUP_BYTES = 16 * 1024 * 1024
+
+
 def join_path(*parts: str) -> str:
     return FileSystems.join(*parts)
 
@@ -78,7 +84,11 @@ class WriteDocuments(beam.PTransform):
         for kind in self.kinds:
             prefix = join_path(self.output, "data", f"source_kind={kind}", self.prefix)
             _ = rows[kind] | f"Write[{kind}]" >> beam.io.WriteToParquet(
-                prefix, schema=DATA_FILE_SCHEMA, file_name_suffix=".parquet", codec="zstd"
+                prefix,
+                schema=DATA_FILE_SCHEMA,
+                file_name_suffix=".parquet",
+                codec="zstd",
+                row_group_buffer_size=ROW_GROUP_BYTES,
             )
         counts = rows[COUNTS] | "Account" >> beam.CombinePerKey(MergeCounts())
         return rows[REJECTED], counts
@@ -111,6 +121,7 @@ class WriteRejects(beam.PTransform):
                 schema=REJECT_SCHEMA,
                 file_name_suffix=".parquet",
                 codec="zstd",
+                row_group_buffer_size=ROW_GROUP_BYTES,
             )
         )
 
