@@ -79,6 +79,10 @@ class Document:
         merged.update(signals)
         return dataclasses.replace(self, signals=merged, **changes)
 
+    def without_html(self) -> Document:
+        """This document without its raw HTML (itself if it has none)."""
+        return self if self.html is None else dataclasses.replace(self, html=None)
+
     @property
     def lang_key(self) -> str:
         """Language used as an accounting key: the detected language, or ``und`` before language ID."""

@@ -133,13 +133,13 @@ def build(p: beam.Pipeline, the_plan: Plan, layout: RunLayout) -> None:
     html_users = [i for i, ps in enumerate(the_plan.stages) if registry.STAGES[ps.spec.name].uses_html]
     drop_html_after = None if cfg.output.keep_html else (html_users[-1] if html_users else -1)
     if drop_html_after == -1:
-        docs = docs | "DropHtml" >> beam.Map(_without_html)
+        docs = docs | "DropHtml" >> beam.Map(Document.without_html)
 
     for i, ps in enumerate(the_plan.stages):
         out: StageOutput = docs | ps.spec.name >> ps.transform
         docs = out.kept
         if i == drop_html_after:
-            docs = docs | f"DropHtml[after {ps.spec.name}]" >> beam.Map(_without_html)
+            docs = docs | f"DropHtml[after {ps.spec.name}]" >> beam.Map(Document.without_html)
         rejected.append(out.rejected)
         counts.append(out.counts)
         if out.stats is not None:
@@ -182,10 +182,6 @@ def build(p: beam.Pipeline, the_plan: Plan, layout: RunLayout) -> None:
     )
     if stats:
         _ = tuple(stats) | "AllStats" >> beam.Flatten() | "stats" >> WriteStats(layout.run_report_dir)
-
-
-def _without_html(doc: Document) -> Document:
-    return doc if doc.html is None else doc.evolve(html=None)
 
 
 def _fold_probe(items: list[tuple[str, tuple[str, dict]]]) -> Iterator[tuple[str, dict]]:

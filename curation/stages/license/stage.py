@@ -216,10 +216,6 @@ def needs_repo_license(doc: Document) -> bool:
     return doc.source_kind == "code" and bool(doc.repo)
 
 
-def _without_html(doc: Document) -> Document:
-    return doc if doc.html is None else doc.evolve(html=None)
-
-
 class LicenseStage(beam.PTransform):
     """The license stage: code documents of a repo wait for RepoLicenses (a side input), every other
     document is tagged at once; both branches -> Tag (MapStage) -> merged outputs and Stats.
@@ -253,7 +249,7 @@ class LicenseStage(beam.PTransform):
         )
         kept = [b.kept for b in branches]
         if self.drop_html:
-            kept = [pc | f"DropHtml{i}" >> beam.Map(_without_html) for i, pc in enumerate(kept)]
+            kept = [pc | f"DropHtml{i}" >> beam.Map(Document.without_html) for i, pc in enumerate(kept)]
         # Project before flattening: a Flatten is materialised by some runners, and the documents
         # themselves would be copied (raw HTML included) just to be counted.
         rows = [
