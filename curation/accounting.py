@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import apache_beam as beam
@@ -65,23 +65,13 @@ class StageCounts:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> StageCounts:
-        c = cls(**{k: v for k, v in data.items() if k != "rejected_by_reason" and k in COUNT_FIELDS})
+        c = cls(**{k: v for k, v in data.items() if k in COUNT_FIELDS})
         c.rejected_by_reason = Counter(data.get("rejected_by_reason", {}))
         return c
 
 
 #: The integer fields of :class:`StageCounts`, in stages.json order (the report reads them by name).
-COUNT_FIELDS = (
-    "docs_in",
-    "docs_kept",
-    "docs_rejected",
-    "tokens_in",
-    "tokens_out",
-    "tokens_rejected",
-    "bytes_in",
-    "bytes_out",
-    "bytes_rejected",
-)
+COUNT_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(StageCounts) if f.name != "rejected_by_reason")
 
 
 def reason_key(reason: str) -> str:
