@@ -19,6 +19,7 @@ import importlib
 import logging
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from curation.rules import ConfigError
 
@@ -44,28 +45,79 @@ def _run(argv: Sequence[str]) -> int:
         "--resume", action="store_true", help="skip input shards already complete in --output"
     )
     parser.add_argument("--overwrite", action="store_true", help="clear a used --output folder first")
+    parser.add_argument(
+        "--wave-size", type=int, default=None, metavar="N",
+        help="run the shards in waves of at most N shards, each committed whole (resumable)",
+    )
+    parser.add_argument(
+        "--wave-mb", type=float, default=None, metavar="MB",
+        help="run the shards in waves of at most MB megabytes of input (memory is bounded by the wave)",
+    )
+    parser.add_argument(
+        "--progress", choices=("auto", "bar", "log", "none"), default="auto",
+        help="progress display: a bar on a terminal, log lines otherwise (auto)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="print only errors and the output paths")
+    parser.add_argument(
+        "--log-level", default="WARNING", choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+        help="log level of curation and Beam (default WARNING: no Beam INFO flood)",
+    )
     args, beam_args = parser.parse_known_args(argv)
-    from curation.run import run
+    logging.getLogger().setLevel(args.log_level)
+    from curation.progress import summary_lines
+    from curation.run import RunCancelled, run
 
-    result = run(
-        args.config,
-        args.output,
-        beam_args,
-        report=False if args.no_report else None,
-        resume=args.resume,
-        overwrite=args.overwrite,
-    )
+    progress = _progress(args)
+    try:
+        result = run(
+            args.config,
+            args.output,
+            beam_args,
+            report=False if args.no_report else None,
+            resume=args.resume,
+            overwrite=args.overwrite,
+            wave_size=args.wave_size,
+            wave_mb=args.wave_mb,
+            progress=progress,
+        )
+    except RunCancelled as exc:
+        print(f"curate run: {exc}", file=sys.stderr)
+        return 130
     out = result.output
-    print(f"pipeline finished ({result.state}), run {result.run_id}: ", end="")
     print(
-        f"{result.shards_total - result.shards_skipped} shards read, {result.shards_skipped} already complete"
+        f"pipeline finished ({result.state}): {result.shards_total - result.shards_skipped} shards read "
+        f"in {result.waves} wave(s), {result.shards_skipped} already complete"
     )
-    print(f"  cleaned data : {out}/data/source_kind=<kind>/part-*.parquet")
-    print(f"  rejects      : {out}/rejects/part-*.parquet")
-    print(f"  accounting   : {out}/report/stages.json")
-    for name, path in sorted(result.report_files.items()):
-        print(f"  report {name:<6}: {path}")
+    outputs = [
+        ("cleaned data", f"{out}/data/source_kind=<kind>/part-*.parquet"),
+        ("rejects", f"{out}/rejects/part-*.parquet"),
+        ("accounting", f"{out}/report/stages.json"),
+        *((f"report {name}", str(path)) for name, path in sorted(result.report_files.items())),
+    ]
+    stages = None if args.quiet else _stages_json(out)
+    for line in summary_lines(stages, result.wall_seconds, result.cpu_seconds, outputs):
+        print(line)
     return 0
+
+
+def _progress(args: argparse.Namespace) -> Any:
+    from curation.progress import Progress
+
+    mode = "quiet" if args.quiet or args.progress == "none" else args.progress
+    # Sizes are known only after planning: run() sets them through Progress.plan().
+    return Progress(0, 0, 0, mode=mode)
+
+
+def _stages_json(out: str) -> dict | None:
+    import json
+
+    from apache_beam.io.filesystems import FileSystems
+
+    path = FileSystems.join(out, "report", "stages.json")
+    if not FileSystems.exists(path):
+        return None
+    with FileSystems.open(path) as fh:
+        return json.loads(fh.read().decode("utf-8"))
 
 
 def _validate(argv: Sequence[str]) -> int:

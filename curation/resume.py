@@ -5,14 +5,16 @@ Layout of an output folder after one or more runs::
     data/source_kind=<kind>/part-r<N>-*.parquet   # files of run N (Beam sink: temp files + atomic rename)
     rejects/part-r<N>-<stage>-*.parquet
     report/runs/r<N>/stages.json, stats/*.json    # accounting of run N alone
-    report/stages.json, report/stats/             # merged over all runs (stats: the latest run's)
-    manifest/shards.jsonl                         # one line per completed input shard, appended at success
+    report/stages.json, report/stats/             # merged over all runs (counts summed)
+    dedup_state/part-r<N>-*.parquet               # fingerprints of the documents run N's dedup kept
+    manifest/shards.jsonl                         # one line per completed input shard, appended at commit
 
 ``curate run --resume`` reads the manifest, skips every input shard recorded as complete (same path and
-size) and runs the rest as run N+1. The manifest is appended only after the pipeline has finished and its
-files are finalized, so a crashed run leaves no shard marked complete and no visible partial Parquet file
-(Beam writes to a temporary folder and renames at finalize). Limits: dedup and decontamination see only
-the shards of the current run; rerun without ``--resume`` for global dedup.
+size) and runs the rest as run N+1 (or as waves N+1, N+2, ...; see :mod:`curation.waves`). A run writes
+under ``_staging/r<N>/`` and is committed (files moved, manifest appended) only after its pipeline has
+finished, so a crashed or killed run leaves no shard marked complete and no visible partial file.
+Dedup is incremental across runs (:mod:`curation.incremental`): a document duplicating one kept by an
+earlier run is dropped. Decontamination needs no state (its index is the evaluation sets).
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from curation.accounting import StageCounts, stages_report
 from curation.rules import ConfigError
 
 MANIFEST = "manifest/shards.jsonl"
+# Everything a run writes under its output folder (``--overwrite`` clears exactly these).
+OUTPUT_DIRS = ("data", "rejects", "report", "manifest", "dedup_state", "_staging")
 
 
 @dataclass(frozen=True)
@@ -85,12 +89,12 @@ def read_manifest(output: str) -> list[dict[str, Any]]:
 
 def output_in_use(output: str) -> bool:
     """True if ``output`` already holds a run (data, rejects or a manifest)."""
-    return any(FileSystems.exists(FileSystems.join(output, sub)) for sub in ("data", "rejects", "manifest"))
+    return any(FileSystems.exists(FileSystems.join(output, sub)) for sub in OUTPUT_DIRS if sub != "report")
 
 
 def clear_output(output: str) -> None:
     """Delete the folders a run writes (used by ``--overwrite``)."""
-    for sub in ("data", "rejects", "report", "manifest"):
+    for sub in OUTPUT_DIRS:
         path = FileSystems.join(output, sub)
         if FileSystems.exists(path):
             FileSystems.delete([path])
@@ -117,12 +121,10 @@ def plan_resume(output: str, shards: Sequence[Any], resume: bool, overwrite: boo
     return RunLayout(output, len(runs)), todo
 
 
-def record_shards(layout: RunLayout, shards: Iterable[Any]) -> None:
-    """Append the shards of a finished run to the manifest (rewrites the small manifest file atomically)."""
-    entries = read_manifest(layout.output)
-    entries += [{**shard_key(s), "run": layout.run_id} for s in shards]
+def write_manifest(output: str, entries: Iterable[dict[str, Any]]) -> None:
+    """Rewrite the small manifest file atomically (temporary file, then rename)."""
     payload = "".join(json.dumps(e, sort_keys=True) + "\n" for e in entries).encode("utf-8")
-    final = layout.path(MANIFEST)
+    final = FileSystems.join(output, MANIFEST)
     tmp = final + ".tmp"
     with FileSystems.create(tmp) as fh:
         fh.write(payload)
@@ -132,11 +134,11 @@ def record_shards(layout: RunLayout, shards: Iterable[Any]) -> None:
 
 
 def merge_run_reports(output: str, stage_order: list[str], tokenizer: str) -> dict[str, Any]:
-    """Sum the per-run ``stages.json`` files into ``report/stages.json``; copy the latest run's stats."""
+    """Sum the per-run ``stages.json`` files into ``report/stages.json`` and merge the runs' stats."""
     runs_dir = FileSystems.join(output, "report", "runs")
     found = FileSystems.match([FileSystems.join(runs_dir, "r*", "stages.json")])[0].metadata_list
     rows: dict[tuple[str, str, str], StageCounts] = {}
-    latest: tuple[int, str] | None = None
+    run_dirs: list[tuple[int, str]] = []
     for meta in found:
         with FileSystems.open(meta.path) as fh:
             data = json.loads(fh.read().decode("utf-8"))
@@ -145,25 +147,48 @@ def merge_run_reports(output: str, stage_order: list[str], tokenizer: str) -> di
                 key = (stage["stage"], row["source_kind"], row["lang"])
                 rows.setdefault(key, StageCounts()).merge(StageCounts.from_json(row))
         run_dir = meta.path.rsplit("/", 1)[0]  # .../report/runs/r<N>
-        idx = int(run_dir.rsplit("/", 1)[-1][1:])
-        if latest is None or idx > latest[0]:
-            latest = (idx, run_dir)
+        run_dirs.append((int(run_dir.rsplit("/", 1)[-1][1:]), run_dir))
     report = stages_report(list(rows.items()), stage_order, tokenizer)
     report["runs"] = len(found)
     with FileSystems.create(FileSystems.join(output, "report", "stages.json")) as fh:
         fh.write(json.dumps(report, indent=2, ensure_ascii=False).encode("utf-8"))
-    if latest is not None:
-        _copy_stats(FileSystems.join(latest[1], "stats"), FileSystems.join(output, "report", "stats"))
+    _merge_stats([FileSystems.join(d, "stats") for _, d in sorted(run_dirs)], output)
     return report
 
 
-def _copy_stats(src_dir: str, dst_dir: str) -> None:
-    found = FileSystems.match([FileSystems.join(src_dir, "*.json")])[0].metadata_list
-    if not found:
-        return
+def merge_stats_values(a: Any, b: Any) -> Any:
+    """Merge two runs' stats (pure): integer counts add up, dicts merge key by key; any other value
+    (ratios, shares, rates, lists) is taken from ``b``, the later run, since it cannot be re-derived
+    from the merged counts without the stage's own statistics."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        out = dict(a)
+        for key, value in b.items():
+            out[key] = merge_stats_values(a[key], value) if key in a else value
+        return out
+    if isinstance(a, int) and isinstance(b, int) and not isinstance(a, bool) and not isinstance(b, bool):
+        return a + b
+    return b
+
+
+def _merge_stats(src_dirs: list[str], output: str) -> None:
+    """``report/stats/<name>.json`` = the merge of every run's file of that name, in run order."""
+    merged: dict[str, Any] = {}
+    for src in src_dirs:
+        for meta in sorted(FileSystems.match([FileSystems.join(src, "*.json")])[0].metadata_list, key=_path):
+            name = meta.path.rsplit("/", 1)[-1]
+            with FileSystems.open(meta.path) as fh:
+                value = json.loads(fh.read().decode("utf-8"))
+            merged[name] = merge_stats_values(merged[name], value) if name in merged else value
+    dst_dir = FileSystems.join(output, "report", "stats")
     if FileSystems.exists(dst_dir):
         FileSystems.delete([dst_dir])
-    srcs = [m.path for m in found]
-    dsts = [FileSystems.join(dst_dir, m.path.rsplit("/", 1)[-1]) for m in found]
+    if not merged:
+        return
     FileSystems.mkdirs(dst_dir)
-    FileSystems.copy(srcs, dsts)
+    for name, value in merged.items():
+        with FileSystems.create(FileSystems.join(dst_dir, name)) as fh:
+            fh.write(json.dumps(value, indent=2, ensure_ascii=False).encode("utf-8"))
+
+
+def _path(meta: Any) -> str:
+    return meta.path

@@ -7,20 +7,29 @@ Any standard Beam pipeline option is passed through unchanged (``--runner``, ``-
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
+import json
 import logging
-from collections.abc import Sequence
+import signal
+import threading
+import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import apache_beam as beam
+from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from curation.config import PipelineConfig, load_config
+from curation.incremental import state_files
 from curation.pipeline import Plan, build, plan
-from curation.resume import merge_run_reports, plan_resume, record_shards
+from curation.progress import Progress, cpu_seconds
+from curation.resume import merge_run_reports, plan_resume
 from curation.sinks import join_path, write_json
+from curation.waves import commit_wave, plan_waves, recover_staging, staging_layout
 
 log = logging.getLogger("curation")
 
@@ -34,7 +43,23 @@ class RunResult:
     run_id: str = "r0"
     shards_total: int = 0
     shards_skipped: int = 0
-    stage_micros: dict[str, int] | None = None  # monitoring: time in each stage's own logic
+    stage_micros: dict[str, int] | None = None  # monitoring: CPU time (thread) in each stage's own logic
+    waves: int = 0  # waves run by this invocation
+    wall_seconds: float = 0.0
+    cpu_seconds: float = 0.0  # user+sys of the driver and its finished worker processes
+
+
+class RunCancelled(Exception):
+    """The run was stopped by Ctrl-C or SIGTERM; committed waves are kept for ``--resume``."""
+
+    def __init__(self, output: str, waves_done: int, waves_total: int, signal_name: str) -> None:
+        self.output = output
+        self.waves_done = waves_done
+        self.waves_total = waves_total
+        super().__init__(
+            f"cancelled by {signal_name}: {waves_done} of {waves_total} waves committed in {output}; "
+            f"rerun with --resume to continue"
+        )
 
 
 def beam_options(beam_args: Sequence[str]) -> PipelineOptions:
@@ -49,8 +74,15 @@ def _now() -> str:
     return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
 
 
-def run_info(cfg: PipelineConfig, the_plan: Plan, started: str, finished: str | None, state: str) -> dict:
-    return {
+def run_info(
+    cfg: PipelineConfig,
+    the_plan: Plan,
+    started: str,
+    finished: str | None,
+    state: str,
+    waves: tuple[int, int] | None = None,
+) -> dict:
+    info = {
         "config": cfg.path,
         "name": cfg.name,
         "tokenizer": cfg.tokenizer,
@@ -63,6 +95,41 @@ def run_info(cfg: PipelineConfig, the_plan: Plan, started: str, finished: str | 
         "finished": finished,
         "state": state,
     }
+    if waves is not None:
+        info["waves_done"], info["waves_total"] = waves
+    return info
+
+
+def _dedup_rules(the_plan: Plan) -> Any:
+    """The dedup stage's rules when it is enabled (incremental dedup across waves uses them), else None."""
+    for ps in the_plan.stages:
+        if ps.spec.name == "dedup":
+            return getattr(ps.transform, "rules", None)
+    return None
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Treat SIGTERM like Ctrl-C while the run is going (main thread only), so both cancel cleanly."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt("SIGTERM")
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _read_json(path: str) -> dict[str, Any] | None:
+    if not FileSystems.exists(path):
+        return None
+    with FileSystems.open(path) as fh:
+        return json.loads(fh.read().decode("utf-8"))
 
 
 def run(
@@ -73,33 +140,69 @@ def run(
     report: bool | None = None,
     resume: bool = False,
     overwrite: bool = False,
+    wave_size: int | None = None,
+    wave_mb: float | None = None,
+    progress: Progress | None = None,
 ) -> RunResult:
     """Run the pipeline described by ``config`` and write everything under ``output``.
 
     ``resume`` skips input shards recorded as complete in ``output``'s manifest; ``overwrite`` clears a
-    used output folder first. Without either, a used output folder is an error.
+    used output folder first. Without either, a used output folder is an error. ``wave_size`` (shards)
+    and ``wave_mb`` (input MB) cut the shards into waves, each its own pipeline run committed whole
+    (:mod:`curation.waves`); without them the whole input is one wave. Ctrl-C or SIGTERM raises
+    :class:`RunCancelled` after marking ``run.json`` CANCELLED; committed waves stay for ``--resume``.
     """
+    t0, cpu0 = time.monotonic(), cpu_seconds()
     cfg = config if isinstance(config, PipelineConfig) else load_config(config)
     out = str(output).rstrip("/")
     full_plan = plan(cfg)  # fails fast: globs, stages, rules
+    if resume:
+        for what in recover_staging(out):
+            log.info("%s: %s", out, what)
     layout, todo = plan_resume(out, full_plan.shards, resume=resume, overwrite=overwrite)
+    waves = plan_waves(todo, layout.index, wave_size=wave_size, wave_mb=wave_mb)
     the_plan = Plan(cfg=cfg, shards=tuple(todo), stages=full_plan.stages)
     skipped = len(full_plan.shards) - len(todo)
     started = _now()
     run_json = join_path(out, "report", "run.json")
     state = "NOTHING_TO_DO"
     micros: dict[str, int] = {}
-    if todo:
-        write_json(run_json, run_info(cfg, the_plan, started, None, "RUNNING"))
-        p = beam.Pipeline(options=beam_options(beam_args))
-        build(p, the_plan, layout)
-        result = p.run()
-        result.wait_until_finish()
-        state = str(getattr(result, "state", "DONE"))
-        micros = stage_micros(result)
-        record_shards(layout, todo)
+    rules = _dedup_rules(the_plan)
+    monitor = progress or Progress(0, 0, 0, mode="quiet")
+    monitor.plan(sum(w.size_bytes for w in waves), len(waves), len(todo), skipped)
+    done = 0
+    try:
+        with _sigterm_as_interrupt():
+            for wave in waves:
+                write_json(run_json, run_info(cfg, the_plan, started, None, "RUNNING", (done, len(waves))))
+                monitor.wave_started(done, len(wave.shards), wave.size_bytes)
+                staging = staging_layout(out, wave)
+                wave_plan = Plan(cfg=cfg, shards=wave.shards, stages=full_plan.stages)
+                prior = state_files(out) if rules is not None else []
+                p = beam.Pipeline(options=beam_options(beam_args))
+                build(p, wave_plan, staging, dedup_prior=prior, dedup_state=rules is not None)
+                result = p.run()
+                result.wait_until_finish()
+                state = str(getattr(result, "state", "DONE"))
+                for name, value in stage_micros(result).items():
+                    micros[name] = micros.get(name, 0) + value
+                commit_wave(out, wave)
+                done += 1
+                wave_stages = _read_json(join_path(out, "report", "runs", wave.run_id, "stages.json"))
+                monitor.wave_done(done - 1, wave.size_bytes, wave_stages)
+    except KeyboardInterrupt as exc:
+        monitor.close()
+        write_json(run_json, run_info(cfg, the_plan, started, _now(), "CANCELLED", (done, len(waves))))
+        if done:
+            merge_run_reports(out, full_plan.stage_order, cfg.tokenizer)
+        raise RunCancelled(out, done, len(waves), str(exc) or "Ctrl-C") from None
+    except BaseException:
+        monitor.close()
+        write_json(run_json, run_info(cfg, the_plan, started, _now(), "FAILED", (done, len(waves))))
+        raise
+    monitor.close()
     merge_run_reports(out, full_plan.stage_order, cfg.tokenizer)
-    write_json(run_json, run_info(cfg, the_plan, started, _now(), state))
+    write_json(run_json, run_info(cfg, the_plan, started, _now(), state, (done, len(waves))))
 
     files: dict[str, Any] = {}
     if cfg.output.report if report is None else report:
@@ -109,15 +212,19 @@ def run(
         plan=the_plan,
         state=state,
         report_files=files,
-        run_id=layout.run_id,
+        run_id=waves[0].run_id if waves else layout.run_id,
         shards_total=len(full_plan.shards),
         shards_skipped=skipped,
         stage_micros=micros,
+        waves=len(waves),
+        wall_seconds=time.monotonic() - t0,
+        cpu_seconds=cpu_seconds() - cpu0,
     )
 
 
 def stage_micros(result: Any) -> dict[str, int]:
-    """Microseconds spent in each stage's own logic, from the Beam Metrics counters (monitoring only)."""
+    """CPU microseconds (thread CPU time, not wall clock) spent in each stage's own logic, summed over
+    workers, from the Beam Metrics counters (monitoring only)."""
     from apache_beam.metrics.metric import MetricsFilter
 
     from curation.stage import STAGE_MICROS
