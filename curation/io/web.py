@@ -76,6 +76,7 @@ def _from_html(
     text = extract_main_text(
         html,
         url,
+        extractor=opts.html_extractor,
         fast=opts.html_fast,
         favor_recall=opts.html_favor_recall,
         include_tables=opts.html_include_tables,
@@ -85,7 +86,7 @@ def _from_html(
             key,
             "html_extraction_failed",
             raw=html[: ctx.limits.raw_bytes_in_rejects].encode("utf-8", "replace"),
-            error="trafilatura found no main content",
+            error=f"{opts.html_extractor} found no main content",
             html=html,
             **fields,
         )
