@@ -129,7 +129,7 @@ class PriorIndex:
         """``(kept id, "exact" | "near")`` of the earlier document this one duplicates, else ``None``.
 
         The smallest matching id wins, so the answer does not depend on file or worker order."""
-        from curation.stages.dedup.signature import estimate_jaccard_bbit
+        from curation.stages.dedup.signature import sketch_jaccard
 
         if exact is not None and self.exact_keys.size:
             hits = self._hits(self.exact_keys, np.array([exact], dtype=np.int64), self.exact_doc)
@@ -139,7 +139,7 @@ class PriorIndex:
             return None
         near = []
         for d in self._hits(self.band_keys, np.frombuffer(bands, dtype=np.int64), self.band_doc):
-            if not verify or (sig and self.sigs[d] and estimate_jaccard_bbit(sig, self.sigs[d]) >= threshold):
+            if not verify or (sig and self.sigs[d] and sketch_jaccard(sig, self.sigs[d]) >= threshold):
                 near.append(self.ids[d])
         return (min(near), "near") if near else None
 

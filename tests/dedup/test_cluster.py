@@ -38,6 +38,20 @@ def test_keep_rule_license_then_quality_then_length_then_id() -> None:
     assert _keeper(_m("b"), _m("a"), _m("c")) == "a"  # then smallest id
 
 
+def test_hot_cluster_keeps_the_text_the_exact_copies_share_and_labels_them_exact() -> None:
+    # 5 byte-identical copies (exact key 7) and 3 longer near variants of them (the hot-cluster case).
+    copies = [_m(f"c{i}", length=100, exact=7) for i in range(5)]
+    variants = [_m(f"a{i}", length=120 + i, exact=100 + i) for i in range(3)]
+    decisions, keeper = decide_cluster("a0", [*variants, *copies])
+    assert keeper.id == "c0"  # the shared text, although the variants are longer
+    match = {d: dec.match for d, dec in decisions}
+    assert [match[f"c{i}"] for i in range(1, 5)] == ["exact"] * 4
+    assert [match[f"a{i}"] for i in range(3)] == ["near"] * 3
+    # without exact copies, longest still wins; license still comes first
+    assert _keeper(_m("x", length=5, exact=1), _m("y", length=9, exact=2)) == "y"
+    assert _keeper(_m("x", rank=3, exact=1), _m("y", rank=3, exact=1), _m("z", rank=1, exact=2)) == "z"
+
+
 def test_license_rank_and_quality_from_signals() -> None:
     assert license_rank("permissive", KEEP) < license_rank("strong_copyleft", KEEP)
     assert license_rank(None, KEEP) == license_rank("unknown", KEEP)

@@ -11,8 +11,11 @@ from curation.stages.dedup.signature import (
     estimate_jaccard,
     estimate_jaccard_bbit,
     exact_key,
+    sketch_jaccard,
+    tokens_for,
     url_key,
     verify_signature,
+    verify_sketch,
     words,
 )
 
@@ -95,3 +98,70 @@ def test_band_keys_equal_for_equal_bands_and_differ_across_band_index() -> None:
     assert np.array_equal(keys[0], keys[1])
     const = np.zeros((1, 256), dtype=np.uint32)  # identical band values in every band
     assert len(set(SIGNER.band_keys(const)[0].tolist())) == 32
+
+
+def _sh(tokens: list[str], n: int = 5) -> set[str]:
+    return {" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1)}
+
+
+def _jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b)
+
+
+# Two functions of one project: the same calls and attribute names, different arguments and logic.
+_CODE_A = """def load(self, path):
+    data = self.reader.read(path, mode="rb")
+    self.cache[path] = data
+    return self.parse(data, strict=True)
+"""
+_CODE_B = """def store(self, key):
+    blob = self.writer.write(key, level=3)
+    self.index[key] = blob
+    return self.check(blob, strict=False)
+"""
+
+
+def test_code_lexemes_keep_identifiers_whole_and_ignore_layout_quotes_and_comment_markers() -> None:
+    assert tokens_for("code", "os.path.join(a, B_2)") == ["ospathjoina", "b_2"]
+    assert tokens_for("code", "os.path.join(a, B_2)", "identifiers") == ["os", "path", "join", "a", "b_2"]
+    assert tokens_for("web", "os.path.join(a, B_2)", "identifiers") == ["ospathjoina", "b_2"]  # prose: words
+    src = "x = f('a')  # note\n    return x\n"
+    reflowed = '# note\nx = f("a")\n\n  return x'
+    assert sorted(tokens_for("code", src)) == sorted(tokens_for("code", reflowed))
+
+
+def test_code_lexemes_separate_files_that_identifier_tokens_join() -> None:
+    ident = _jaccard(_sh(tokens_for("code", _CODE_A, "identifiers"), 2),
+                     _sh(tokens_for("code", _CODE_B, "identifiers"), 2))
+    lex = _jaccard(_sh(tokens_for("code", _CODE_A), 2), _sh(tokens_for("code", _CODE_B), 2))
+    assert lex < ident  # `self reader`, `self cache` ... are generic identifier shingles
+    assert lex == 0.0
+
+
+def test_bottom_k_sketch_is_exact_below_k_and_estimates_above() -> None:
+    a = SIGNER.shingle_hashes(words(_text(0, 200)), 5)
+    b = SIGNER.shingle_hashes(words(_text(10, 210)), 5)  # J = 186/206
+    assert sketch_jaccard(verify_sketch(a, 1024), verify_sketch(b, 1024)) == 186 / 206
+    assert sketch_jaccard(verify_sketch(a, 1024), verify_sketch(a, 1024)) == 1.0
+    big_a = SIGNER.shingle_hashes(words(_text(0, 20_000)), 5)
+    big_b = SIGNER.shingle_hashes(words(_text(2_000, 22_000)), 5)  # J = 17996/21996 = 0.818
+    est = sketch_jaccard(verify_sketch(big_a, 1024), verify_sketch(big_b, 1024))
+    assert len(verify_sketch(big_a, 1024)) == 4 + 4 * 1024
+    assert abs(est - 17996 / 21996) < 0.05
+    unrelated = SIGNER.shingle_hashes(words(_text(0, 200, "x")), 5)
+    assert sketch_jaccard(verify_sketch(a, 64), verify_sketch(unrelated, 64)) == 0.0
+    assert sketch_jaccard(verify_sketch(a, 64), verify_sketch(np.empty(0, dtype=np.uint32), 64)) == 0.0
+
+
+def test_rules_reject_unknown_tokenizer_and_non_word_prose() -> None:
+    import pytest
+
+    from curation.stages.dedup.rules import DedupRules, MinHashRules, ShingleRules
+
+    assert DedupRules().code_tokens.tokenizer == "lexemes" and DedupRules().words.tokenizer == "words"
+    with pytest.raises(ValueError, match="tokenizer must be one of"):
+        ShingleRules(tokenizer="bpe")
+    with pytest.raises(ValueError, match=r"words\.tokenizer"):
+        DedupRules(words=ShingleRules(tokenizer="identifiers"))
+    with pytest.raises(ValueError, match="verify_k"):
+        MinHashRules(verify_k=1)

@@ -28,6 +28,7 @@ def describe(rules: DedupRules) -> dict[str, Any]:
         "near": rules.near,
         "ngram_words": rules.words.n,
         "ngram_code_tokens": rules.code_tokens.n,
+        "code_tokenizer": rules.code_tokens.tokenizer,
         "num_perm": mh.num_perm,
         "bands": mh.bands,
         "rows": mh.rows,

@@ -5,6 +5,7 @@ per-member decisions and the per-cluster statistics (summed into ``report/stats/
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
@@ -79,9 +80,13 @@ def member_of(doc: Document, rules: KeepRules, exact: int | None, url: int | Non
     )
 
 
-def keep_order(m: Member) -> tuple[int, float, int, str]:
-    """Sort key of the keep rule: most permissive license, highest quality, longest, smallest id."""
-    return (m.license_rank, -m.quality, -m.length, m.id)
+def keep_order(m: Member, copies: Mapping[int, int] | None = None) -> tuple[int, int, float, int, str]:
+    """Sort key of the keep rule: most permissive license, most exact copies in the cluster (the text the
+    copies share, not one of its variants), highest quality, longest, smallest id.
+
+    ``copies`` counts the members per exact-text key; a member without a key counts as one copy."""
+    n = copies.get(m.exact, 1) if copies is not None and m.exact is not None else 1
+    return (m.license_rank, -n, -m.quality, -m.length, m.id)
 
 
 def _match(m: Member, keeper: Member) -> str:
@@ -98,7 +103,9 @@ def decide_cluster(
     cluster_id: str, members: Iterable[MemberTuple]
 ) -> tuple[list[tuple[str, Decision]], Member]:
     """Apply the keep rule to one cluster: a decision per member, and the kept member."""
-    ms = sorted({m[0]: Member(*m) for m in members}.values(), key=keep_order)
+    unique = {m[0]: Member(*m) for m in members}.values()
+    copies = Counter(m.exact for m in unique if m.exact is not None)
+    ms = sorted(unique, key=lambda m: keep_order(m, copies))
     keeper = ms[0]
     n = len(ms)
     return [(m.id, Decision(keeper.id, cluster_id, n, _match(m, keeper))) for m in ms], keeper

@@ -13,7 +13,7 @@ import numpy as np
 from curation.document import Document
 from curation.stages.dedup.cluster import MemberTuple, member_of
 from curation.stages.dedup.rules import DedupRules
-from curation.stages.dedup.signature import Signer, exact_key, tokens_for, url_key, verify_signature
+from curation.stages.dedup.signature import Signer, exact_key, tokens_for, url_key, verify_sketch
 
 # Bucket key types (first element of a bucket key).
 EXACT_TEXT = 0
@@ -30,7 +30,7 @@ class BatchFingerprints:
     (``key_doc[i]`` is the index of the document of key ``i``; no Python object per key)."""
 
     members: list[MemberTuple]
-    signatures: list[bytes | None]  # verify_signature() (num_perm x uint16) if shingled and verify is on
+    signatures: list[bytes | None]  # verify_sketch() (bottom-k shingle hashes) if shingled and verify is on
     key_doc: np.ndarray  # int64 document index per key
     key_type: np.ndarray  # int8: EXACT_TEXT | EXACT_URL | BAND
     key_hash: np.ndarray  # int64 (band keys include the band index)
@@ -57,7 +57,8 @@ class Fingerprinter:
         assert self._signer is not None, "call setup() first"
         if not self.rules.near:
             return np.empty(0, dtype=np.uint32)
-        return self._signer.shingle_hashes(tokens_for(doc.source_kind, doc.text), self.ngram(doc.source_kind))
+        tokens = tokens_for(doc.source_kind, doc.text, self.rules.code_tokens.tokenizer)
+        return self._signer.shingle_hashes(tokens, self.ngram(doc.source_kind))
 
     def fingerprint_batch(self, docs: Sequence[Document]) -> BatchFingerprints:
         """Fingerprints of ``docs``; signatures and band keys of the whole batch are computed as matrices."""
@@ -81,7 +82,8 @@ class Fingerprinter:
                     ex_doc.append(i)
                     ex_type.append(kind)
                     ex_hash.append(key)
-            signatures.append(verify_signature(sigs[i]) if has_shingles[i] and rules.minhash.verify else None)
+            verify = has_shingles[i] and rules.minhash.verify
+            signatures.append(verify_sketch(hashes[i], rules.minhash.verify_k) if verify else None)
             members.append(member_of(doc, rules.keep, exact, url))
         n_band = bands.size
         key_doc = np.concatenate([np.array(ex_doc, dtype=np.int64), np.repeat(signed, bands.shape[1])])

@@ -13,16 +13,22 @@ from pathlib import Path
 
 from curation.rules import check_range, load_rules
 
+TOKENIZER_NAMES = ("words", "lexemes", "identifiers", "symbols")  # keys of signature.TOKENIZERS
+
 
 @dataclass(frozen=True)
 class ShingleRules:
     """How a document becomes a set of shingles (runs of ``n`` consecutive tokens)."""
 
     n: int = 5
+    # words | lexemes | identifiers | symbols (curation/stages/dedup/signature.py); prose always uses words
+    tokenizer: str = "words"
 
     def __post_init__(self) -> None:
         if not 1 <= self.n <= 64:
             raise ValueError("n must be in [1, 64]")
+        if self.tokenizer not in TOKENIZER_NAMES:
+            raise ValueError(f"tokenizer must be one of {', '.join(TOKENIZER_NAMES)}")
 
 
 @dataclass(frozen=True)
@@ -34,7 +40,8 @@ class MinHashRules:
     rows: int = 8
     seed: int = 1
     threshold: float = 0.8  # Jaccard at or above which two documents are near-duplicates
-    verify: bool = True  # drop candidate edges whose signature-estimated Jaccard is below `threshold`
+    verify: bool = True  # drop candidate edges whose Jaccard (bottom-k sketch) is below `threshold`
+    verify_k: int = 1024  # bottom-k sketch size: exact Jaccard for documents with fewer distinct shingles
 
     def __post_init__(self) -> None:
         if self.num_perm < 1 or self.bands < 1 or self.rows < 1:
@@ -43,6 +50,8 @@ class MinHashRules:
             raise ValueError(f"bands * rows = {self.bands * self.rows} exceeds num_perm = {self.num_perm}")
         if not 0.0 < self.threshold <= 1.0:
             raise ValueError("threshold must be in (0, 1]")
+        if not 16 <= self.verify_k <= 65536:
+            raise ValueError("verify_k must be in [16, 65536]")
         if not 0 <= self.seed < 2**32:
             raise ValueError("seed must be in [0, 2**32)")
 
@@ -81,7 +90,7 @@ class DedupRules:
     exact_url: bool = False  # also treat web documents with the same normalized URL as exact copies
     near: bool = True  # MinHash-LSH near-duplicate detection
     words: ShingleRules = field(default_factory=ShingleRules)  # prose: words as in the eval README
-    code_tokens: ShingleRules = field(default_factory=ShingleRules)  # code: identifier/symbol tokens
+    code_tokens: ShingleRules = field(default_factory=lambda: ShingleRules(tokenizer="lexemes"))  # code
     minhash: MinHashRules = field(default_factory=MinHashRules)
     keep: KeepRules = field(default_factory=KeepRules)
     max_rounds: int = 8  # connected-components rounds (large-star + small-star) unrolled in the graph
@@ -92,6 +101,8 @@ class DedupRules:
     def __post_init__(self) -> None:
         if self.max_rounds < 1 or self.batch_size < 1 or self.bucket_shards < 1:
             raise ValueError("max_rounds, batch_size and bucket_shards must be >= 1")
+        if self.words.tokenizer != "words":
+            raise ValueError("words.tokenizer must be words (the prose definition)")
 
 
 def load_dedup_rules(path: str | Path) -> DedupRules:

@@ -36,7 +36,7 @@ from curation.stages.dedup.cluster import (
 from curation.stages.dedup.components import ConnectedComponents, Edge, star_edges
 from curation.stages.dedup.fingerprint import BAND, NO_GROUP, Fingerprinter
 from curation.stages.dedup.rules import DedupRules
-from curation.stages.dedup.signature import estimate_jaccard_bbit
+from curation.stages.dedup.signature import sketch_jaccard
 
 STAGE = "dedup"
 _KEYS = "keys"
@@ -155,7 +155,7 @@ class _VerifyDoFn(beam.DoFn):
         if not sigs:
             return
         for other, other_sig in sorted(grouped["edge"]):
-            j = estimate_jaccard_bbit(other_sig, sigs[0])
+            j = sketch_jaccard(other_sig, sigs[0])
             if j >= self.threshold:
                 yield (other, doc_id)
             else:
