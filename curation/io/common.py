@@ -2,7 +2,9 @@
 
 The context fills the fields every document of a shard has in common (stable id, source kind, source,
 manifest license) and applies the input limits (``empty``, ``too_large``) the same way for all readers,
-so the readers themselves only map records to fields.
+so the readers themselves only map records to fields. It is also the one sanitising step: every document
+and reject it builds goes through :func:`curation.document.sanitize_document` (lone surrogates -> U+FFFD
+in every string field, counted in the signal ``read.lone_surrogates``).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from curation.config import Limits
-from curation.document import Document, Reject, stable_id
+from curation.document import Document, Reject, sanitize_document, stable_id
 from curation.io.options import ReaderOptions, options_of
 
 STAGE = "read"
@@ -44,12 +46,26 @@ class ReadContext:
             else {}
         )
 
+    @property
+    def root(self) -> str:
+        """The input root of the shard: a code tree's folder, else the folder its glob was based on.
+
+        Readers never follow a symlink that resolves outside it (``symlink_outside_input``).
+        """
+        path, rel = self.shard.path.rstrip("/"), self.shard.rel.strip("/")
+        if self.shard.format == "tree" or not rel:
+            return path
+        if path.endswith("/" + rel):
+            return path[: -len(rel) - 1] or "/"
+        return path.rsplit("/", 1)[0] or "/"
+
     def doc_id(self, key: str) -> str:
         """Stable id from (source, shard path relative to its glob base, record key)."""
         return stable_id(self.shard.source, self.shard.rel, key)
 
     def document(self, key: str, text: str, **fields: Any) -> Document:
-        return Document(
+        """A document of this shard, sanitised (see the module docstring)."""
+        doc = Document(
             id=self.doc_id(key),
             source_kind=self.shard.kind,
             source=self.shard.source,
@@ -57,6 +73,7 @@ class ReadContext:
             **self._license,
             **fields,
         )
+        return sanitize_document(doc)
 
     def reject(
         self,

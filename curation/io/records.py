@@ -4,6 +4,11 @@
 one (``malformed_json``, ``invalid_utf8``, ``too_large`` for over-long lines, ``truncated_gzip`` ...),
 then carries on; a damaged stream ends the shard with one reject after every good record before it.
 ``index`` is the 0-based line number (row number for Parquet), so ids do not shift when a line is bad.
+
+Damage inside a compressed stream (:class:`~curation.io.streams.Gap`) becomes one reject that says how
+many bytes were skipped (``error``, and the signal ``read.skipped_bytes``), then reading goes on with the
+lines after it. A UTF-8 byte-order mark before a line is dropped; JSON nested too deeply for the parser is
+``malformed_json`` (the lines after it still read).
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from typing import Any
 
 from curation.document import Reject
 from curation.io.common import ReadContext
-from curation.io.streams import LongLine, StreamError, iter_chunks, iter_lines, open_raw
+from curation.io.streams import Gap, LongLine, StreamError, guard_local, iter_chunks, iter_lines, open_raw
 
 Record = tuple[int, dict[str, Any]]
 
@@ -36,15 +41,25 @@ def iter_records(ctx: ReadContext) -> Iterator[Record | Reject]:
         yield from _jsonl(ctx)
 
 
+def gap_reject(ctx: ReadContext, key: str, gap: Any, partial: bytes = b"") -> Reject:
+    """The reject for damaged or refused input (a Gap, a StreamError or a WARC Skip): reason, message and
+    the bytes that were skipped (signal ``read.skipped_bytes``)."""
+    message = str(gap) if isinstance(gap, StreamError) else gap.message
+    signals = {"read.skipped_bytes": gap.skipped} if gap.skipped else {}
+    return ctx.reject(key, gap.reason, raw=partial or None, error=message, signals=signals)
+
+
 def _jsonl(ctx: ReadContext) -> Iterator[Record | Reject]:
     limits = ctx.limits
     loads = json.loads
     last = -1
+    chunks = iter_chunks(ctx.shard.path, root=ctx.root, allow_outside=ctx.options.allow_symlinks_outside)
     try:
-        for lineno, line in iter_lines(
-            iter_chunks(ctx.shard.path), limits.max_line_bytes, limits.raw_bytes_in_rejects
-        ):
+        for lineno, line in iter_lines(chunks, limits.max_line_bytes, limits.raw_bytes_in_rejects):
             last = lineno
+            if isinstance(line, Gap):
+                yield gap_reject(ctx, index_key(lineno), line, line.partial)
+                continue
             if isinstance(line, LongLine):
                 yield ctx.reject(
                     index_key(lineno),
@@ -55,6 +70,8 @@ def _jsonl(ctx: ReadContext) -> Iterator[Record | Reject]:
                 continue
             if not line or line.isspace():
                 continue
+            if line.startswith(b"\xef\xbb\xbf"):  # UTF-8 byte-order mark (first line of many exports)
+                line = line[3:]
             try:
                 s = line.decode("utf-8")
             except UnicodeDecodeError as exc:
@@ -72,6 +89,14 @@ def _jsonl(ctx: ReadContext) -> Iterator[Record | Reject]:
                     index_key(lineno), "malformed_json", raw=line, error=f"line {lineno + 1}: {exc}"
                 )
                 continue
+            except RecursionError:
+                yield ctx.reject(
+                    index_key(lineno),
+                    "malformed_json",
+                    raw=line,
+                    error=f"line {lineno + 1}: JSON nested too deeply to parse",
+                )
+                continue
             if not isinstance(obj, dict):
                 yield ctx.reject(
                     index_key(lineno),
@@ -82,13 +107,17 @@ def _jsonl(ctx: ReadContext) -> Iterator[Record | Reject]:
                 continue
             yield lineno, obj
     except StreamError as exc:
-        yield ctx.reject(index_key(last + 1), exc.reason, raw=exc.partial or None, error=str(exc))
+        yield gap_reject(ctx, index_key(last + 1), exc, exc.partial)
 
 
 def _parquet(ctx: ReadContext) -> Iterator[Record | Reject]:
     import pyarrow.parquet as pq
 
     index = 0
+    refused = guard_local(ctx.shard.path, ctx.root, ctx.options.allow_symlinks_outside)
+    if refused is not None:
+        yield ctx.reject(index_key(0), refused[0], error=refused[1])
+        return
     try:
         with open_raw(ctx.shard.path) as fh:
             pf = pq.ParquetFile(fh)

@@ -16,12 +16,17 @@ from curation.io.streams import StreamError, read_bounded
 
 
 def read_file_bytes(ctx: ReadContext, file: str, key: str, **fields: Any) -> bytes | Reject:
-    """The (decompressed) bytes of a file, or a reject (``too_large``, ``truncated_gzip``, ...)."""
+    """The (decompressed) bytes of a file, or a reject (``too_large``, ``truncated_gzip``, ...).
+
+    Local files that are not regular files, or symlinks leading outside the shard's input root, are
+    refused without being opened (``not_regular_file``, ``symlink_outside_input``).
+    """
     limit = ctx.limits.max_doc_bytes
     try:
-        data, exceeded = read_bounded(file, limit)
+        data, exceeded = read_bounded(file, limit, ctx.root, ctx.options.allow_symlinks_outside)
     except StreamError as exc:
-        return ctx.reject(key, exc.reason, error=str(exc), **fields)
+        signals = {"read.skipped_bytes": exc.skipped} if exc.skipped else {}
+        return ctx.reject(key, exc.reason, error=str(exc), signals=signals, **fields)
     if exceeded:
         return ctx.reject(
             key, "too_large", raw=data, error=f"file is larger than max_doc_bytes {limit}", **fields
