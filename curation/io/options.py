@@ -19,6 +19,10 @@ from curation.rules import from_mapping
 class ReaderOptions:
     """Per-source reader settings (all optional)."""
 
+    # --- every format ---
+    # Symlinks whose target resolves outside the shard's input root (a code tree's folder, else the glob's
+    # base folder) are refused as `symlink_outside_input` unless this is set (then they are followed).
+    allow_symlinks_outside: bool = False
     # --- record fields (JSONL / Parquet) ---
     text_field: str = "text"  # web/book/code: where the text is (code also accepts `content`)
     # --- web ---

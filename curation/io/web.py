@@ -10,14 +10,18 @@
 from __future__ import annotations
 
 import io
+import itertools
 from collections.abc import Iterator
 from typing import Any
 
 from curation.document import Document, Reject
 from curation.io.common import ReadContext, decode_utf8, str_meta
 from curation.io.html import decode_html, extract_main_text, is_html_type, looks_like_html
-from curation.io.records import KeyDeduper, extra_meta, get_str, index_key, iter_records
-from curation.io.streams import StreamError, iter_chunks
+from curation.io.records import KeyDeduper, extra_meta, gap_reject, get_str, index_key, iter_records
+from curation.io.streams import Gap, StreamError, gunzip_chunks, iter_chunks, strip_compression
+from curation.io.warc_split import Oversize, Skip, split_records
+
+_HTTP_HEADROOM = 1 << 16  # WARC body bytes allowed beyond max_doc_bytes for HTTP headers
 
 _USED = frozenset({"url", "html", "title"})
 
@@ -94,9 +98,9 @@ def _from_html(
 
 
 class _ChunkReader(io.RawIOBase):
-    """A file object over :func:`iter_chunks` (so warcio reads our classified, decompressed stream)."""
+    """A file object over :func:`iter_chunks` for warcio (ARC files); a stream gap raises StreamError."""
 
-    def __init__(self, chunks: Iterator[bytes]) -> None:
+    def __init__(self, chunks: Iterator[bytes | Gap]) -> None:
         self._chunks = chunks
         self._buf = b""
 
@@ -108,6 +112,8 @@ class _ChunkReader(io.RawIOBase):
             nxt = next(self._chunks, None)
             if nxt is None:
                 return 0
+            if isinstance(nxt, Gap):
+                raise nxt.error()
             self._buf = nxt
         n = min(len(b), len(self._buf))
         b[:n] = self._buf[:n]
@@ -115,21 +121,74 @@ class _ChunkReader(io.RawIOBase):
         return n
 
 
+_DOC_TYPES = ("response", "resource", "conversion")  # request, metadata, warcinfo, revisit: not documents
+
+
 def _warc(ctx: ReadContext) -> Iterator[Document | Reject]:
+    """WARC/WET: records delimited and checked by :mod:`curation.io.warc_split`, each parsed by warcio.
+
+    A damaged record (wrong or non-numeric Content-Length, garbage, a gzip member that does not decode)
+    is one reject that says how many bytes were skipped; the records after it are read.
+    """
+    from warcio.archiveiterator import ArchiveIterator
+
+    chunks = iter_chunks(ctx.shard.path, root=ctx.root, allow_outside=ctx.options.allow_symlinks_outside)
+    if strip_compression(ctx.shard.path).lower().endswith(".arc"):
+        yield from _arc(ctx, chunks)
+        return
+    first = next(chunks, b"")
+    chunks = itertools.chain([first], chunks)
+    if isinstance(first, bytes) and first.startswith(b"\x1f\x8b"):  # gzip members inside (warcio allows it)
+        chunks = gunzip_chunks(chunks)
+    dedupe = KeyDeduper()
+    index = 0
+    limit = ctx.limits.max_doc_bytes
+    for item in split_records(chunks, limit + _HTTP_HEADROOM, ctx.limits.raw_bytes_in_rejects):
+        if isinstance(item, Skip):
+            yield gap_reject(ctx, f"@{item.offset}", item, item.head)
+            continue
+        if isinstance(item, Oversize):
+            yield ctx.reject(
+                f"@{item.offset}",
+                "too_large",
+                raw=item.head,
+                error=f"WARC record body is {item.length} bytes > max_doc_bytes {limit}",
+                signals={"read.skipped_bytes": item.length},
+            )
+            continue
+        try:
+            records = iter(ArchiveIterator(io.BytesIO(item.data + b"\r\n\r\n")))  # alive while read
+            record = next(records, None)
+            if record is None or record.rec_type not in _DOC_TYPES:
+                continue
+            out = _from_warc_record(ctx, dedupe, index, record)
+            del records
+        except Exception as exc:  # warcio: bad HTTP headers, bad chunked encoding, ...
+            out = ctx.reject(
+                f"@{item.offset}",
+                "malformed_warc",
+                raw=item.data,
+                error=f"{type(exc).__name__}: {exc}",
+            )
+        index += 1
+        yield out
+
+
+def _arc(ctx: ReadContext, chunks: Iterator[bytes | Gap]) -> Iterator[Document | Reject]:
+    """Legacy ARC files (warcio with ``arc2warc``): reading ends at the first damaged record."""
     from warcio.archiveiterator import ArchiveIterator
 
     dedupe = KeyDeduper()
     index = 0
-    stream = io.BufferedReader(_ChunkReader(iter_chunks(ctx.shard.path)), buffer_size=1 << 20)
+    stream = io.BufferedReader(_ChunkReader(chunks), buffer_size=1 << 20)
     try:
         for record in ArchiveIterator(stream, arc2warc=True):
-            rtype = record.rec_type
-            if rtype not in ("response", "resource", "conversion"):
-                continue  # request, metadata, warcinfo, revisit: not documents
+            if record.rec_type not in _DOC_TYPES:
+                continue
             yield _from_warc_record(ctx, dedupe, index, record)
             index += 1
     except StreamError as exc:
-        yield ctx.reject(index_key(index), exc.reason, error=str(exc))
+        yield gap_reject(ctx, index_key(index), exc)
     except Exception as exc:  # warcio raises ArchiveLoadFailed / ValueError on malformed records
         yield ctx.reject(index_key(index), "malformed_warc", error=f"{type(exc).__name__}: {exc}")
 
@@ -165,8 +224,24 @@ def _from_warc_record(ctx: ReadContext, dedupe: KeyDeduper, index: int, record: 
             return ctx.reject(key, "invalid_utf8", raw=body, error=err, **fields)
         return ctx.check(key, text, **fields)
     if is_html_type(content_type) or (not content_type and looks_like_html(body)):
-        return _from_html(ctx, key, decode_html(body, content_type), url, fields)
+        return _from_html(ctx, key, _decode_page(body, content_type), url, fields)
     ct = (content_type or "unknown").split(";")[0].strip().lower()
     return ctx.reject(
         key, f"unsupported_content_type:{ct}", raw=body, error="not HTML or plain text", **fields
     )
+
+
+def _decode_page(body: bytes, content_type: str | None) -> str:
+    """UTF-8 when the payload decodes cleanly as UTF-8 and is not plain ASCII, else :func:`decode_html`.
+
+    Servers often send ``charset=iso-8859-1`` (the HTTP/1.1 default) for UTF-8 pages; a latin-1 decode
+    never fails, so trusting the header turns every non-ASCII character into mojibake. Text in a legacy
+    8-bit encoding almost never forms valid multi-byte UTF-8 sequences, so a clean UTF-8 decode is the
+    stronger evidence (the WHATWG encoding sniffing and the chardet/ftfy tools rest on the same fact).
+    """
+    if not body.isascii():
+        try:
+            return body.decode("utf-8").removeprefix("\ufeff")
+        except UnicodeDecodeError:
+            pass
+    return decode_html(body, content_type)
