@@ -209,3 +209,45 @@ def test_unnormalised_unicode_document_is_cut_on_chunk_boundaries(
     out = score(doc(text), index, rules)
     assert isinstance(out, Document) and out.signals["decontamination.evidence"] == ["qa:q1:8/8"]
     assert "ｌｉｇｈｔｈｏｕｓｅ" not in out.text and out.text.startswith("İstanbul café")
+
+
+def test_conversation_cut_touches_only_the_contaminated_turn(
+    index: NgramIndex, rules: DecontaminationRules
+) -> None:
+    """The margin stays inside the contaminated turn; short neighbours, blank turns and padded turns
+    outside it are byte-identical (under the old rendered-text cut, the 200-character margin deleted
+    the short neighbours, and the rest were re-stripped / dropped)."""
+    long_turn = "  Before the question, some context of my own. " + FILLER[:600] + " " + QUESTION + "?  "
+    msgs = (
+        ("user", "  hi there, padded  "),
+        ("bot", ""),
+        ("user", "ok"),
+        ("bot", long_turn),
+        ("user", "thanks!\n"),
+        ("bot", FILLER[:400] + "  \n"),
+    )
+    out = score(doc(render_messages(msgs), kind="conversation", messages=msgs), index, rules)
+    assert isinstance(out, Document) and out.messages is not None
+    assert out.signals["decontamination.action"] == "cut"
+    assert out.signals["decontamination.turns_cut"] == 1
+    assert out.text == render_messages(out.messages)
+    assert len(out.messages) == len(msgs)
+    for i in (0, 1, 2, 4, 5):
+        assert out.messages[i] == msgs[i]  # same role, same bytes
+    cut = out.messages[3][1]
+    assert "lighthouse" not in cut and cut.startswith("Before the question")  # margin inside the turn only
+    assert len(cut) < len(long_turn) - len(QUESTION)
+
+
+def test_conversation_turn_cut_to_nothing_is_removed_and_whole_loss_drops(
+    index: NgramIndex, rules: DecontaminationRules
+) -> None:
+    msgs = (("user", FILLER), ("bot", QUESTION + "?"), ("user", FILLER))
+    out = score(doc(render_messages(msgs), kind="conversation", messages=msgs), index, rules)
+    assert isinstance(out, Document) and out.messages == (msgs[0], msgs[2])
+    only = (("bot", QUESTION + "?"),)
+    dropped = score(doc(render_messages(only), kind="conversation", messages=only), index, rules)
+    assert isinstance(dropped, Reject) and dropped.reason == "contaminated:qa"
+    clean = (("user", FILLER), ("bot", "  " + FILLER[:50]))
+    kept = score(doc(render_messages(clean), kind="conversation", messages=clean), index, rules)
+    assert isinstance(kept, Document) and kept.messages == clean

@@ -127,7 +127,8 @@ def corpus() -> list[Document]:
         "below": FILLER + " " + " ".join(QUESTION.split()[:12]) + " " + FILLER,
     }
     docs = [doc(t, id=k, token_count=len(t.split())) for k, t in texts.items()]
-    docs.append(doc(render_messages(msgs), kind="conversation", id="chat", messages=msgs, token_count=700))
+    chat = render_messages(msgs)
+    docs.append(doc(chat, kind="conversation", id="chat", messages=msgs, token_count=len(chat.split())))
     return docs
 
 

@@ -9,6 +9,7 @@ whole document if it was split into more than ``max_pieces`` pieces.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -131,29 +132,65 @@ def cut_text(text: str, kept: Sequence[tuple[int, int]]) -> str:
     return "\n".join(p for p in (text[s:e].strip() for s, e in kept) if p)
 
 
-def cut_messages(messages: tuple[Message, ...], kept: Sequence[tuple[int, int]]) -> tuple[Message, ...]:
-    """Apply kept ranges of the rendered conversation (``render_messages``) to each message's content.
-
-    A message keeps the parts of its content inside kept ranges; messages left empty are dropped, so
-    the rebuilt text and the structure agree.
-    """
-    out: list[Message] = []
+def message_ranges(messages: Sequence[Message]) -> list[tuple[int, int]]:
+    """``(start, end)`` of each message's content in ``render_messages(messages)`` (``role: `` prefix)."""
+    out = []
     pos = 0
-    j = 0
     for role, content in messages:
-        c0 = pos + len(role) + 2  # "role: " prefix
-        c1 = c0 + len(content)
-        parts = []
-        while j < len(kept) and kept[j][1] <= c0:
-            j += 1
-        jj = j
-        while jj < len(kept) and kept[jj][0] < c1:
-            s, e = max(kept[jj][0], c0), min(kept[jj][1], c1)
-            if e > s:
-                parts.append(content[s - c0 : e - c0].strip())
-            jj += 1
-        new = "\n".join(p for p in parts if p)
-        if new:
-            out.append((role, new))
-        pos = c1 + 1
+        c0 = pos + len(role) + 2
+        out.append((c0, c0 + len(content)))
+        pos = c0 + len(content) + 1
+    return out
+
+
+@dataclass(frozen=True)
+class TurnCut:
+    """The per-message cut of a conversation: new contents of the touched turns, and the number of raw
+    pieces of the rendered conversation between removed ranges (what ``max_pieces`` counts)."""
+
+    contents: dict[int, str]  # message index -> new content (only contaminated turns are listed)
+    pieces: int
+
+
+def plan_turn_cut(
+    messages: Sequence[Message], spans: Sequence[tuple[int, int]], action: ActionRules
+) -> TurnCut:
+    """Cut a conversation per message: each matched span (offsets into the rendered conversation) is
+    clipped to the turns it overlaps, its margin stays inside those turns, and only those turns change.
+
+    Every other turn keeps its content byte for byte (not re-stripped, kept when blank). A touched turn
+    keeps its pieces of at least ``min_piece_chars`` (GPT-3's rule, applied within the turn), joined
+    by newlines.
+    """
+    ranges = message_ranges(messages)
+    local: dict[int, list[tuple[int, int]]] = {}
+    for s, e in spans:
+        for i, (c0, c1) in enumerate(ranges):
+            if s < c1 and e > c0:
+                local.setdefault(i, []).append((max(s, c0) - c0, min(e, c1) - c0))
+    contents: dict[int, str] = {}
+    removed_global: list[tuple[int, int]] = []
+    no_margin = dataclasses.replace(action, margin_chars=0)
+    m = action.margin_chars
+    for i, turn_spans in sorted(local.items()):
+        content = messages[i][1]
+        widened = [(max(0, s - m), min(len(content), e + m)) for s, e in turn_spans]
+        kept, _ = plan_cut(len(content), widened, no_margin)
+        contents[i] = cut_text(content, kept)
+        c0 = ranges[i][0]
+        removed_global.extend((c0 + s, c0 + e) for s, e in widened)
+    total = ranges[-1][1] if ranges else 0
+    _, pieces = plan_cut(total, removed_global, dataclasses.replace(no_margin, min_piece_chars=0))
+    return TurnCut(contents, pieces)
+
+
+def apply_turn_cut(messages: tuple[Message, ...], cut: TurnCut) -> tuple[Message, ...]:
+    """The conversation after ``cut``: touched turns get their new content, a touched turn cut to nothing
+    is removed; every other turn is the same tuple as before."""
+    out: list[Message] = []
+    for i, (role, content) in enumerate(messages):
+        if i not in cut.contents:
+            out.append((role, content))
+        elif cut.contents[i]:
+            out.append((role, cut.contents[i]))
     return tuple(out)

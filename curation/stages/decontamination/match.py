@@ -11,17 +11,18 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from curation.document import Document, Reject, SignalValue, render_messages
+from curation.document import Document, Message, Reject, SignalValue, render_messages
 from curation.stage import DocProcessor, Outcome
 from curation.stages.decontamination.decide import (
     STAGE,
     Evidence,
     P,
-    cut_messages,
+    apply_turn_cut,
     cut_text,
     decide_reasons,
     found_sets,
     plan_cut,
+    plan_turn_cut,
     rank,
 )
 from curation.stages.decontamination.index import NgramIndex
@@ -131,26 +132,33 @@ def score_hits(
     for e in found:
         for s, k in occurrences[refs[e]]:
             spans.append((int(cstart[s]), int(cend[s + k - 1])))
-    kept, pieces = plan_cut(len(doc.text), spans, rules.action)
-    kept_chars = sum(e - s for s, e in kept)
+    per_turn = doc.messages is not None and render_messages(doc.messages) == doc.text
+    if per_turn:
+        assert doc.messages is not None
+        turn_cut = plan_turn_cut(doc.messages, spans, rules.action)
+        messages: tuple[Message, ...] | None = apply_turn_cut(doc.messages, turn_cut)
+        assert messages is not None
+        text = render_messages(messages)
+        pieces, kept_pieces = turn_cut.pieces, len(messages)
+        kept_chars = len(text)
+        signals[P + "turns_cut"] = len(turn_cut.contents)
+    else:
+        kept, pieces = plan_cut(len(doc.text), spans, rules.action)
+        messages, text = None, cut_text(doc.text, kept)
+        kept_pieces, kept_chars = len(kept), sum(e - s for s, e in kept)
     removed_fraction = round(1.0 - kept_chars / max(len(doc.text), 1), 4)
     signals.update(
         {
             P + "pieces": pieces,
-            P + "kept_pieces": len(kept),
+            P + "kept_pieces": kept_pieces,
             P + "removed_fraction": removed_fraction,
         }
     )
-    reasons = decide_reasons(found, pieces, len(kept), removed_fraction, rules.action, doc.source_kind)
+    reasons = decide_reasons(found, pieces, kept_pieces, removed_fraction, rules.action, doc.source_kind)
     if reasons:
         signals[P + "action"] = "drop"
         return Reject(doc=doc.with_signals(signals), stage=STAGE, reason=reasons[0], reasons=reasons), found
     signals[P + "action"] = "cut"
-    if doc.messages is not None and render_messages(doc.messages) == doc.text:
-        messages = cut_messages(doc.messages, kept)
-        text = render_messages(messages)
-    else:
-        messages, text = None, cut_text(doc.text, kept)
     signals[P + "chars_removed"] = len(doc.text) - len(text)
     return doc.with_signals(signals, text=text, messages=messages), found
 
