@@ -8,6 +8,7 @@ rules file names are looked up beside the config first, then in the repository's
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -20,15 +21,49 @@ SourceKind = Literal["web", "book", "code", "conversation"]
 SourceFormat = Literal["auto", "jsonl", "parquet", "warc", "text", "tree"]
 
 
+def in_range(lo: float | None = None, hi: float | None = None) -> dict[str, Any]:
+    """Dataclass field metadata: the allowed closed range of a numeric option (checked by check_ranges)."""
+    return {"range": (lo, hi)}
+
+
+def describe_range(lo: float | None, hi: float | None) -> str:
+    if lo is not None and hi is not None:
+        return f"{lo} <= value <= {hi}"
+    return f">= {lo}" if lo is not None else f"<= {hi}"
+
+
+def check_ranges(obj: Any, *, file: str | Path | None, key: str) -> None:
+    """Raise ConfigError naming ``<key>.<field>`` and the allowed range for the first numeric field of
+    dataclass ``obj`` outside the range in its metadata (see :func:`in_range`)."""
+    for f in dataclasses.fields(obj):
+        bounds = f.metadata.get("range")
+        value = getattr(obj, f.name)
+        if bounds is None or not isinstance(value, int | float) or isinstance(value, bool):
+            continue
+        lo, hi = bounds
+        if (lo is not None and value < lo) or (hi is not None and value > hi) or value != value:
+            raise ConfigError(
+                file, f"{key}.{f.name}", f"value {value!r} is out of range; allowed: {describe_range(lo, hi)}"
+            )
+
+
 @dataclass(frozen=True)
 class Limits:
-    """Input limits applied by the readers (a document outside them is a reject, not a crash)."""
+    """Input limits applied by the readers (a document outside them is a reject, not a crash).
 
-    max_doc_bytes: int = 10_000_000  # larger documents are rejected as `too_large`
-    min_doc_chars: int = 1  # documents with fewer non-space characters are rejected as `empty`
-    max_line_bytes: int = 64_000_000  # a JSONL line larger than this is rejected without parsing
-    book_max_chars: int = 60_000  # books longer than this are split into chapter-sized documents
-    raw_bytes_in_rejects: int = 4096  # how much of an unreadable record's raw bytes the rejects keep
+    Ranges are checked at build time by :func:`validate_config` (``limits.<key>``, allowed range named).
+    """
+
+    # larger documents are rejected as `too_large`
+    max_doc_bytes: int = field(default=10_000_000, metadata=in_range(1))
+    # documents with fewer non-space characters are rejected as `empty` (0: keep even blank ones)
+    min_doc_chars: int = field(default=1, metadata=in_range(0))
+    # a JSONL line larger than this is rejected without parsing
+    max_line_bytes: int = field(default=64_000_000, metadata=in_range(1))
+    # books longer than this are split into chapter-sized documents
+    book_max_chars: int = field(default=60_000, metadata=in_range(1))
+    # how much of an unreadable record's raw bytes the rejects keep
+    raw_bytes_in_rejects: int = field(default=4096, metadata=in_range(0))
 
 
 @dataclass(frozen=True)
@@ -108,10 +143,11 @@ def load_config(path: str | Path, *, check_stages: bool = True) -> PipelineConfi
 
 
 def validate_config(cfg: PipelineConfig, *, check_stages: bool = True) -> None:
-    """Cross-field checks: known tokenizer, unique stage names, known stages, rules files present."""
+    """Cross-field checks: known tokenizer, numeric ranges, unique stage names, known stages, rules files."""
     f = cfg.path or None
     if cfg.tokenizer not in KNOWN_TOKENIZERS:
         raise ConfigError(f, "tokenizer", f"unknown tokenizer {cfg.tokenizer!r}; allowed: {KNOWN_TOKENIZERS}")
+    check_ranges(cfg.limits, file=f, key="limits")
     if not cfg.sources:
         raise ConfigError(f, "sources", "at least one source is required")
     for i, src in enumerate(cfg.sources):

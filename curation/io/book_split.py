@@ -83,6 +83,8 @@ def _pack(text: str, start: int, end: int, max_chars: int) -> list[int]:
 
 def split_book(text: str, max_chars: int, min_chars: int = 2000) -> list[Part]:
     """Split ``text`` into chapter-sized parts (see module docstring); short books are one part."""
+    if max_chars < 1:
+        raise ValueError(f"max_chars must be >= 1, got {max_chars}")
     n = len(text)
     if n <= max_chars:
         return [Part(text, None)]

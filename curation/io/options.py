@@ -8,10 +8,11 @@ per source in the pipeline YAML (``sources[i].options``); unknown keys or wrong 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Literal
 
+from curation.config import check_ranges, in_range
 from curation.rules import from_mapping
 
 
@@ -39,16 +40,17 @@ class ReaderOptions:
     # --- book ---
     title: str | None = None  # title of plain-text books (default: Gutenberg "Title:" line, else file name)
     author: str | None = None
-    min_part_chars: int = 2_000  # chapters shorter than this are merged into the next one
+    min_part_chars: int = field(default=2_000, metadata=in_range(0))  # shorter chapters merge into the next
     # --- code ---
     repo: str | None = None  # repo name of a code tree (default: the tree folder's name)
     # repo: the matched folder is one repository; repos: each top-level sub-folder is a repository
     tree_layout: Literal["repo", "repos"] = "repo"
     # Minified / data-blob heuristics from The Stack / StarCoder data filtering (Li et al. 2023,
     # "StarCoder: may the source be with you!", sec. 3: max line length > 1000 and mean line length > 100).
-    minified_max_line: int = 1_000
-    minified_mean_line: int = 100
-    generated_head_lines: int = 10  # generated-code markers count in comment lines of the first N lines
+    minified_max_line: int = field(default=1_000, metadata=in_range(1))
+    minified_mean_line: int = field(default=100, metadata=in_range(1))
+    # generated-code markers count in comment lines of the first N lines
+    generated_head_lines: int = field(default=10, metadata=in_range(0))
     vendored_dirs: tuple[str, ...] = (
         "node_modules",
         "vendor",
@@ -101,7 +103,9 @@ class ReaderOptions:
 
 def parse_options(data: Mapping[str, Any] | None, *, file: str | None, key: str) -> ReaderOptions:
     """Validate a source's ``options`` mapping (raises ConfigError naming ``key`` on a bad entry)."""
-    return from_mapping(ReaderOptions, dict(data or {}), file=file, key=key)
+    opts = from_mapping(ReaderOptions, dict(data or {}), file=file, key=key)
+    check_ranges(opts, file=file, key=key)
+    return opts
 
 
 @lru_cache(maxsize=64)
