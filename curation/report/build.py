@@ -58,7 +58,9 @@ def build_summary(
     if scenarios:
         result = evaluate(run, scenarios, itertools.chain(iter_kept(run), iter_rejected(run)))
     wi = whatif_summary(run, result, scenarios, problems)
-    scaling = scaling_summary(funnel["final"]["tokens"], target_params)
+    scaling = scaling_summary(
+        funnel["final"]["tokens"], target_params, funnel["stages"], rej["removed"], rej["overlap"]
+    )
     if "final_tokens" in wi:
         est = sum(wi["final_tokens"]["what_if_estimate"].values())
         scaling["what_if"] = {"corpus": corpus_analysis(est)}

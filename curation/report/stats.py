@@ -105,7 +105,9 @@ def render_value(name: str, value: Any, fig_prefix: str) -> list[Block]:
                 if _is_histogram(rec):
                     title = " / ".join((name, *path))
                     bars = {k: float(v) for k, v in items[:MAX_ROWS]}
-                    png = plots.simple_bars(bars, title.replace("_", " "))
+                    lab = (path[-1] if path else name).replace("_", " ")
+                    xlabel = lab.replace("histogram", "").strip() or "bin"
+                    png = plots.simple_bars(bars, title.replace("_", " "), xlabel=xlabel, ylabel="count")
                     slug = _slug("_".join((fig_prefix, name, *path)))
                     blocks.append(Figure(slug, png, f"{title} (from the stage's stats)."))
             continue

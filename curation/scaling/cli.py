@@ -1,7 +1,7 @@
 """``curate scaling ...``: fit a power law to small runs, or apply the published laws to a token count.
 
 curate scaling fit results.csv [--x-column tokens] [--y-column loss] [--extrapolate 1e11 1e12]
-                               [--out fit.png] [--json fit.json] [--bootstrap 300] [--seed 0]
+                               [--out fit.png] [--json fit.json]
 curate scaling plan --tokens 2.5e9 [--target-params 7e9]
 """
 
@@ -25,7 +25,7 @@ def _fit(args: argparse.Namespace) -> int:
 
     try:
         x_name, xs, ys = read_xy_csv(Path(args.csv), args.x_column, args.y_column)
-        fit = fit_power_law(xs, ys, n_boot=args.bootstrap, seed=args.seed)
+        fit = fit_power_law(xs, ys)
     except (OSError, ValueError) as exc:
         print(f"curate scaling fit: {exc}", file=sys.stderr)
         return 2
@@ -37,7 +37,7 @@ def _fit(args: argparse.Namespace) -> int:
         f"  stderr: E ±{_fmt(fit.stderr['E'])}, alpha ±{_fmt(fit.stderr['alpha'])}; "
         f"residual sd {_fmt(fit.residual_sd)}"
     )
-    print(f"  {x_name:>14}  predicted   90% band")
+    print(f"  {x_name:>14}  predicted   90% band of the curve (delta method, t with n-3 dof)")
     rows = []
     for t, p, a, b in zip(targets, pred, lo, hi, strict=True):
         print(f"  {t:>14.4g}  {p:9.4f}   [{a:.4f}, {b:.4f}]")
@@ -73,8 +73,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     f.add_argument("--out", help="plot file (.png or .svg; default: <csv>.fit.png)")
     f.add_argument("--json", help="write the fit and predictions as JSON here")
-    f.add_argument("--bootstrap", type=int, default=300, help="bootstrap replicates for the band")
-    f.add_argument("--seed", type=int, default=0)
     p = sub.add_parser("plan", help="Chinchilla / Kaplan / repetition figures for a token count")
     p.add_argument("--tokens", type=float, required=True, help="unique tokens in the corpus")
     p.add_argument("--target-params", type=float, default=None)
