@@ -17,17 +17,20 @@ import json
 import resource
 import sys
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from benchmarks.quality_corpus import good_documents, junk_documents  # noqa: E402
 from curation.document import Document  # noqa: E402
+from curation.rules import load_rules  # noqa: E402
 from curation.stage import DocProcessor  # noqa: E402
 from curation.stages.langid import LangIdProcessor  # noqa: E402
 from curation.stages.langid import load_stage_rules as load_langid_rules  # noqa: E402
+from curation.stages.normalize import NormalizeProcessor, NormalizeRules  # noqa: E402
 from curation.stages.quality import QualityProcessor, load_stage_rules  # noqa: E402
 from curation.stages.quality.rules import QualityRules  # noqa: E402
 
@@ -112,32 +115,138 @@ def langid_accuracy(proc: LangIdProcessor, data: Path) -> None:
         print(f"| {lang} | {cell(lang, 'sentence')} | {cell(lang, 'paragraph')} | {cell(lang, 'all')} |")
 
 
+def prepare(docs: Sequence[Document], lid: LangIdProcessor, batch: int) -> list[Document]:
+    """normalize -> langid as in the pipeline (a langid reject keeps its language signals: used anyway)."""
+    norm = NormalizeProcessor(load_rules(REPO / "rules" / "normalize.yaml", NormalizeRules))
+    out: list[Document] = []
+    for d in docs:
+        o = norm.process(d)
+        out.append(o if isinstance(o, Document) else o.doc)
+    res: list[Document] = []
+    for i in range(0, len(out), batch):
+        for o in lid.process_batch(out[i : i + batch]):
+            res.append(o if isinstance(o, Document) else o.doc)
+    return res
+
+
+def _rate(k: int, n: int) -> str:
+    return f"{k / n:.3f}" if n else "-"
+
+
+def decisions(proc: QualityProcessor, docs: Sequence[Document], batch: int) -> tuple[float, list]:
+    c0 = time.process_time()
+    outs: list = []
+    for i in range(0, len(docs), batch):
+        outs.extend(proc.process_batch(docs[i : i + batch]))
+    return time.process_time() - c0, outs
+
+
+def quality_tables(proc: QualityProcessor, good: dict[str, list[Document]], junk: list[Document],
+                   batch: int, title: str) -> dict[str, float]:
+    """Kept rate of good documents per kind and language, dropped rate of junk per kind, MB/cpu-s."""
+    print(f"\n## {title}\n")
+    cpu_total = 0.0
+    mb_total = 0.0
+    kept_all = n_all = 0
+    print("| kind | lang | docs | kept | kept rate | top reasons of the rejected |")
+    print("|---|---|---:|---:|---:|---|")
+    floors_ok = True
+    for kind in KINDS:
+        docs = good[kind]
+        cpu, outs = decisions(proc, docs, batch)
+        cpu_total += cpu
+        mb_total += sum(d.num_bytes for d in docs) / 1e6
+        by_lang: dict[str, list] = defaultdict(list)
+        for o in outs:
+            d = o if isinstance(o, Document) else o.doc
+            by_lang[d.lang or "und"].append(o)
+        rows = sorted(by_lang.items(), key=lambda kv: -len(kv[1]))
+        k_kind = sum(1 for o in outs if isinstance(o, Document))
+        kept_all += k_kind
+        n_all += len(outs)
+        for lang, os_ in [("all", outs), *rows]:
+            k = sum(1 for o in os_ if isinstance(o, Document))
+            reasons = Counter(o.reason for o in os_ if not isinstance(o, Document)).most_common(3)
+            flag = ""
+            if lang != "all" and len(os_) >= 20 and k / len(os_) < 0.90:
+                flag, floors_ok = " **below 0.90**", False
+            top = ", ".join(f"{r.removeprefix('quality:')} {c}" for r, c in reasons)
+            print(f"| {kind} | {lang} | {len(os_)} | {k} | {_rate(k, len(os_))}{flag} | {top} |")
+    good_rate = kept_all / n_all
+    print(f"\ngood documents kept: **{good_rate:.3f}** ({kept_all}/{n_all}); floor 0.95 overall, 0.90 per "
+          f"language with >= 20 docs per kind: {'met' if floors_ok and good_rate >= 0.95 else 'NOT met'}")
+    web = good["web"]
+    _, outs = decisions(proc, web, batch)
+    print("\n| web site | docs | kept rate |\n|---|---:|---:|")
+    sites: dict[str, list] = defaultdict(list)
+    for d, o in zip(web, outs, strict=True):
+        site = (d.url or "").split("/")[2] if d.url and d.url.count("/") >= 2 else "?"
+        sites[site].append(o)
+    for site, os_ in sorted(sites.items(), key=lambda kv: -len(kv[1])):
+        k = sum(1 for o in os_ if isinstance(o, Document))
+        print(f"| {site} | {len(os_)} | {_rate(k, len(os_))} |")
+    cpu, outs = decisions(proc, junk, batch)
+    cpu_total += cpu
+    mb_total += sum(d.num_bytes for d in junk) / 1e6
+    per: dict[str, list] = defaultdict(list)
+    for d, o in zip(junk, outs, strict=True):
+        per[(d.meta or {})["junk"]].append(o)
+    print("\n| junk kind | docs | dropped | dropped rate | top reasons |\n|---|---:|---:|---:|---|")
+    dropped_all = 0
+    for kind, os_ in per.items():
+        dr = sum(1 for o in os_ if not isinstance(o, Document))
+        dropped_all += dr
+        reasons = Counter(o.reason for o in os_ if not isinstance(o, Document)).most_common(3)
+        top = ", ".join(f"{r.removeprefix('quality:')} {c}" for r, c in reasons)
+        flag = " **below 0.75**" if dr / len(os_) < 0.75 else ""
+        print(f"| {kind} | {len(os_)} | {dr} | {_rate(dr, len(os_))}{flag} | {top} |")
+    junk_rate = dropped_all / len(junk)
+    print(f"| **all** | {len(junk)} | {dropped_all} | **{junk_rate:.3f}** | |")
+    by_lang_j: dict[str, list] = defaultdict(list)
+    for o in outs:
+        d = o if isinstance(o, Document) else o.doc
+        by_lang_j[d.lang or "und"].append(o)
+    print("\n| junk lang | docs | dropped rate |\n|---|---:|---:|")
+    for lang, os_ in sorted(by_lang_j.items(), key=lambda kv: -len(kv[1]))[:15]:
+        dr = sum(1 for o in os_ if not isinstance(o, Document))
+        print(f"| {lang} | {len(os_)} | {_rate(dr, len(os_))} |")
+    rate = mb_total / cpu_total
+    print(f"\nquality stage: {mb_total:.2f} MB in {cpu_total:.2f} CPU-s = **{rate:.1f} MB/cpu-s** "
+          "(good + junk, this rules file)")
+    return {"good": good_rate, "junk": junk_rate, "mb_per_cpu_s": mb_total / cpu_total}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data" / "eval-dev")
     parser.add_argument("--models", type=Path, default=REPO / "models")
     parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--rules", type=Path, default=REPO / "rules" / "quality" / "quality.yaml")
+    parser.add_argument("--published", action="store_true", help="also run rules/quality/published/")
+    parser.add_argument("--langid", action="store_true", help="also langid throughput and accuracy")
+    parser.add_argument("--junk-per-kind", type=int, default=60)
     args = parser.parse_args(argv)
-    corpus = corpus_docs(args.data)
     lid = LangIdProcessor(load_langid_rules(REPO / "rules" / "langid.yaml"), args.models / "lid.176.ftz")
     lid.setup()
-    throughput("Language ID (lid.176, rules/langid.yaml)", lid, corpus, args.batch)
+    raw = good_documents(args.data)
+    good = {k: prepare(v, lid, args.batch) for k, v in raw.items()}
+    junk = prepare(junk_documents(raw, per_kind=args.junk_per_kind), lid, args.batch)
+    if args.langid:
+        throughput("Language ID (lid.176, rules/langid.yaml)", lid, corpus_docs(args.data), args.batch)
+        langid_accuracy(lid, args.data)
 
-    rules: QualityRules = load_stage_rules(REPO / "rules" / "quality" / "quality.yaml")
-    heur = QualityProcessor(rules, None)
-    throughput("Quality heuristics (all rule sets, no classifier)", heur, corpus, args.batch)
-
+    rules: QualityRules = load_stage_rules(args.rules)
+    quality_tables(QualityProcessor(rules, None), good, junk, args.batch,
+                   f"Quality heuristics, {args.rules}")
     model = args.models / (rules.classifier.model or "quality_default.bin")
     if model.is_file():
         clf = QualityProcessor(rules, model)
         clf.setup()
-        title = f"Quality heuristics + classifier ({model.name}; classifier on web and book)"
-        throughput(title, clf, corpus, args.batch)
-        score_summary(clf, corpus)
-    else:
-        print(f"\n(no classifier model at {model}; run scripts/train_quality_model.py)")
-
-    langid_accuracy(lid, args.data)
+        quality_tables(clf, good, junk, args.batch, f"Quality heuristics + classifier ({model.name})")
+    if args.published:
+        pub = load_stage_rules(REPO / "rules" / "quality" / "published" / "quality.yaml")
+        quality_tables(QualityProcessor(pub, None), good, junk, args.batch,
+                       "Published variants (rules/quality/published/quality.yaml)")
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"\npeak RSS: {rss_mb:.0f} MB")
     return 0

@@ -10,12 +10,19 @@ import pytest
 from curation.document import Document, Reject
 from curation.rules import ConfigError
 from curation.stages.quality import QualityProcessor, decide, load_stage_rules, score_document
-from curation.stages.quality.rules import QualityRules
+from curation.stages.quality.rules import QualityRules, SoftRules
 from tests.quality.helpers import doc, prose
 
 REPO = Path(__file__).resolve().parents[2]
-GOPHER_STOP = {"the", "be", "to", "of", "and", "that", "have", "with"}
-RULES = load_stage_rules(REPO / "rules" / "quality" / "quality.yaml")
+DEFAULT = load_stage_rules(REPO / "rules" / "quality" / "quality.yaml")
+# Rule mechanics are tested with every rule hard (no soft combination); defaults in test_multilingual.py.
+RULES = dataclasses.replace(DEFAULT, soft=SoftRules(rules=()))
+PUBLISHED = load_stage_rules(REPO / "rules" / "quality" / "published" / "quality.yaml")
+# the published sets without C4's terminal-punctuation line filter (FineWeb's choice), to test other rules
+PUB_LINES = dataclasses.replace(
+    PUBLISHED, c4=dataclasses.replace(PUBLISHED.c4, remove_no_terminal_punct=False)
+)
+EN_STOP = RULES.languages.stop_word_lists["en"]
 
 
 def reasons_of(d: Document, rules: QualityRules = RULES) -> tuple[str, ...]:
@@ -31,16 +38,33 @@ def test_clean_prose_passes_every_web_rule() -> None:
     ("text", "reason"),
     [
         ("the cat and the dog " * 5, "quality:gopher.min_words"),
-        (" ".join(["the", "of", "and", *["supercalifragilistic"] * 60]) + ".",
-         "quality:gopher.max_mean_word_length"),
-        (prose(1) + " " + "# " * 40, "quality:gopher.max_symbol_word_ratio"),
-        (" ".join(w for w in prose(1).split() if w.lower().strip(",.") not in GOPHER_STOP),
-         "quality:gopher.min_stop_words"),
+        (
+            " ".join(["the", "of", "and", *["supercalifragilistic"] * 60]) + ".",
+            "quality:gopher.max_mean_word_length",
+        ),
+        (
+            " ".join(w for w in prose(1).split() if w.lower().strip(",.") not in EN_STOP),
+            "quality:gopher.min_stop_word_ratio",
+        ),
         (prose(1) + " " + " ".join(["123", "456", "!!!"] * 40), "quality:gopher.min_alpha_words_ratio"),
     ],
 )
 def test_gopher_rules_fire(text: str, reason: str) -> None:
-    assert reason in reasons_of(doc(text))
+    assert reason in reasons_of(doc(text, lang="en"))
+
+
+def test_gopher_symbol_ratio_is_per_symbol() -> None:
+    text = prose(1) + " " + "# " * 40
+    assert "quality:gopher.max_symbol_word_ratio" in reasons_of(doc(text), PUB_LINES)
+    # 6 '#' and 6 ellipses in ~80 words: each ratio < 0.1, their sum > 0.1 -> kept (Gopher: per symbol)
+    words = prose(2).split()[:80]
+    mixed = " ".join(
+        w + (" #" if i % 13 == 0 else "") + (" ..." if i % 13 == 6 else "") for i, w in enumerate(words)
+    )
+    _, sig = score_document(doc(mixed), PUB_LINES)
+    assert sig["quality.gopher.hash_word_ratio"] < 0.1 and sig["quality.gopher.ellipsis_word_ratio"] < 0.1
+    assert sig["quality.gopher.hash_word_ratio"] + sig["quality.gopher.ellipsis_word_ratio"] > 0.1
+    assert "quality:gopher.max_symbol_word_ratio" not in reasons_of(doc(mixed), PUB_LINES)
 
 
 def test_gopher_bullet_and_ellipsis_lines() -> None:
@@ -65,10 +89,12 @@ def test_top_ngram_rule() -> None:
 
 
 def test_c4_line_cleaning_changes_text_and_records_signals() -> None:
-    text = "Please enable JavaScript to use this site.\nHome | About\n" + prose(2) + (
-        "\nThis site uses cookies, see our privacy policy for the details of it."
+    text = (
+        "Please enable JavaScript to use this site.\nHome | About\n"
+        + prose(2)
+        + ("\nThis site uses cookies, see our privacy policy for the details of it.")
     )
-    out = QualityProcessor(RULES, None).process(doc(text))
+    out = QualityProcessor(PUB_LINES, None).process(doc(text, lang="en"))
     assert isinstance(out, Document)
     assert "JavaScript" not in out.text and "Home | About" not in out.text and "cookies" not in out.text
     assert out.text.startswith("The committee")
@@ -121,7 +147,7 @@ def test_book_rules_do_not_drop_dialogue_but_web_rules_would() -> None:
 
 
 def test_code_rules() -> None:
-    good = "def add(a, b):\n    \"\"\"Add two numbers.\"\"\"\n    return a + b\n"
+    good = 'def add(a, b):\n    """Add two numbers."""\n    return a + b\n'
     assert reasons_of(doc(good, "code", path="x.py")) == ()
     assert "quality:code.max_line_length" in reasons_of(doc("x = 1\n" + "y" * 1200 + "\n", "code"))
     assert "quality:code.max_mean_line_length" in reasons_of(doc(("a" * 150 + "\n") * 10, "code"))
@@ -196,35 +222,57 @@ def test_huge_single_line_is_linear_and_rejected() -> None:
     assert time.perf_counter() - start < 30  # generous: a quadratic step would take hours
 
 
-def _every_rule() -> list[tuple[str, str, str, str, object]]:
+def _every_rule() -> list[tuple[str, str, str, str]]:
     out = []
     for set_name in ("gopher", "repetition", "c4", "fineweb", "book", "code", "conversation", "classifier"):
         rs = RULES.rule_set(set_name)
         for key, (sig, op) in rs.CHECKS.items():
-            out.append((set_name, key, sig, op, getattr(rs, key)))
+            out.append((set_name, key, sig, op))
     return out
 
 
-@pytest.mark.parametrize(("set_name", "key", "sig", "op", "threshold"), _every_rule())
+@pytest.mark.parametrize(("set_name", "key", "sig", "op"), _every_rule())
 def test_every_rule_fires_just_past_its_threshold_and_not_at_it(
-    set_name: str, key: str, sig: str, op: str, threshold: object
+    set_name: str, key: str, sig: str, op: str
 ) -> None:
+    """Each rule fires just past its threshold and not at it (``max_ge``: at it, not just below it).
+
+    Language-dependent rules take the threshold of the document's language (``quality.lang``) from the
+    per-language table; a threshold that is null by default is set to 0.5 to exercise the rule.
+    """
+    rs = RULES.rule_set(set_name)
+    per_language = key in getattr(rs, "PER_LANGUAGE", frozenset())
+    threshold = getattr(rs, key)
+    if threshold is None:
+        threshold = 0.5 if key not in ("min_stop_words",) else 2
+        rs = dataclasses.replace(rs, **{key: threshold})
+    lr = RULES.languages
+    if per_language:
+        lr = dataclasses.replace(lr, params={"xx": {set_name: {key: float(threshold)}}})
+    if set_name == "classifier":
+        rs = dataclasses.replace(rs, min_score=0.5)
     rules = dataclasses.replace(
-        RULES, apply=dataclasses.replace(RULES.apply, web=(set_name,)),
-        classifier=dataclasses.replace(RULES.classifier, min_score=0.5),
+        RULES, apply=dataclasses.replace(RULES.apply, web=(set_name,)), languages=lr, **{set_name: rs}
     )
-    threshold = getattr(rules.rule_set(set_name), key)
+    threshold = lr.threshold("xx", set_name, key) if per_language else getattr(rules.rule_set(set_name), key)
     reason = f"quality:{set_name}.{key}"
     signal = f"quality.{set_name}.{sig}"
+    base = {"quality.lang": "xx"}
     if op == "flag":
         assert threshold is True
-        assert reason in decide({signal: True}, rules, "web")
-        assert reason not in decide({signal: False}, rules, "web")
+        assert reason in decide({**base, signal: True}, rules, "web")
+        assert reason not in decide({**base, signal: False}, rules, "web")
         return
     assert isinstance(threshold, int | float)
     step = 1 if isinstance(threshold, int) else 1e-6
+    if op == "max_ge":
+        assert reason in decide({**base, signal: threshold}, rules, "web")
+        assert reason not in decide({**base, signal: threshold - step}, rules, "web")
+        return
     bad = threshold - step if op == "min" else threshold + step
-    assert reason in decide({signal: bad}, rules, "web")
-    assert reason not in decide({signal: threshold}, rules, "web")
+    assert reason in decide({**base, signal: bad}, rules, "web")
+    assert reason not in decide({**base, signal: threshold}, rules, "web")
     other = "conversation" if set_name != "conversation" else "code"
-    assert decide({signal: bad}, rules, other) == ()  # sets not applied to a kind never fire
+    assert decide({**base, signal: bad}, rules, other) == ()  # sets not applied to a kind never fire
+    if per_language:  # another language without a calibrated value: the rule does not run
+        assert reason not in decide({"quality.lang": "yy", signal: bad}, rules, "web")

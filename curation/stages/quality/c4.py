@@ -20,10 +20,10 @@ from functools import lru_cache
 
 from curation.document import SignalValue
 from curation.stages.quality.rules import C4Rules
+from curation.stages.quality.segment import count_sentences, tokenize
 
-_CITATION_RE = re.compile(r"\[\d+\]|\[edit\]|\[citation needed\]", re.IGNORECASE)
-# Sentence ends: terminal punctuation followed by whitespace or the end (approximates NLTK punkt).
-_SENTENCE_END_RE = re.compile(r"[.!?…。！？]+[\"'”’)\]]*(?=\s|$)")
+_CITATION_RE = re.compile(r"\[\d*\]|\[edit\]|\[citation needed\]", re.IGNORECASE)
+_ELLIPSIS = ("...", "…")
 _MULTI_BLANK_RE = re.compile(r"\n{3,}")
 
 
@@ -39,13 +39,20 @@ class CleanResult:
     removed_by: dict[str, int]
 
 
-def clean_lines(text: str, rules: C4Rules) -> CleanResult:
-    """Apply the C4 line rules to ``text`` (linear: one pass over the lines)."""
+def clean_lines(text: str, rules: C4Rules, lang: str | None = None) -> CleanResult:
+    """Apply the C4 line rules to ``text`` (linear: one pass over the lines).
+
+    Fidelity to TFDS ``c4_utils.clean_page``: with ``remove_no_terminal_punct`` a line must end in
+    ``. ? ! "`` and a line ending in an ellipsis is removed (``not line.endswith(_END_MARKS) or
+    line.endswith(_ELLIPSIS)``); citations ``[1]``, ``[]``, ``[edit]`` are cut. Words per line are
+    counted with the script-aware tokenizer. The policy substrings are English, so policy lines are
+    removed only for ``policy_languages``.
+    """
     removed = {"javascript": 0, "policy": 0, "short": 0, "long_word": 0, "no_terminal_punct": 0}
     if not rules.clean_lines:
         return CleanResult(text, 0, removed)
     ends = tuple(rules.terminal_punctuation)
-    policies = tuple(rules.policy_substrings)
+    policies = tuple(rules.policy_substrings) if lang in rules.policy_languages else ()
     out: list[str] = []
     for raw in text.split("\n"):
         line = raw.strip()
@@ -59,15 +66,13 @@ def clean_lines(text: str, rules: C4Rules) -> CleanResult:
         reason = None
         if rules.remove_javascript_lines and "javascript" in low:
             reason = "javascript"
-        elif rules.remove_policy_lines and any(p in low for p in policies):
+        elif rules.remove_policy_lines and policies and any(p in low for p in policies):
             reason = "policy"
-        elif rules.min_words_per_line and len(line.split(None, rules.min_words_per_line)) < (
-            rules.min_words_per_line
-        ):
+        elif rules.min_words_per_line and _words_below(line, rules.min_words_per_line):
             reason = "short"
         elif len(line) > rules.max_word_length and _long_word_re(rules.max_word_length).search(line):
             reason = "long_word"
-        elif rules.remove_no_terminal_punct and not line.endswith(ends):
+        elif rules.remove_no_terminal_punct and (not line.endswith(ends) or line.endswith(_ELLIPSIS)):
             reason = "no_terminal_punct"
         if reason is None:
             out.append(raw.rstrip())
@@ -77,13 +82,26 @@ def clean_lines(text: str, rules: C4Rules) -> CleanResult:
     return CleanResult(cleaned, sum(removed.values()), removed)
 
 
-def c4_signals(text: str, clean: CleanResult, original_chars: int) -> dict[str, SignalValue]:
-    """Document signals of the cleaned ``text`` plus what the line cleaning removed."""
-    low = text.lower()
+def _words_below(line: str, n: int) -> bool:
+    if line.isascii():
+        return len(line.split(None, n)) < n
+    return len(tokenize(line)) < n
+
+
+def c4_signals(
+    text: str, clean: CleanResult, original_chars: int, judged: str | None = None
+) -> dict[str, SignalValue]:
+    """Document signals plus what the line cleaning removed.
+
+    ``judged`` is the text the document rules look at (the prose view with ``scope: prose``; default the
+    cleaned ``text``); "lorem ipsum" is searched in the whole cleaned text either way. Sentences end at
+    terminal punctuation of any script (:func:`~curation.stages.quality.segment.count_sentences`).
+    """
+    judged = text if judged is None else judged
     sig: dict[str, SignalValue] = {
-        "sentence_count": len(_SENTENCE_END_RE.findall(text)),
-        "has_lorem_ipsum": "lorem ipsum" in low,
-        "has_curly_bracket": "{" in text,
+        "sentence_count": count_sentences(judged),
+        "has_lorem_ipsum": "lorem ipsum" in text.lower(),
+        "has_curly_bracket": "{" in judged,
         "lines_removed": clean.lines_removed,
         "chars_removed": max(0, original_chars - len(text)),
     }

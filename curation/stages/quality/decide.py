@@ -29,6 +29,8 @@ def _fails(value: SignalValue, threshold: object, op: str) -> bool:
         return False
     if op == "min":
         return value < threshold  # type: ignore[operator]
+    if op == "max_ge":
+        return value >= threshold  # type: ignore[operator]
     return value > threshold  # type: ignore[operator]
 
 
@@ -37,16 +39,47 @@ def decide(signals: Mapping[str, SignalValue], rules: QualityRules, source_kind:
 
     Sets run in the order of ``rules.apply.<source_kind>`` and rules in their declaration order, so the
     primary reason is deterministic. A rule whose threshold is ``null``/``false`` or whose signal was not
-    stored (e.g. no classifier model) does not fire.
+    stored (e.g. no classifier model) does not fire. A language-dependent rule (``PER_LANGUAGE``) takes its
+    threshold for the document's language (signal ``quality.lang``) from ``rules.languages`` and does not
+    run for a language without one, unless ``languages.enabled`` is false (published behaviour).
     """
     reasons: list[str] = []
+    lr = rules.languages
+    lang = signals.get(f"{PREFIX}.lang")
+    lang = lang if isinstance(lang, str) else None
     for set_name in rules.sets_for(source_kind):
         rs = rules.rule_set(set_name)
+        per_language = getattr(rs, "PER_LANGUAGE", frozenset()) if lr.enabled else frozenset()
         for key, (sig, op) in rs.CHECKS.items():
-            threshold = getattr(rs, key)
+            threshold = lr.threshold(lang, set_name, key) if key in per_language else getattr(rs, key)
             if threshold is None or threshold is False:
                 continue
             value = signals.get(signal_key(set_name, sig))
             if value is not None and _fails(value, threshold, op):
                 reasons.append(reason_key(set_name, key))
-    return tuple(reasons)
+    return _apply_soft(reasons, signals, rules, lang)
+
+
+def _apply_soft(
+    reasons: list[str], signals: Mapping[str, SignalValue], rules: QualityRules, lang: str | None
+) -> tuple[str, ...]:
+    """Drop soft reasons unless enough soft rules fail or the classifier breaks the tie (SoftRules)."""
+    soft = rules.soft
+    if not soft.rules:
+        return tuple(reasons)
+    names = {reason_key(*r.split(".", 1)) for r in soft.rules}
+    hard = [r for r in reasons if r not in names]
+    weak = [r for r in reasons if r in names]
+    if not weak:
+        return tuple(hard)
+    if len(weak) >= soft.min_failures:
+        return tuple(hard + weak)
+    score = signals.get(signal_key("classifier", "score"))
+    if (
+        soft.classifier_min_score is not None
+        and lang in soft.classifier_languages
+        and isinstance(score, float)
+        and score < soft.classifier_min_score
+    ):
+        return tuple(hard + weak)
+    return tuple(hard)

@@ -19,36 +19,59 @@ from curation.stages.quality.textstats import (
     duplicate_stats,
     ratio,
     top_ngram_char_ratio,
+    unigram_entropy,
+    word_order_ratio,
 )
 
 Signals = dict[str, SignalValue]
 
 
-def _word_signals(stats: TextStats, stop_words: tuple[str, ...]) -> Signals:
+def _word_signals(stats: TextStats, stop_words: frozenset[str] | None) -> Signals:
+    """Word count, mean word length, alphabetic share and, given a stop-word list, stop-word counts.
+
+    ``stop_words is None``: the document's language has no list, so no stop-word signal is written and
+    the stop-word rules cannot fire (they are listed as skipped). Stop words are counted as occurrences
+    (Gopher counts occurrences too; FineWeb-2's ratio is occurrences / words).
+    """
     n = len(stats.words)
-    return {
+    out: Signals = {
         "word_count": n,
         "mean_word_length": ratio(stats.word_chars, n),
         "alpha_words_ratio": ratio(n - stats.non_alpha_words, n),
-        "stop_words": stats.count_words_in(frozenset(w.lower() for w in stop_words)),
     }
+    if stop_words is not None:
+        hits = stats.count_words_in(stop_words)
+        out["stop_words"] = hits
+        out["stop_word_ratio"] = ratio(hits, n)
+    return out
 
 
-def gopher_signals(stats: TextStats, rules: GopherRules) -> Signals:
-    """Gopher quality statistics of one text."""
+def gopher_signals(stats: TextStats, rules: GopherRules, stop_words: frozenset[str] | None) -> Signals:
+    """Gopher quality statistics of one text.
+
+    The symbol rule is per symbol, as published: '#' per word > 0.1 OR ellipses per word > 0.1 (not the
+    sum of both); ``symbol_word_ratio`` is the larger of the two ratios, both are stored.
+    """
     text = stats.text
     n_words = len(stats.words)
-    symbols = text.count("#") + text.count("...") + text.count("…")
+    hashes = text.count("#")
+    ellipses = text.count("...") + text.count("…")
     lines = stats.lines
     bullets = tuple(rules.bullets)
     n_bullet = sum(1 for ln in lines if ln.startswith(bullets)) if bullets else 0
     n_ellipsis = sum(1 for ln in lines if ln.endswith(("...", "…")))
     return {
-        **_word_signals(stats, rules.stop_words),
-        "symbol_word_ratio": ratio(symbols, n_words) if n_words else (1.0 if symbols else 0.0),
+        **_word_signals(stats, stop_words),
+        "hash_word_ratio": _per_word(hashes, n_words),
+        "ellipsis_word_ratio": _per_word(ellipses, n_words),
+        "symbol_word_ratio": max(_per_word(hashes, n_words), _per_word(ellipses, n_words)),
         "bullet_lines_ratio": ratio(n_bullet, len(lines)),
         "ellipsis_lines_ratio": ratio(n_ellipsis, len(lines)),
     }
+
+
+def _per_word(count: int, n_words: int) -> float:
+    return ratio(count, n_words) if n_words else (1.0 if count else 0.0)
 
 
 def repetition_signals(stats: TextStats) -> Signals:
@@ -67,6 +90,8 @@ def repetition_signals(stats: TextStats) -> Signals:
         out[f"top_{n}gram_char_ratio"] = round(top_ngram_char_ratio(stats, n), 6)
     for n in range(5, 11):
         out[f"dup_{n}gram_char_ratio"] = round(dup_ngram_char_ratio(stats, n), 6)
+    out["unigram_entropy"] = round(unigram_entropy(stats), 6)
+    out["word_order_ratio"] = round(word_order_ratio(stats), 6)
     return out
 
 
@@ -88,11 +113,11 @@ def fineweb_signals(stats: TextStats, rules: FineWebRules) -> Signals:
     }
 
 
-def book_signals(stats: TextStats, rules: BookRules) -> Signals:
+def book_signals(stats: TextStats, rules: BookRules, stop_words: frozenset[str] | None) -> Signals:
     """Long-prose statistics: Gopher word statistics and character-weighted repetition."""
     _, dup_para_chars = duplicate_stats(stats.paragraphs)
     return {
-        **_word_signals(stats, rules.stop_words),
+        **_word_signals(stats, stop_words),
         "dup_paragraph_char_ratio": ratio(dup_para_chars, max(1, len(stats.text))),
         "dup_10gram_char_ratio": round(dup_ngram_char_ratio(stats, 10), 6),
     }

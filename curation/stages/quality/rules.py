@@ -9,7 +9,14 @@ Every threshold of a set is declared in its ``CHECKS`` table, ``threshold key ->
 
 * ``op == "min"``: the rule fails when the signal is *below* the threshold,
 * ``op == "max"``: the rule fails when the signal is *above* the threshold,
+* ``op == "max_ge"``: the rule fails when the signal is *at or above* the threshold (FineWeb's ">= 0.67"),
 * ``op == "flag"``: the threshold is a boolean switch; the rule fails when it is on and the signal is true.
+
+Thresholds named in a set's ``PER_LANGUAGE`` depend on the language (stop words, word length). With
+``languages.enabled`` (the default) they are taken only from the per-language table
+(``rules/quality/languages.yaml``, written by ``curate quality calibrate``): a language without an entry
+gets only the language-independent rules. ``languages.enabled: false`` is the published behaviour (the
+set's own value applies to every document, e.g. Gopher's English stop words).
 
 A threshold set to ``null`` disables its rule. The reject reason of a failing rule is
 ``quality:<set>.<threshold key>``; its signal is ``quality.<set>.<signal name>``. Because decisions only
@@ -27,24 +34,31 @@ from typing import Any, ClassVar, Literal
 from curation.rules import ConfigError, from_mapping, load_yaml
 
 SetName = Literal["gopher", "repetition", "c4", "fineweb", "book", "code", "conversation", "classifier"]
-Check = tuple[str, Literal["min", "max", "flag"]]
+Check = tuple[str, Literal["min", "max", "max_ge", "flag"]]
+Scope = Literal["page", "prose"]
 
 
 @dataclass(frozen=True)
 class GopherRules:
     """Gopher quality filter (Rae et al. 2021, "Scaling Language Models", Appendix A.1.1)."""
 
+    scope: Scope = "prose"  # prose: judge the prose view of the page (see view.py); page: the whole text
     min_words: int | None = 50
     max_words: int | None = 100_000
     min_mean_word_length: float | None = 3.0
     max_mean_word_length: float | None = 10.0
-    max_symbol_word_ratio: float | None = 0.1  # '#' and ellipses per word
+    max_symbol_word_ratio: float | None = 0.1  # '#' per word OR ellipses per word (each on its own)
     max_bullet_lines_ratio: float | None = 0.9
     max_ellipsis_lines_ratio: float | None = 0.3
     min_alpha_words_ratio: float | None = 0.8  # words with at least one alphabetic character
     min_stop_words: int | None = 2
+    min_stop_word_ratio: float | None = None  # share of words that are stop words (per language)
     stop_words: tuple[str, ...] = ("the", "be", "to", "of", "and", "that", "have", "with")
     bullets: tuple[str, ...] = ("•", "-", "*", "‣", "◦", "●", "▪", "–")
+
+    PER_LANGUAGE: ClassVar[frozenset[str]] = frozenset(
+        {"min_mean_word_length", "max_mean_word_length", "min_stop_words", "min_stop_word_ratio"}
+    )
 
     CHECKS: ClassVar[dict[str, Check]] = {
         "min_words": ("word_count", "min"),
@@ -56,12 +70,15 @@ class GopherRules:
         "max_ellipsis_lines_ratio": ("ellipsis_lines_ratio", "max"),
         "min_alpha_words_ratio": ("alpha_words_ratio", "min"),
         "min_stop_words": ("stop_words", "min"),
+        "min_stop_word_ratio": ("stop_word_ratio", "min"),
     }
 
 
 @dataclass(frozen=True)
 class RepetitionRules:
     """Gopher repetition filter (Rae et al. 2021, Table A1): duplicate lines/paragraphs and n-grams."""
+
+    scope: Scope = "prose"
 
     max_dup_line_ratio: float | None = 0.30
     max_dup_paragraph_ratio: float | None = 0.30
@@ -76,8 +93,15 @@ class RepetitionRules:
     max_dup_8gram_char_ratio: float | None = 0.12
     max_dup_9gram_char_ratio: float | None = 0.11
     max_dup_10gram_char_ratio: float | None = 0.10
+    # Not Gopher: unigram entropy of the words (RedPajama-V2 signal rps_doc_unigram_entropy; Together AI
+    # 2023): keyword spam repeats a handful of words. Word order: repeated word bigrams of the text over
+    # those of the same words in a fixed random order (1.0 = no more structure than shuffled words).
+    min_unigram_entropy: float | None = None
+    min_word_order_ratio: float | None = None
 
     CHECKS: ClassVar[dict[str, Check]] = {
+        "min_unigram_entropy": ("unigram_entropy", "min"),
+        "min_word_order_ratio": ("word_order_ratio", "min"),
         "max_dup_line_ratio": ("dup_line_ratio", "max"),
         "max_dup_paragraph_ratio": ("dup_paragraph_ratio", "max"),
         "max_dup_line_char_ratio": ("dup_line_char_ratio", "max"),
@@ -107,7 +131,9 @@ class C4Rules:
         "terms of use", "privacy policy", "cookie policy", "uses cookies", "use of cookies", "use cookies",
     )
     terminal_punctuation: tuple[str, ...] = (".", "!", "?", '"')
+    policy_languages: tuple[str, ...] = ("en",)  # the policy substrings are English: other languages skip
     # --- document rules (decided from signals)
+    scope: Scope = "prose"  # TFDS checks "{" and counts sentences only on the lines its filter kept
     min_sentences: int | None = 3  # paper: pages with fewer than 3 sentences (datatrove's variant: 5)
     lorem_ipsum: bool = True
     curly_bracket: bool = True
@@ -127,6 +153,7 @@ class C4Rules:
 class FineWebRules:
     """FineWeb custom filters (Penedo et al. 2024, "The FineWeb Datasets", Sec. 3.5)."""
 
+    scope: Scope = "prose"
     min_line_punct_ratio: float | None = 0.12
     max_short_line_ratio: float | None = 0.67
     short_line_length: int = 30
@@ -138,7 +165,7 @@ class FineWebRules:
 
     CHECKS: ClassVar[dict[str, Check]] = {
         "min_line_punct_ratio": ("line_punct_ratio", "min"),
-        "max_short_line_ratio": ("short_line_ratio", "max"),
+        "max_short_line_ratio": ("short_line_ratio", "max_ge"),  # FineWeb: drop at >= 0.67
         "max_char_dup_ratio": ("char_dup_ratio", "max"),
         "max_newline_word_ratio": ("newline_word_ratio", "max"),
     }
@@ -158,9 +185,12 @@ class BookRules:
     max_mean_word_length: float | None = 10.0
     min_alpha_words_ratio: float | None = 0.7
     min_stop_words: int | None = 2
+    min_stop_word_ratio: float | None = None
     max_dup_paragraph_char_ratio: float | None = 0.3
     max_dup_10gram_char_ratio: float | None = 0.3
     stop_words: tuple[str, ...] = ("the", "be", "to", "of", "and", "that", "have", "with")
+
+    PER_LANGUAGE: ClassVar[frozenset[str]] = GopherRules.PER_LANGUAGE
 
     CHECKS: ClassVar[dict[str, Check]] = {
         "min_words": ("word_count", "min"),
@@ -168,6 +198,7 @@ class BookRules:
         "max_mean_word_length": ("mean_word_length", "max"),
         "min_alpha_words_ratio": ("alpha_words_ratio", "min"),
         "min_stop_words": ("stop_words", "min"),
+        "min_stop_word_ratio": ("stop_word_ratio", "min"),
         "max_dup_paragraph_char_ratio": ("dup_paragraph_char_ratio", "max"),
         "max_dup_10gram_char_ratio": ("dup_10gram_char_ratio", "max"),
     }
@@ -244,6 +275,49 @@ class ClassifierRules:
 
 
 @dataclass(frozen=True)
+class LanguageRules:
+    """Per-language thresholds (``rules/quality/languages.yaml``, written by ``curate quality calibrate``).
+
+    ``params``: language -> rule set -> threshold key -> value, for the keys a set lists in
+    ``PER_LANGUAGE``. ``stop_words``: ``spacy`` takes each language's list from the ``spacy`` package
+    (``spacy/lang/<xx>/stop_words.py``); ``lists`` uses only ``stop_word_lists`` given here. The lists are
+    resolved when the rules are loaded (never per document). ``provenance`` records how the thresholds
+    were derived (reference corpus, keep share, command, date).
+    """
+
+    enabled: bool = True
+    stop_words: Literal["spacy", "lists"] = "spacy"
+    stop_word_lists: dict[str, frozenset[str]] = field(default_factory=dict)
+    params: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    def threshold(self, lang: str | None, set_name: str, key: str) -> float | None:
+        """The calibrated threshold of ``key`` for ``lang`` (``None``: not calibrated, rule skipped)."""
+        if lang is None:
+            return None
+        return self.params.get(lang, {}).get(set_name, {}).get(key)
+
+
+@dataclass(frozen=True)
+class SoftRules:
+    """Rules that only score (weak signals); a document fails them only in combination.
+
+    C4's curly-bracket rule targets code in prose, FineWeb's line-shape rules target lists and menus and
+    Gopher's n-gram repetition rules target boilerplate; on technical documentation each of them fires
+    alone on good pages (code samples, repeated "New in version" lines, formulaic API prose). A soft
+    rule drops a document only when at least ``min_failures`` soft rules fail, or when one fails and the
+    quality classifier (a tie-breaker, for ``classifier_languages`` only: the default model knows English
+    only) scores the document below ``classifier_min_score``. ``rules: []`` makes every rule hard
+    (the published behaviour).
+    """
+
+    rules: tuple[str, ...] = ()
+    min_failures: int = 2
+    classifier_min_score: float | None = 0.5
+    classifier_languages: tuple[str, ...] = ("en",)
+
+
+@dataclass(frozen=True)
 class ApplyRules:
     """Which rule sets run on each source kind (in this order)."""
 
@@ -266,6 +340,8 @@ class QualityRules:
     code: CodeRules = field(default_factory=CodeRules)
     conversation: ConversationRules = field(default_factory=ConversationRules)
     classifier: ClassifierRules = field(default_factory=ClassifierRules)
+    languages: LanguageRules = field(default_factory=LanguageRules)
+    soft: SoftRules = field(default_factory=SoftRules)
 
     def sets_for(self, source_kind: str) -> tuple[str, ...]:
         return tuple(getattr(self.apply, source_kind, ()))
@@ -274,7 +350,9 @@ class QualityRules:
         return getattr(self, name)
 
 
-SET_NAMES: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(QualityRules) if f.name != "apply")
+SET_NAMES: tuple[str, ...] = tuple(
+    f.name for f in dataclasses.fields(QualityRules) if f.name not in ("apply", "languages", "soft")
+)
 
 
 def load_stage_rules(path: str | Path) -> QualityRules:
@@ -296,4 +374,21 @@ def load_stage_rules(path: str | Path) -> QualityRules:
             kwargs[name] = from_mapping(cls, sub, file=inc, key="")
         else:
             kwargs[name] = from_mapping(cls, value, file=p, key=name)
+    if "languages" in kwargs:
+        kwargs["languages"] = with_stop_words(kwargs["languages"], p)
     return QualityRules(**kwargs)
+
+
+def with_stop_words(lr: LanguageRules, file: Path) -> LanguageRules:
+    """Resolve ``stop_words: spacy`` into lists for every language of ``params`` (at load time)."""
+    if not lr.enabled or lr.stop_words != "spacy":
+        return lr
+    from curation.stages.quality.lexicon import spacy_stop_words
+
+    lists = dict(lr.stop_word_lists)
+    for lang in lr.params:
+        if lang not in lists:
+            words = spacy_stop_words(lang)
+            if words:
+                lists[lang] = words
+    return dataclasses.replace(lr, stop_word_lists=lists)

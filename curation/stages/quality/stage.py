@@ -24,7 +24,8 @@ from curation.stages.quality.code import code_signals, conversation_signals
 from curation.stages.quality.decide import PREFIX, decide, signal_key
 from curation.stages.quality.prose import book_signals, fineweb_signals, gopher_signals, repetition_signals
 from curation.stages.quality.rules import QualityRules, load_stage_rules
-from curation.stages.quality.textstats import TextStats
+from curation.stages.quality.textstats import TextStats, ratio
+from curation.stages.quality.view import ProseView, prose_view
 
 STAGE = "quality"
 FETCH_COMMAND = (
@@ -35,26 +36,56 @@ Signals = dict[str, SignalValue]
 
 
 def score_document(doc: Document, rules: QualityRules) -> tuple[str, Signals]:
-    """The (possibly line-cleaned) text of ``doc`` and the signals of every heuristic set applied to it."""
+    """The (possibly line-cleaned) text of ``doc`` and the signals of every heuristic set applied to it.
+
+    Sets with ``scope: prose`` score the prose view of the cleaned text (:mod:`.view`), sets with
+    ``scope: page`` the whole cleaned text. ``quality.lang`` records the language whose per-language
+    thresholds apply (``und`` before language ID) and ``quality.lang_rules`` whether that language is
+    calibrated (``calibrated`` | ``independent_only`` | ``published``: every threshold for every language).
+    """
     sets = rules.sets_for(doc.source_kind)
     text = doc.text
     signals: Signals = {}
+    lang = doc.lang or "und"
+    lr = rules.languages
+    signals[f"{PREFIX}.lang"] = lang
+    if not lr.enabled:
+        signals[f"{PREFIX}.lang_rules"] = "published"
+    else:
+        signals[f"{PREFIX}.lang_rules"] = "calibrated" if lang in lr.params else "independent_only"
+    views: dict[str, TextStats] = {}
+    prose: list[ProseView] = []
+
+    def stats_for(scope: str, current: str) -> TextStats:
+        if scope not in views:
+            if scope == "prose":
+                pv = prose_view(current)
+                prose.append(pv)
+                views[scope] = TextStats(pv.text)
+            else:
+                views[scope] = TextStats(current)
+        return views[scope]
+
     if "c4" in sets:
-        clean = clean_lines(text, rules.c4) if doc.messages is None else clean_lines(text, _no_clean(rules))
-        for k, v in c4_signals(clean.text, clean, len(text)).items():
-            signals[signal_key("c4", k)] = v
+        c4r = rules.c4 if doc.messages is None else _no_clean(rules)
+        clean = clean_lines(text, c4r, lang)
         text = clean.text
-    stats = TextStats(text)
+        judged = stats_for(rules.c4.scope, text).text
+        for k, v in c4_signals(clean.text, clean, len(doc.text), judged).items():
+            signals[signal_key("c4", k)] = v
     cleaned = doc if text == doc.text else doc.evolve(text=text)
+    stop_words = lr.stop_word_lists.get(lang) if lr.enabled else None
     for name in sets:
         if name == "gopher":
-            part = gopher_signals(stats, rules.gopher)
+            sw = stop_words if lr.enabled else frozenset(w.lower() for w in rules.gopher.stop_words)
+            part = gopher_signals(stats_for(rules.gopher.scope, text), rules.gopher, sw)
         elif name == "repetition":
-            part = repetition_signals(stats)
+            part = repetition_signals(stats_for(rules.repetition.scope, text))
         elif name == "fineweb":
-            part = fineweb_signals(stats, rules.fineweb)
+            part = fineweb_signals(stats_for(rules.fineweb.scope, text), rules.fineweb)
         elif name == "book":
-            part = book_signals(stats, rules.book)
+            sw = stop_words if lr.enabled else frozenset(w.lower() for w in rules.book.stop_words)
+            part = book_signals(stats_for("page", text), rules.book, sw)
         elif name == "code":
             part = code_signals(cleaned, rules.code)
         elif name == "conversation":
@@ -63,6 +94,18 @@ def score_document(doc: Document, rules: QualityRules) -> tuple[str, Signals]:
             continue
         for k, v in part.items():
             signals[signal_key(name, k)] = v
+    if prose:
+        pv = prose[0]
+        signals[f"{PREFIX}.view.lines"] = pv.lines
+        signals[f"{PREFIX}.view.prose_lines"] = pv.prose_lines
+        signals[f"{PREFIX}.view.code_lines"] = pv.code_lines
+        signals[f"{PREFIX}.view.table_lines"] = pv.table_lines
+        signals[f"{PREFIX}.view.link_lines"] = pv.link_lines
+        signals[f"{PREFIX}.view.label_lines"] = pv.label_lines
+        signals[f"{PREFIX}.view.prose_char_share"] = ratio(len(pv.text), len(text))
+    skipped = skipped_rules(rules, doc.source_kind, lang)
+    if skipped:
+        signals[f"{PREFIX}.skipped_rules"] = list(skipped)
     return text, signals
 
 
@@ -70,6 +113,19 @@ def _no_clean(rules: QualityRules) -> Any:
     import dataclasses
 
     return dataclasses.replace(rules.c4, clean_lines=False)
+
+
+def skipped_rules(rules: QualityRules, source_kind: str, lang: str) -> tuple[str, ...]:
+    """Language-dependent rules (``<set>.<key>``) that do not run for ``lang`` (no calibrated value)."""
+    if not rules.languages.enabled:
+        return ()
+    out = []
+    for name in rules.sets_for(source_kind):
+        rs = rules.rule_set(name)
+        for key in getattr(rs, "PER_LANGUAGE", ()):
+            if key in rs.CHECKS and rules.languages.threshold(lang, name, key) is None:
+                out.append(f"{name}.{key}")
+    return tuple(sorted(out))
 
 
 # (signal, transform) pairs averaged into the heuristic quality.score; each term is in [0, 1].

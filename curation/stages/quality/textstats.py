@@ -1,8 +1,9 @@
 """Shared, linear-time text statistics used by several rule sets (computed once per document).
 
-Words are whitespace-separated tokens (as in Gopher, Rae et al. 2021). Repeated n-grams are found by
-hashing word ids into 64-bit rolling hashes with numpy and sorting (``np.unique``), so a 20 MB document
-costs a few sorts, never a quadratic scan.
+Words are whitespace-separated tokens (as in Gopher, Rae et al. 2021), with scripts written without
+spaces segmented per character (:func:`curation.stages.quality.segment.tokenize`). Repeated n-grams are
+found by hashing word ids into 64-bit rolling hashes with numpy and sorting (``np.unique``), so a 20 MB
+document costs a few sorts, never a quadratic scan.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from collections import Counter
 from functools import cached_property
 
 import numpy as np
+
+from curation.stages.quality.segment import tokenize
 
 _PARAGRAPH_SPLIT_RE = re.compile(r"\n\s*\n")
 _ALPHA_RE = re.compile(r"[^\W\d_]")
@@ -30,7 +33,7 @@ class TextStats:
 
     @cached_property
     def words(self) -> list[str]:
-        return self.text.split()
+        return tokenize(self.text)
 
     @cached_property
     def word_lengths(self) -> np.ndarray:
@@ -149,3 +152,37 @@ def duplicate_stats(items: list[str]) -> tuple[int, int]:
 def ratio(num: float, den: float) -> float:
     """``num / den`` rounded to 6 places (0.0 when ``den`` is 0), for stable stored signals."""
     return round(num / den, 6) if den else 0.0
+
+
+def unigram_entropy(stats: TextStats) -> float:
+    """Entropy (nats) of the word distribution (RedPajama-V2 ``rps_doc_unigram_entropy``); 0.0 if empty."""
+    ids = stats.word_ids
+    if len(ids) == 0:
+        return 0.0
+    _, counts = np.unique(ids, return_counts=True)
+    p = counts / counts.sum()
+    return float(-(p * np.log(p)).sum())
+
+
+def _repeated_bigrams(ids: np.ndarray) -> int:
+    with np.errstate(over="ignore"):
+        h = ids[:-1] * _MUL + ids[1:]
+    return len(h) - len(np.unique(h))
+
+
+def word_order_ratio(stats: TextStats, permutations: int = 3) -> float:
+    """How much word order structures the text: repeated bigrams over those of shuffled words.
+
+    ``(repeated bigrams + 1) / (mean repeated bigrams of the same words in a fixed random order + 1)``.
+    Real text repeats collocations ("of the", "in order to") far more than its words shuffled would;
+    word salad made of real words does not (ratio about 1). A permutation test with fixed seeds
+    (deterministic), no language model: a cheap stand-in for the perplexity filters of CCNet (Wenzek et
+    al. 2020). 1.0 for texts under 20 words (too short to tell).
+    """
+    ids = stats.word_ids
+    n = len(ids)
+    if n < 20:
+        return 1.0
+    observed = _repeated_bigrams(ids)
+    shuffled = [_repeated_bigrams(ids[np.random.default_rng(s).permutation(n)]) for s in range(permutations)]
+    return (observed + 1) / (sum(shuffled) / permutations + 1)

@@ -1,0 +1,94 @@
+"""The prose view of a page: the lines that are running text, without code, tables, link lists and labels.
+
+Technical documentation mixes prose with code blocks, option tables, API headings and lists. The
+published web rules were written for the prose of web pages: C4 (Raffel et al. 2020; TFDS ``c4_utils``)
+checks its curly-bracket and sentence rules only on the lines that survive its line filter (>= 5 words,
+terminal punctuation), i.e. on the prose of the page. We generalise that: rule sets with
+``scope: prose`` score the prose view, so a page is judged by the quality of its running text and a code
+block or an options table neither fails the prose rules (curly brackets, stop words, alphabetic words,
+punctuation) nor counts as repetition. A page whose prose view is too small still fails
+``gopher.min_words``, so link lists, menus, symbol soup and code dumps with a line of prose are dropped.
+
+A line is *not* prose when it is
+
+* code-like: a prompt (``$ ``, ``>>> ``, ``# `` followed by a command), or >= ``code_symbol_ratio`` of its
+  characters are code symbols (``{}[]();=<>\\|$_`` ...);
+* table-like: two or more tab or `` | `` cell separators;
+* link-like: URLs are >= 30 % of its characters;
+* a label: fewer than ``min_words`` words (headings, list items, buttons; words per
+  :func:`~curation.stages.quality.segment.tokenize`, so a CJK line needs as many characters).
+
+Counts of each kind are signals (``quality.view.*``), so the report can show why a page had little prose.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from curation.stages.quality.segment import tokenize
+
+_CODE_CHARS = re.compile(r"[{}\[\]();=<>\\|$_^~`@#*&%+/]")
+_PROMPT_RE = re.compile(r"^(?:\$|>>>|\.\.\.|%|#)\s+\S")
+_URL_RE = re.compile(r"(?:https?://|www\.)\S+")
+_TABLE_RE = re.compile(r"\t| \| ")
+_MULTI_BLANK_RE = re.compile(r"\n{3,}")
+
+
+@dataclass(frozen=True)
+class ProseView:
+    """The prose lines of a text (paragraph breaks kept) and how many lines of each other kind it had."""
+
+    text: str
+    lines: int
+    prose_lines: int
+    code_lines: int
+    table_lines: int
+    link_lines: int
+    label_lines: int
+
+
+def line_kind(line: str, min_words: int = 5, code_symbol_ratio: float = 0.08) -> str:
+    """``prose`` | ``code`` | ``table`` | ``link`` | ``label`` for one stripped, non-empty line."""
+    n = len(line)
+    if _PROMPT_RE.match(line):
+        return "code"
+    if len(_TABLE_RE.findall(line)) >= 2:
+        return "table"
+    if "http" in line or "www." in line:
+        url_chars = sum(len(m) for m in _URL_RE.findall(line))
+        if url_chars * 10 >= n * 3:
+            return "link"
+    if len(_CODE_CHARS.findall(line)) >= code_symbol_ratio * n:
+        return "code"
+    words = line.split(None, min_words) if line.isascii() else tokenize(line)
+    if len(words) < min_words:
+        return "label"
+    return "prose"
+
+
+def prose_view(text: str, min_words: int = 5, code_symbol_ratio: float = 0.08) -> ProseView:
+    """Keep the prose lines of ``text`` (one linear pass)."""
+    counts = {"prose": 0, "code": 0, "table": 0, "link": 0, "label": 0}
+    out: list[str] = []
+    for raw in text.split("\n"):
+        line = raw.strip()
+        if not line:
+            out.append("")
+            continue
+        kind = line_kind(line, min_words, code_symbol_ratio)
+        counts[kind] += 1
+        if kind == "prose":
+            out.append(line)
+        elif out and out[-1]:
+            out.append("")  # a removed block separates the prose around it into paragraphs
+    kept = _MULTI_BLANK_RE.sub("\n\n", "\n".join(out)).strip("\n")
+    return ProseView(
+        text=kept,
+        lines=sum(counts.values()),
+        prose_lines=counts["prose"],
+        code_lines=counts["code"],
+        table_lines=counts["table"],
+        link_lines=counts["link"],
+        label_lines=counts["label"],
+    )
