@@ -2,9 +2,11 @@
 
     .venv/bin/python benchmarks/toxicity.py [--data ../shared/data/eval-dev] [--detoxify-docs 300]
 
-1. Quality of the embedded backend on ``toxicity/examples.jsonl.gz`` (fortunes; WEAK file-level labels:
-   offensive collection vs regular collection): per language, ROC AUC of the worst-window score and
-   precision / recall / false-positive rate of the stage's decision (document has a toxic span).
+1. Quality of the embedded backend on the HELD-OUT part of ``toxicity/examples.jsonl.gz`` (fortunes;
+   WEAK file-level labels: offensive collection vs regular collection): the half of the es/it records
+   that scripts/train_toxicity_model.py never trains on (same seeded split) plus all de/en/ru records.
+   Per language: ROC AUC of the document-level scores and precision / recall / false-positive rate of
+   the stage's decision (the document is rejected).
 2. Throughput of the embedded backend (score + decide, one process = one core) on ``corpus/*.jsonl.gz``
    in MB/s of text, plus the share of corpus documents dropped / edited (all corpus text is benign:
    docs, books, code, chat, so every flag there is a false positive or a crude-but-legitimate line).
@@ -57,9 +59,16 @@ def _run(proc: ToxicityProcessor, docs: list[Document], batch: int) -> list:
 
 
 def quality(proc: ToxicityProcessor, data: Path) -> None:
+    """Per-language quality on the HELD-OUT part of the dev toxicity set (never trained on)."""
     from sklearn.metrics import roc_auc_score
 
+    from curation.stages.toxicity.classifier import in_train_split
+
     rows = _jsonl(data / "toxicity" / "examples.jsonl.gz")
+    trained = set(getattr(proc.scorer.rules.embedded.classifier, "langs", ()) or ())
+    # held out = the other half of scripts/train_toxicity_model.py's split, plus every record of a
+    # language the default model was not trained on (de/en/ru: clean only)
+    rows = [r for r in rows if not (r["lang"] in trained and in_train_split(r["id"]))]
     # lang = the dataset's label, standing in for the langid stage that runs before toxicity
     docs = [
         Document(id=r["id"], source_kind="web", source="fortunes", text=r["text"], lang=r["lang"])
@@ -69,22 +78,23 @@ def quality(proc: ToxicityProcessor, data: Path) -> None:
     by_lang: dict[str, list[tuple[int, dict, bool]]] = defaultdict(list)
     for r, o in zip(rows, outs, strict=True):
         d = o.doc if isinstance(o, Reject) else o
-        flagged = isinstance(o, Reject) or bool(d.signals.get("toxicity.toxic_spans"))
-        by_lang[r["lang"]].append((int(r["label"] == "offensive"), dict(d.signals), flagged))
+        by_lang[r["lang"]].append((int(r["label"] == "offensive"), dict(d.signals), isinstance(o, Reject)))
     by_lang["all"] = [x for lang in sorted(by_lang) for x in by_lang[lang]]
-    print("## Embedded backend on toxicity/examples (weak file-level labels)")
-    print(
-        "| lang | offensive | clean | AUC toxicity.max | AUC profanity.max | AUC lexicon.max "
-        "| precision | recall | FPR |"
-    )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    from curation.stages.toxicity.config import primary_score
+
+    primary = primary_score(proc.scorer.rules)
+    names = [n for n in (primary, "classifier", "lexicon.max", "toxicity.max") if n]
+    print(f"## Held-out part of toxicity/examples (weak file-level labels; decision score: {primary})")
+    cols = " | ".join("AUC " + n for n in names)
+    print(f"| lang | offensive | clean | {cols} | precision | recall | FPR |")
+    print("|---|---:|---:|" + "---:|" * len(names) + "---:|---:|---:|")
     for lang in sorted(by_lang):
         xs = by_lang[lang]
         y = [x[0] for x in xs]
         pos, neg = sum(y), len(y) - sum(y)
         aucs = []
-        for name in ("toxicity", "profanity", "lexicon"):
-            s = [x[1][f"toxicity.{name}.max"] for x in xs]
+        for name in names:
+            s = [float(x[1].get(f"toxicity.{name}", 0.0)) for x in xs]
             aucs.append(f"{roc_auc_score(y, s):.3f}" if pos and neg else "-")
         tp = sum(1 for x in xs if x[0] and x[2])
         fp = sum(1 for x in xs if not x[0] and x[2])
@@ -92,6 +102,7 @@ def quality(proc: ToxicityProcessor, data: Path) -> None:
         rec = f"{tp / pos:.3f}" if pos else "-"
         fpr = f"{fp / neg:.3f}" if neg else "-"
         print(f"| {lang} | {pos} | {neg} | {' | '.join(aucs)} | {prec} | {rec} | {fpr} |")
+    print("(decision = the document is rejected by the stage; AUC of the document-level signals)")
 
 
 def corpus_docs(data: Path) -> list[Document]:
@@ -139,6 +150,13 @@ def throughput(proc: ToxicityProcessor, docs: list[Document], label: str, batch:
     )
     for k in sorted(total):
         print(f"  {k}: {total[k]} docs, dropped {dropped[k]}, spans removed/tagged in {edited[k]}")
+    n_drop = sum(dropped.values())
+    print(f"  all: {len(docs)} docs, false rejects {n_drop} = {100 * n_drop / max(1, len(docs)):.2f}%")
+    by_lang: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for d, o in zip(docs, outs, strict=True):
+        by_lang[d.lang or "-"][0] += 1
+        by_lang[d.lang or "-"][1] += isinstance(o, Reject)
+    print("  by lang (docs/dropped): " + ", ".join(f"{k} {v[0]}/{v[1]}" for k, v in sorted(by_lang.items())))
 
 
 def detoxify_bench(data: Path, n_docs: int, batch: int) -> None:

@@ -28,7 +28,7 @@ def make_cfg(tmp_path: Path, rules_text: str | None = None, models_dir: Path | N
     cfg = PipelineConfig(
         sources=(SourceSpec(kind="web", paths=("x",)),),
         tokenizer="whitespace",
-        models_dir=str(models_dir or tmp_path),
+        models_dir=str(models_dir or REPO_ROOT / "models"),
         path=str(tmp_path / "pipeline.yaml"),
     )
     return cfg, StageSpec(name="toxicity", rules=str(rules))

@@ -119,7 +119,7 @@ def test_stage_and_probe_in_beam_emit_bias_stats(tmp_path: Path) -> None:
         rejected = {r.doc.id: r for r in read_collection(folder, "rejected")}
         before = dict(read_collection(folder, "before"))["representation"]
         after = dict(read_collection(folder, "after"))["representation"]
-    assert set(kept) == {"a", "b"} and rejected["c"].reason == "toxicity:toxicity"
+    assert set(kept) == {"a", "b"} and rejected["c"].reason == "toxicity:combined"
     assert kept["a"].text == CLEAN.rstrip("\n")  # toxic line removed, tokens recounted
     assert 0 < kept["a"].signals["toxicity.identity_toxic_fraction"] < 0.25  # "the man" in a toxic line
     assert kept["a"].token_count == len(CLEAN.split())

@@ -16,7 +16,7 @@ CLEAN = "The committee will meet on Tuesday to discuss the new library budget."
 
 def test_embedded_flags_a_toxic_line_and_passes_a_clean_one() -> None:
     toxic, clean = run_processor(processor(), [doc(TOXIC, i="t"), doc(CLEAN, i="c")])
-    assert isinstance(toxic, Reject) and toxic.reason == "toxicity:toxicity"
+    assert isinstance(toxic, Reject) and toxic.reason == "toxicity:combined"
     assert "toxicity:toxic_fraction" in toxic.reasons
     assert toxic.doc.signals["toxicity.toxicity.max"] >= 0.8
     assert isinstance(clean, Document) and clean.text == CLEAN
@@ -82,7 +82,7 @@ SIG = {
     ],
 )
 def test_threshold_rules_fire_and_do_not_fire(overrides: dict, expected: tuple) -> None:
-    assert decide(SIG, rules(**overrides), "web") == expected
+    assert decide(SIG, rules(document__score="toxicity", **overrides), "web") == expected
 
 
 def test_identity_attack_rule_and_flag_action() -> None:
@@ -97,9 +97,10 @@ def test_identity_attack_rule_and_flag_action() -> None:
 def test_what_if_protocol_loads_the_repo_rules() -> None:
     r = load_stage_rules(RULES_FILE)
     assert isinstance(r, ToxicityRules) and r.backend == "embedded"
-    assert decide({"toxicity.toxicity": 0.95, "toxicity.scored_chars": 10}, r, "web") == (
-        "toxicity:toxicity",
+    assert decide({"toxicity.combined": 0.95, "toxicity.scored_chars": 10}, r, "web") == (
+        "toxicity:combined",
     )
+    assert decide({"toxicity.combined": 0.94, "toxicity.scored_chars": 10}, r, "web") == ()
 
 
 @pytest.mark.parametrize(

@@ -73,13 +73,49 @@ def build_scorer(spec: StageSpec, cfg: PipelineConfig, rules: ToxicityRules | No
     _, device = _options(spec, cfg)
     lists = load_bias_lists(rules.bias.terms_dir, path.parent)
     paths = None
+    classifier = None
+    if rules.backend == "embedded":
+        classifier = check_embedded(rules, cfg, path)
     if rules.backend == "detoxify":
+        import importlib.util
+
+        if importlib.util.find_spec("detoxify") is None:  # torch + transformers: an optional extra
+            raise ConfigError(path, "backend", "backend 'detoxify' needs the [detoxify] extra: install "
+                              "torch==2.13.0 (CPU) first, then pip install 'curation[detoxify]'")
         paths = detoxify_paths(rules, cfg)
         try:
             check_prepared(*paths, rules.detoxify.variant)
         except DetoxifyFilesError as exc:
             raise ConfigError(path, "detoxify", str(exc)) from exc
-    return ToxicityScorer(rules=rules, bias=lists, detoxify_paths=paths, device=device)
+    return ToxicityScorer(
+        rules=rules, bias=lists, detoxify_paths=paths, device=device, classifier_path=classifier
+    )
+
+
+def check_embedded(rules: ToxicityRules, cfg: PipelineConfig, path: Path) -> Path | None:
+    """Build-time checks of the embedded backend: the lexicon package's lists and the classifier file."""
+    from curation.stages.toxicity.lexicon import LexiconPackageError, load_package_lists
+
+    lex = rules.embedded.lexicon
+    if lex.package:
+        try:
+            load_package_lists(lex.package, lex.package_files)
+        except LexiconPackageError as exc:
+            raise ConfigError(path, "embedded.lexicon.package", str(exc)) from exc
+    model = rules.embedded.classifier.model
+    if not model:
+        return None
+    p = Path(model).expanduser()
+    p = p if p.is_absolute() else cfg.models_path / p
+    if not p.is_file():
+        raise ConfigError(
+            path,
+            "embedded.classifier.model",
+            f"model file {p} not found; build the default with "
+            "`.venv/bin/python scripts/train_toxicity_model.py --out models/toxicity_default.bin` "
+            "(or train your own with `curate toxicity train`), or set embedded.classifier.model: null",
+        )
+    return p
 
 
 def build_stage(spec: StageSpec, cfg: PipelineConfig) -> beam.PTransform:

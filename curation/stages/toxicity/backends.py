@@ -1,9 +1,10 @@
 """Toxicity scoring backends: score a batch of short windows, return every score the backend gives.
 
-* :class:`EmbeddedBackend` (default): alt-profanity-check's model shipped in its wheel (TF-IDF + linear
-  SVM calibrated with Platt scaling, trained on ~200k English comments; Zhou 2019, alt-profanity-check
-  by Dimitrios Mistriotis) combined, by max, with the multilingual word lists of ``rules/toxicity.yaml``
-  (noisy-or over hits). No download; several MB/s per core.
+* :class:`EmbeddedBackend` (default): per window, alt-profanity-check's model shipped in its wheel
+  (TF-IDF + linear SVM calibrated with Platt scaling, trained on ~200k English comments; Zhou 2019,
+  alt-profanity-check by Dimitrios Mistriotis; English windows only) combined, by max, with the
+  per-language lexicons (lexicon.py, noisy-or over hits); per document block, the trainable fastText
+  classifier (classifier.py) for the languages it was trained on. No download; several MB/s per core.
 * :class:`DetoxifyBackend`: detoxify's BERT / RoBERTa / XLM-R classifiers (Hanu & Unitary team 2020,
   trained on the Jigsaw Toxic Comment, Unintended Bias and Multilingual challenges), loaded from a local
   prepared checkpoint (see checkpoint.py), batched, on CPU or CUDA.
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Protocol
 
 from curation.stages.toxicity.config import EMBEDDED_SCORES, DetoxifyRules, EmbeddedRules
-from curation.stages.toxicity.terms import TermMatcher
+from curation.stages.toxicity.lexicon import LexiconIndex, load_package_lists
 
 Scores = dict[str, list[float]]
 _DECIMALS = 4  # scores are rounded so batch composition (padding, BLAS blocking) cannot flip a decision
@@ -30,41 +31,21 @@ class Backend(Protocol):
     def score(self, texts: Sequence[str], langs: Sequence[str | None] | None = None) -> Scores: ...
 
 
-class Lexicon:
-    """Noisy-or score from word-list hits: ``1 - (1 - w_strong)^n_strong * (1 - w_mild)^n_mild``."""
-
-    def __init__(self, rules: EmbeddedRules) -> None:
-        lex = rules.lexicon
-        self.strong_weight = lex.strong_weight
-        self.mild_weight = lex.mild_weight
-        terms: dict[str, list[str]] = {"strong": [], "mild": []}
-        for lang in sorted(lex.strong):
-            terms["strong"].extend(lex.strong[lang])
-        for lang in sorted(lex.mild):
-            terms["mild"].extend(lex.mild[lang])
-        self.matcher = TermMatcher.build(terms)
-
-    def score(self, text: str) -> float:
-        if not self.matcher:
-            return 0.0
-        ns = nm = 0
-        for label, _ in self.matcher.labels(text)[0]:
-            if label == "strong":
-                ns += 1
-            else:
-                nm += 1
-        if not ns and not nm:
-            return 0.0
-        return 1.0 - (1.0 - self.strong_weight) ** ns * (1.0 - self.mild_weight) ** nm
-
-
 class EmbeddedBackend:
     """alt-profanity-check's shipped model + the rules' word lists; scores toxicity/profanity/lexicon."""
 
     names = EMBEDDED_SCORES
 
-    def __init__(self, rules: EmbeddedRules) -> None:
-        self.lexicon = Lexicon(rules)
+    def __init__(self, rules: EmbeddedRules, classifier_path: Path | None = None) -> None:
+        lex = rules.lexicon
+        pkg = load_package_lists(lex.package, lex.package_files) if lex.package else {}
+        self.lexicon = LexiconIndex(lex, pkg)
+        self.classifier = None
+        self.classifier_langs = frozenset(rules.classifier.langs)
+        if classifier_path is not None:
+            from curation.stages.toxicity.classifier import ToxicityClassifier
+
+            self.classifier = ToxicityClassifier(classifier_path, rules.classifier.label)
         self.model_langs = frozenset(rules.model_langs)
         self.vectorizer = self.model = None
         if rules.use_model:
@@ -91,7 +72,7 @@ class EmbeddedBackend:
             got = self.model.predict_proba(self.vectorizer.transform([texts[i] for i in use]))[:, 1].tolist()
             for i, p in zip(use, got, strict=True):
                 probs[i] = p
-        lex = [self.lexicon.score(t) for t in texts]
+        lex = [self.lexicon.score(t, langs[i] if langs is not None else None) for i, t in enumerate(texts)]
         prof = [round(float(p), _DECIMALS) for p in probs]
         lexr = [round(x, _DECIMALS) for x in lex]
         return {
@@ -99,6 +80,18 @@ class EmbeddedBackend:
             "profanity": prof,
             "lexicon": lexr,
         }
+
+
+    def classify(self, texts: Sequence[str], langs: Sequence[str | None]) -> list[float]:
+        """P(toxic) of document blocks; 0 without a classifier or for languages it was not trained for."""
+        out = [0.0] * len(texts)
+        if self.classifier is None:
+            return out
+        allowed = self.classifier_langs
+        use = [i for i, lang in enumerate(langs) if not allowed or lang in allowed]
+        for i, p in zip(use, self.classifier.score([texts[i] for i in use]), strict=True):
+            out[i] = p
+        return out
 
 
 class DetoxifyBackend:

@@ -33,12 +33,39 @@ class Lexicon:
     mild: dict[str, tuple[str, ...]] = field(default_factory=dict)
     strong_weight: float = 0.9  # score contributed by one strong hit (noisy-or over hits)
     mild_weight: float = 0.4
+    # word lists shipped by a PyPI package (``<module>/data/dictionaries/<file>.json``), per language
+    package: str | None = "glin-profanity"
+    package_files: dict[str, str] = field(default_factory=dict)  # lang -> file name without .json
+    package_weight: float = 0.4
+    exclude: dict[str, tuple[str, ...]] = field(default_factory=dict)  # package terms never matched
+    unspaced_langs: tuple[str, ...] = ("zh", "ja", "th")  # substring matching (no spaces between words)
+    unspaced_min_chars: int = 2  # shorter package/mild terms of unspaced languages are not matched
+    leet: bool = True  # map digits/symbols back to letters (sh1t, f*ck) and collapse stretched letters
+
+
+@dataclass(frozen=True)
+class ClassifierRules:
+    """A supervised fastText toxicity classifier (``curate toxicity train``), scored on document blocks.
+
+    ``langs``: languages the model was trained for; documents of other languages are not scored by it
+    (signal ``toxicity.classifier`` = 0, the lexicon still applies). Empty = every language.
+    """
+
+    model: str | None = "toxicity_default.bin"  # under models_dir; null = no classifier
+    label: str = "__label__toxic"
+    langs: tuple[str, ...] = ()
+    block_chars: int = 1500  # windows are grouped into blocks of about this size for the classifier
+
+    def __post_init__(self) -> None:
+        if self.block_chars < 100:
+            raise ValueError("block_chars >= 100 required")
 
 
 @dataclass(frozen=True)
 class EmbeddedRules:
     """The embedded backend: alt-profanity-check's shipped model combined (max) with the lexicon."""
 
+    classifier: ClassifierRules = field(default_factory=ClassifierRules)
     use_model: bool = True
     # the model is English-only (English vocabulary, English stop words): apply it only to documents of
     # these languages, or of undetermined language (no language ID stage); the lexicon applies to all
@@ -84,7 +111,7 @@ class WindowRules:
 class DocumentRules:
     """Document-level drop rules (reason ``toxicity:<score>`` / ``toxicity:toxic_fraction``)."""
 
-    score: str = "toxicity"  # the score the thresholds apply to
+    score: str | None = None  # the score the thresholds apply to; null = backend default (primary_score)
     drop_threshold: float | None = 0.9  # doc-level score (char-weighted mean of windows) >= -> drop
     max_threshold: float | None = None  # worst window >= -> drop (off by default: spans handle it)
     toxic_fraction_threshold: float | None = 0.5  # share of the text inside toxic spans >= -> drop
@@ -147,14 +174,15 @@ def validate(rules: ToxicityRules, path: str | Path | None) -> ToxicityRules:
         ("bias.identity_toxic_fraction_threshold", rules.bias.identity_toxic_fraction_threshold),
         ("embedded.lexicon.strong_weight", rules.embedded.lexicon.strong_weight),
         ("embedded.lexicon.mild_weight", rules.embedded.lexicon.mild_weight),
+        ("embedded.lexicon.package_weight", rules.embedded.lexicon.package_weight),
     ):
         if v is not None:
             check_range(path, key, v, 0.0, 1.0)
     unknown = sorted(set(rules.spans.action) - set(SOURCE_KIND_KEYS))
     if unknown:
         raise ConfigError(path, f"spans.action.{unknown[0]}", f"allowed keys: {', '.join(SOURCE_KIND_KEYS)}")
-    allowed_scores = EMBEDDED_SCORES if rules.backend == "embedded" else DETOXIFY_SCORES
-    if rules.document.score not in allowed_scores:
+    allowed_scores = EMBEDDED_SCORES + EMBEDDED_DOC_SCORES if rules.backend == "embedded" else DETOXIFY_SCORES
+    if rules.document.score is not None and rules.document.score not in allowed_scores:
         raise ConfigError(
             path, "document.score", f"invalid value {rules.document.score!r}; allowed: {allowed_scores}"
         )
@@ -163,6 +191,8 @@ def validate(rules: ToxicityRules, path: str | Path | None) -> ToxicityRules:
 
 #: Scores the embedded backend gives.
 EMBEDDED_SCORES: tuple[str, ...] = ("toxicity", "profanity", "lexicon")
+#: Document-level scores of the embedded backend (blocks, not windows; see scoring.py).
+EMBEDDED_DOC_SCORES: tuple[str, ...] = ("classifier", "combined")
 #: Scores every detoxify variant gives (unbiased/multilingual add more, e.g. sexual_explicit).
 DETOXIFY_SCORES: tuple[str, ...] = (
     "toxicity",
@@ -178,6 +208,14 @@ DETOXIFY_SCORES: tuple[str, ...] = (
 def load_toxicity_rules(path: str | Path) -> ToxicityRules:
     """Load and validate ``rules/toxicity.yaml`` (also the what-if ``load_stage_rules``)."""
     return validate(load_rules(path, ToxicityRules), path)
+
+
+def primary_score(rules: ToxicityRules) -> str:
+    """The document score the thresholds apply to: ``document.score``, else ``combined`` (embedded) or
+    ``toxicity`` (detoxify)."""
+    if rules.document.score:
+        return rules.document.score
+    return "combined" if rules.backend == "embedded" else "toxicity"
 
 
 def span_action(rules: ToxicityRules, source_kind: str) -> SpanAction:

