@@ -113,6 +113,8 @@ def content_reject(
         if not s.startswith(_COMMENT_PREFIXES):
             continue
         low = s.lower()
+        if any(m in low for m in opts.manifest_markers):
+            return None
         for marker in opts.generated_markers:
             if marker in low:
                 return "generated", f"marker {marker!r} in a head comment"

@@ -189,22 +189,31 @@ def _resync(src: _Raw, data: bytes, magic: bytes) -> int:
 
 
 def _salvage(d: zlib._Decompress, data: bytes) -> tuple[bytes, int]:
-    """Replay a failed gzip step in small pieces: (the output before the error, offset of the failure)."""
+    """Replay a failed gzip step in small pieces, the failing piece byte by byte: (the output before the
+    error, offset of the failing byte)."""
     out: list[bytes] = []
     size = 0
-    for i in range(0, len(data), _SALVAGE_PIECE):
-        piece = data[i : i + _SALVAGE_PIECE]
-        while piece and size < CHUNK:
-            try:
-                o = d.decompress(piece, CHUNK - size)
-            except zlib.error:
+    step = _SALVAGE_PIECE
+    i = 0
+    while i < len(data) and size < CHUNK:
+        piece = data[i : i + step]
+        before = d.copy()
+        try:
+            o = d.decompress(piece, CHUNK - size)
+        except zlib.error:
+            if step == 1:
                 return b"".join(out), i
-            out.append(o)
-            size += len(o)
-            if d.eof:
-                return b"".join(out), i + len(piece)
-            piece = d.unconsumed_tail
-    return b"".join(out), len(data)
+            d, step = before, 1  # replay this piece one byte at a time
+            continue
+        out.append(o)
+        size += len(o)
+        if d.eof:
+            return b"".join(out), i + len(piece) - len(d.unused_data)
+        used = len(piece) - len(d.unconsumed_tail)
+        if d.unconsumed_tail:  # output limit reached: CHUNK bytes salvaged
+            return b"".join(out), i + used
+        i += used
+    return b"".join(out), i
 
 
 def _gunzip(src: _Raw) -> Iterator[bytes | Gap]:
