@@ -171,9 +171,10 @@ def split_records(
         if length <= max_body:
             b.fill(body_at + length + 4)
             trailer = b.view(body_at + length, body_at + length + 4)
-            if _record_end(b, trailer, body_at + length):
+            term = _record_end(b, trailer, body_at + length)
+            if term >= 0:
                 yield Record(b.view(0, body_at + length), start)
-                b.consume(body_at + length + len(trailer))
+                b.consume(body_at + length + term)
                 continue
             what = f"Content-Length {length} does not end the record"
             yield from _resync(b, body_at, head_bytes, start, what)
@@ -187,8 +188,9 @@ def split_records(
             left -= step
         b.fill(4)
         trailer = b.view(0, 4)
-        if not left and _record_end(b, trailer, 0):
-            b.consume(len(trailer))
+        term = _record_end(b, trailer, 0) if not left else -1
+        if term >= 0:
+            b.consume(term)
             yield Oversize(header, head, length, start)
             continue
         n, _ = _skip_to_next(b, 0, head_bytes)
@@ -207,11 +209,16 @@ def _resync(b: _Buffer, at: int, head_bytes: int, start: int, what: str) -> Iter
     yield from _end_of_segment(b, Skip("malformed_warc", f"{what}; skipped {n} bytes", n, head, start))
 
 
-def _record_end(b: _Buffer, trailer: bytes, at: int) -> bool:
-    """The bytes after a body end the record: CRLF CRLF (or a shorter tail at the very end of the data)."""
-    if trailer == b"\r\n\r\n" or trailer == b"\n\n" or trailer[:2] == b"\n\n":
-        return True
-    return b.ended and b.avail() == at + len(trailer) and trailer in (b"", b"\r\n", b"\r\n\r", b"\n")
+def _record_end(b: _Buffer, trailer: bytes, at: int) -> int:
+    """Length of the record terminator at the start of ``trailer`` (CRLF CRLF, LF LF, or a shorter tail
+    at the very end of the data), or -1 when the bytes after a body do not end a record."""
+    if trailer == b"\r\n\r\n":
+        return 4
+    if trailer[:2] == b"\n\n":
+        return 2
+    if b.ended and b.avail() == at + len(trailer) and trailer in (b"", b"\r\n", b"\r\n\r", b"\n"):
+        return len(trailer)
+    return -1
 
 
 def _end_of_segment(b: _Buffer, skip: Skip) -> Iterator[Skip]:

@@ -89,3 +89,25 @@ def test_mixed_garbage_lines_are_each_accounted(tmp_path: Path) -> None:
     ]  # fmt: skip
     assert len(docs) + len(rejects) == len(lines)
     assert_unique_ids(docs, rejects)
+
+
+def test_truncated_and_garbage_parquet_are_accounted(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    recs = records(50)
+    good = tmp_path / "good.parquet"
+    pq.write_table(pa.Table.from_pylist(recs), good, row_group_size=10)
+    data = good.read_bytes()
+    cut = tmp_path / "cut.parquet"
+    cut.write_bytes(data[: len(data) // 2])
+    docs, rejects = read(shard(cut, "web", "parquet"))
+    assert not docs and [r.reason for r in rejects] == ["corrupt_parquet"]
+    docs, rejects = read(shard(good, "web", "parquet"))
+    assert [d.text for d in docs] == [r["text"] for r in recs] and not rejects
+
+
+def test_empty_files_yield_nothing_and_do_not_fail(tmp_path: Path) -> None:
+    for name in ("e.jsonl", "e.jsonl.gz", "e.jsonl.zst"):
+        (tmp_path / name).write_bytes(b"")
+        assert read(shard(tmp_path / name, "web", "jsonl")) == ([], [])

@@ -97,3 +97,24 @@ def test_gzipped_warc_read_through_the_splitter(tmp_path: Path) -> None:
     recs = wet_records(N)
     docs, rejects = read(shard(_write(tmp_path, warc_of(recs), gz=True), "web", "warc"))
     assert _urls(docs) == [u for u, _ in recs] and not rejects
+
+
+def test_lf_only_warc_and_empty_records(tmp_path: Path) -> None:
+    recs = wet_records(3)
+    data = b"".join(warc_record(u, p).replace(b"\r\n", b"\n") for u, p in recs)
+    docs, rejects = read(shard(_write(tmp_path, data), "web", "warc"))
+    assert _urls(docs) == [u for u, _ in recs] and not rejects
+    data = warc_record("https://e.example/", b"") + warc_of(recs)
+    docs, rejects = read(shard(_write(tmp_path, data), "web", "warc"))
+    assert [r.reason for r in rejects] == ["empty"] and len(docs) == 3
+
+
+def test_response_with_broken_http_headers_is_one_reject(tmp_path: Path) -> None:
+    recs = wet_records(3)
+    broken = warc_record(
+        "https://b.example/", b"\x00\x01 not http at all", rtype="response", ctype="application/http"
+    )
+    data = warc_of(recs[:1]) + broken + warc_of(recs[1:])
+    docs, rejects = read(shard(_write(tmp_path, data), "web", "warc"))
+    assert _urls(docs) == [u for u, _ in recs]
+    assert len(rejects) == 1 and rejects[0].stage == "read"
