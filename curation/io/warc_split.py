@@ -154,7 +154,7 @@ def split_records(
         b.fill(MAX_HEADER)
         end = b.find(b"\r\n\r\n", 0, MAX_HEADER)
         sep = 4
-        lf = b.find(b"\n\n", 0, MAX_HEADER)
+        lf = b.find(b"\n\n", 0, end + 2 if end >= 0 else MAX_HEADER)
         if lf >= 0 and (end < 0 or lf < end):
             end, sep = lf, 2
         if end < 0:
