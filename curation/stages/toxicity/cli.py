@@ -1,5 +1,6 @@
 """``curate toxicity ...``: prepare detoxify checkpoints for offline use and list the files they need.
 
+    curate toxicity train --input labelled.jsonl [...] --out models/my_toxicity.bin [--langs es,it] [--seed 0]
     curate toxicity files [--variant original|unbiased|multilingual]
     curate toxicity prepare-detoxify --checkpoint X.ckpt --hf-dir DIR --out OUT
 
@@ -27,6 +28,12 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     f = sub.add_parser("files", help="list the files a detoxify variant needs and where to get them")
     f.add_argument("--variant", choices=sorted(VARIANTS), default=None)
+    t = sub.add_parser("train", help="train a fastText toxicity classifier from labelled JSONL")
+    t.add_argument("--input", required=True, type=Path, action="append", help="JSONL: text, label[, lang]")
+    t.add_argument("--out", required=True, type=Path, help="model file (a .json card is written beside)")
+    t.add_argument("--langs", default="", help="comma-separated languages to keep (default: all)")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--epoch", type=int, default=None)
     pr = sub.add_parser("prepare-detoxify", help="make a downloaded detoxify checkpoint loadable offline")
     pr.add_argument("--checkpoint", required=True, type=Path, help="downloaded detoxify .ckpt")
     pr.add_argument("--hf-dir", required=True, type=Path, help="folder with the base model's HF files")
@@ -37,6 +44,20 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str]) -> int:
     """Entry point (the ``curate`` CLI passes the arguments after ``toxicity``). Returns an exit code."""
     args = _parser().parse_args(argv)
+    if args.command == "train":
+        from curation.stages.toxicity.classifier import train
+
+        langs = [x for x in args.langs.split(",") if x] or None
+        params = {"epoch": args.epoch} if args.epoch else {}
+        try:
+            card = train(args.input, args.out, langs=langs, seed=args.seed, **params)
+        except (ValueError, FileNotFoundError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        print(f"wrote {args.out} ({card['toxic']} toxic, {card['clean']} clean; langs {card['langs']})")
+        print("set in rules/toxicity.yaml (relative paths are under models_dir):")
+        print(f"  embedded: {{classifier: {{model: {args.out}, langs: {sorted(card['langs'])}}}}}")
+        return 0
     if args.command == "files":
         for name in [args.variant] if args.variant else sorted(VARIANTS):
             v = VARIANTS[name]

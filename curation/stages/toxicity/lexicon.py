@@ -69,6 +69,8 @@ def deobfuscate(token: str) -> tuple[str, ...]:
     mapped = t.translate(_LEET)
     if mapped != t and sum(c.isalpha() for c in mapped) >= 2:
         out.append(mapped)
+    elif "*" in t and sum(c.isalpha() for c in t) >= 2:
+        out.append(t)  # masked letters: matched as one-letter wildcards
     base = mapped if mapped != t else t
     for rep in (r"\1", r"\1\1"):
         s = _STRETCH_RE.sub(rep, base)
@@ -108,6 +110,10 @@ def _build_lang(tiers: Mapping[str, Iterable[str]], unspaced: bool, min_chars: i
                 plain[tier].append(t)
             elif t.strip():  # "a$$", "sh!t", "f*ck": only ever matched as whole obfuscated tokens
                 out.symbolic.setdefault(t.strip().casefold(), tier)
+    # a package term the hand-written lists already match (exactly or by a stem) keeps their tier
+    hand = TermMatcher.build({tier: plain[tier] for tier in ("strong", "mild")})
+    if hand:
+        plain["package"] = [t for t in plain["package"] if not hand.labels(t.rstrip("*"))[0]]
     out.matcher = TermMatcher.build(plain)
     for key, (tier, _) in out.matcher.exact.items():
         if len(key) == 1 and len(key[0]) >= 3:
@@ -178,6 +184,9 @@ class LexiconIndex:
                 if len(cand) < 3:
                     continue
                 tier = ll.single.get(cand)
+                if tier is None and ll.matcher is not None and ll.matcher.stems:
+                    lab = ll.matcher._stem(cand)
+                    tier = lab[0] if lab is not None else None
                 if tier is None and "*" in cand and cand.strip("*"):
                     pat = re.compile(re.escape(cand).replace(r"\*", r"\w") + r"\Z")
                     tier = next((t for w, t in ll.masked.get(len(cand), ()) if pat.match(w)), None)
