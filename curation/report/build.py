@@ -16,6 +16,7 @@ from typing import Any
 
 from curation.report.funnel import funnel_section, funnel_summary
 from curation.report.load import RunData, iter_kept, iter_rejected, load_run
+from curation.report.mask import load_masker
 from curation.report.model import Section
 from curation.report.rejects import collect, overlap_section, rejects_summary, removed_section
 from curation.report.render import to_html, to_markdown, write_figures
@@ -23,6 +24,7 @@ from curation.report.scaling_section import scaling_section, scaling_summary
 from curation.report.stats import stage_sections
 from curation.report.whatif import build_scenarios, evaluate
 from curation.report.whatif_report import whatif_section, whatif_summary
+from curation.rules import RULES_DIR
 from curation.scaling.analysis import corpus_analysis, target_analysis
 
 SUMMARY_VERSION = 1
@@ -49,10 +51,20 @@ def build_summary(
     what_if: Sequence[str] = (),
     target_params: float | None = None,
     what_if_rules: Sequence[str] = (),
+    mask_offensive: bool = True,
 ) -> dict[str, Any]:
     """Compute everything the report shows, as one JSON-serialisable dict (``summary.json``)."""
     funnel = funnel_summary(run)
-    rej = rejects_summary(collect(iter_rejected(run, with_text=True, with_signals=False)), run.stage_order)
+    masking: dict[str, Any] = {"enabled": False, "words_masked": 0, "note": "off (--show-offensive)"}
+    masker = None
+    if mask_offensive:
+        masker, why = load_masker(run.rules_path("toxicity") or RULES_DIR / "toxicity.yaml")
+        masking["note"] = why or "on: words of the toxicity lexicon of the example's language"
+        masking["enabled"] = masker is not None
+    records = iter_rejected(run, with_text=True, with_signals=False)
+    rej = rejects_summary(collect(records, mask=masker.mask if masker else None), run.stage_order)
+    if masker is not None:
+        masking["words_masked"] = masker.masked
     scenarios, problems = build_scenarios(run, what_if, what_if_rules)
     result = None
     if scenarios:
@@ -75,6 +87,7 @@ def build_summary(
         "input": funnel["input"],
         "final": funnel["final"],
         "removed": rej["removed"],
+        "examples_masking": masking,
         "overlap": rej["overlap"],
         "what_if": wi,
         "scaling": scaling,
@@ -105,18 +118,20 @@ def build_report(
     target_params: float | None = None,
     out_dir: Path | None = None,
     what_if_rules: Sequence[str] = (),
+    mask_offensive: bool = True,
 ) -> dict[str, Path]:
     """Write ``report.html``, ``report.md`` (+ ``figures/``) and ``summary.json`` to ``out_dir``.
 
     ``out_dir`` defaults to ``<run_dir>/report``. ``what_if`` holds overrides such as
     ``quality.gopher.min_words=30``; ``what_if_rules`` whole rules files (``STAGE=FILE`` or ``FILE``);
-    ``target_params`` a model size for the scaling verdict. Requests that cannot be evaluated are
+    ``target_params`` a model size for the scaling verdict; ``mask_offensive`` masks the toxicity
+    lexicon's words in reject examples (default on). Requests that cannot be evaluated are
     explained in the report (and in ``summary.json['what_if']['problems']``) instead of failing it.
     """
     run = load_run(Path(run_dir))
     out = Path(out_dir) if out_dir is not None else run.run_dir / "report"
     out.mkdir(parents=True, exist_ok=True)
-    summary = build_summary(run, what_if, target_params, what_if_rules)
+    summary = build_summary(run, what_if, target_params, what_if_rules, mask_offensive)
     sections = build_sections(run, summary)
     title = f"Curation report: {run.run_info.get('name') or run.run_dir.name}"
     meta = _meta(run)

@@ -38,6 +38,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="replace a stage's whole rules file for the what-if (repeatable)",
     )
     parser.add_argument("--target-params", type=float, default=None, help="target model size, e.g. 7e9")
+    parser.add_argument(
+        "--show-offensive",
+        action="store_true",
+        help="show reject examples verbatim (default: mask the toxicity lexicon's words, e.g. f***)",
+    )
     parser.add_argument("--out", default=None, help="output folder (default: <run dir>/report)")
     args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
     if args.target_params is not None and not args.target_params > 0:
@@ -49,6 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             target_params=args.target_params,
             out_dir=Path(args.out) if args.out else None,
             what_if_rules=args.what_if_rules,
+            mask_offensive=not args.show_offensive,
         )
     except FileNotFoundError as exc:
         print(f"curate report: {exc}", file=sys.stderr)

@@ -46,7 +46,7 @@ def _finish(fig: Any) -> Any:
 
 
 def _wrap(title: str, width: int) -> str:
-    return "\n".join(textwrap.wrap(title, width)) or title
+    return "\n".join(textwrap.wrap(title, width, break_long_words=False, break_on_hyphens=False)) or title
 
 
 def token_waterfall_figure(stages: Sequence[Mapping[str, Any]]) -> Any:
@@ -86,8 +86,15 @@ def token_waterfall_figure(stages: Sequence[Mapping[str, Any]]) -> Any:
         if h < visible:  # too thin to see: mark the level so the label has a bar under it
             ax.hlines(b + h, xi - 0.35, xi + 0.35, colors=c, linewidth=2.5)
         sign = "−" if c == _REMOVED else ""
-        ax.annotate(f"{sign}{human(h)}", (xi, b + h), xytext=(0, 2), textcoords="offset points",
-                    ha="center", va="bottom", fontsize=8)
+        ax.annotate(
+            f"{sign}{human(h)}",
+            (xi, b + h),
+            xytext=(0, 2),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            fontsize=8,
+        )
     ax.set_xticks(x, labels, rotation=30, ha="right")
     ax.set_ylabel("tokens")
     ax.set_title("Token waterfall (red: tokens removed by the stage)")
@@ -162,21 +169,22 @@ def overlap_heatmap_figure(labels: Sequence[str], matrix: Sequence[Sequence[int]
     m = np.asarray(matrix, dtype=float).reshape(len(labels), len(labels))
     n = len(labels)
     cell = 0.55 if n <= 16 else 0.4
-    fig, ax = plt.subplots(figsize=(min(3.5 + cell * n, 14), min(2.5 + cell * n, 13)))
+    label_in = 0.075 * min(max(len(lab) for lab in labels) + 4, 52)  # y tick labels, ~0.075 in per char
+    fig, ax = plt.subplots(figsize=(min(label_in + cell * n + 1.6, 16), min(1.3 + cell * n, 13)))
     top = float(m.max()) if m.size else 0.0
     im = ax.imshow(m, cmap="Blues", norm=Normalize(vmin=0.0, vmax=max(top, 1.0)))
-    ax.set_xticks(range(n), [r"r%d" % (i + 1) for i in range(n)], fontsize=9)
-    ax.set_yticks(range(n), [f"r{i + 1} {_wrap(lab, 38)}" for i, lab in enumerate(labels)], fontsize=8)
+    ax.set_xticks(range(n), [f"r{i + 1}" for i in range(n)], fontsize=9)
+    ax.set_yticks(range(n), [f"r{i + 1} {_wrap(lab, 48)}" for i, lab in enumerate(labels)], fontsize=8)
     if n <= 16:
         for i in range(n):
             for j in range(n):
                 if m[i, j]:
                     color = "white" if m[i, j] > 0.6 * max(top, 1.0) else "black"
                     ax.text(j, i, human(int(m[i, j])), ha="center", va="center", fontsize=10, color=color)
-    cb = fig.colorbar(im, ax=ax, shrink=0.85, label="documents")
+    cb = fig.colorbar(im, ax=ax, shrink=0.7, label="documents")
     if top <= 5:
         cb.set_ticks(sorted({0, *range(int(max(top, 1.0)) + 1)}))
-    ax.set_title(_wrap(title, 60), fontsize=10)
+    fig.suptitle(_wrap(title, 60), fontsize=10)
     return _finish(fig)
 
 
@@ -209,17 +217,29 @@ def loss_vs_params_figure(
         if fitted[0] > x_lo:
             ax.axvspan(x_lo, min(fitted[0], x_hi), color="0.85", alpha=0.6, lw=0)
         if fitted[1] < x_hi:
-            ax.axvspan(max(fitted[1], x_lo), x_hi, color="0.85", alpha=0.6, lw=0,
-                       label="outside the fitted model sizes")
+            ax.axvspan(
+                max(fitted[1], x_lo),
+                x_hi,
+                color="0.85",
+                alpha=0.6,
+                lw=0,
+                label="outside the fitted model sizes",
+            )
     y0, y1 = ax.get_ylim()
     lx0, lx1 = np.log10(x_lo), np.log10(x_hi)
     for i, (name, x) in enumerate(marks.items()):
         ax.axvline(x, ls=":", color="0.35")
         right_half = (np.log10(x) - lx0) > 0.5 * (lx1 - lx0)
         ax.annotate(
-            name, (x, y1 - (0.06 + 0.09 * i) * (y1 - y0)), xytext=(-4 if right_half else 4, 0),
-            textcoords="offset points", ha="right" if right_half else "left", va="center", fontsize=8,
-            color="0.2", bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85},
+            name,
+            (x, y1 - (0.06 + 0.09 * i) * (y1 - y0)),
+            xytext=(-4 if right_half else 4, 0),
+            textcoords="offset points",
+            ha="right" if right_half else "left",
+            va="center",
+            fontsize=8,
+            color="0.2",
+            bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85},
         )
     ax.set_xlabel("parameters N (each trained on its compute-optimal tokens, Chinchilla Approach 3)")
     ax.set_ylabel(_wrap(ylabel, 44), fontsize=9)
@@ -237,9 +257,7 @@ def loss_vs_params(
     return _png(loss_vs_params_figure(curves, marks, fitted))
 
 
-def simple_bars_figure(
-    values: Mapping[str, float], title: str, xlabel: str = "", ylabel: str = ""
-) -> Any:
+def simple_bars_figure(values: Mapping[str, float], title: str, xlabel: str = "", ylabel: str = "") -> Any:
     """Vertical bars of a small mapping (e.g. a histogram from a stage's stats), axes labelled."""
     if not values:
         return None
@@ -269,7 +287,7 @@ def layout_problems(fig: Any, min_font_px: float = 8.0) -> list[str]:
     fb = fig.bbox
     problems = []
     boxes = []
-    for t in fig.findobj(matplotlib.text.Text):
+    for t in _drawn_texts(fig):
         if not t.get_visible() or not t.get_text().strip():
             continue
         bb = t.get_window_extent(renderer)
@@ -282,7 +300,7 @@ def layout_problems(fig: Any, min_font_px: float = 8.0) -> list[str]:
             problems.append(f"text {t.get_text()!r} is cut by the image edge")
         boxes.append((t.get_text(), bb))
     for i, (ta, a) in enumerate(boxes):
-        for tb, b in boxes[i + 1:]:
+        for tb, b in boxes[i + 1 :]:
             if a.overlaps(b) and _overlap_area(a, b) > 4.0:
                 problems.append(f"texts {ta!r} and {tb!r} overlap")
     for ax in fig.axes:
@@ -299,6 +317,24 @@ def layout_problems(fig: Any, min_font_px: float = 8.0) -> list[str]:
             if inside.any():
                 problems.append(f"legend covers line {line.get_label()!r}")
     return problems
+
+
+def _drawn_texts(fig: Any) -> list[Any]:
+    """Texts the renderer draws: titles, labels, annotations, legend texts, tick labels inside the view."""
+    out = [t for t in fig.texts]
+    for ax in fig.axes:
+        out += [ax.title, ax._left_title, ax._right_title, ax.xaxis.label, ax.yaxis.label, *ax.texts]
+        leg = ax.get_legend()
+        if leg is not None:
+            out += list(leg.get_texts())
+        for axis in (ax.xaxis, ax.yaxis):
+            lo, hi = sorted(axis.get_view_interval())
+            for ticks in (axis.get_major_ticks(), axis.get_minor_ticks()):
+                for tick in ticks:
+                    loc = tick.get_loc()
+                    if loc is not None and lo - 1e-9 * abs(lo) <= loc <= hi + 1e-9 * abs(hi):
+                        out += [lab for lab in (tick.label1, tick.label2) if lab.get_visible()]
+    return out
 
 
 def _overlap_area(a: Any, b: Any) -> float:

@@ -85,8 +85,12 @@ class RejectStats:
     multi: Counter = field(default_factory=Counter)  # stage -> rejects with more than one reason
 
 
-def collect(records: Iterable[Record], scrub: Callable[[str], str] | None = None) -> RejectStats:
-    """One pass over reject records (see module docstring)."""
+def collect(
+    records: Iterable[Record],
+    scrub: Callable[[str], str] | None = None,
+    mask: Callable[[str, str | None], str] | None = None,
+) -> RejectStats:
+    """One pass over reject records (see module docstring); ``mask(text, lang)`` masks offensive words."""
     scrub = scrub or get_scrubber()
     st = RejectStats()
     for r in records:
@@ -108,7 +112,7 @@ def collect(records: Iterable[Record], scrub: Callable[[str], str] | None = None
             for b in rules[i + 1 :]:
                 st.pairs[stage][(a, b)] += 1
     for key, recs in st.keep.items():
-        st.examples[key] = [(rec.id, _example_text(rec, scrub)) for rec in recs]
+        st.examples[key] = [(rec.id, _example_text(rec, scrub, mask)) for rec in recs]
     st.keep.clear()
     return st
 
@@ -124,9 +128,12 @@ def _offer(kept: list[Record], rec: Record) -> None:
     kept.sort(key=lambda x: x.id)
 
 
-def _example_text(rec: Record, scrub: Callable[[str], str]) -> str:
+def _example_text(
+    rec: Record, scrub: Callable[[str], str], mask: Callable[[str, str | None], str] | None = None
+) -> str:
     if rec.text and rec.text.strip():
-        return make_snippet(rec.text, scrub)
+        text = rec.text[: SNIPPET_CHARS * 4]
+        return make_snippet(mask(text, rec.lang) if mask else text, scrub)
     if rec.error:
         return f"(unreadable record: {make_snippet(rec.error, scrub, 120)})"
     if rec.text is None:
@@ -192,6 +199,17 @@ def removed_section(summary: dict[str, Any], stages_json_reasons: dict[str, dict
             f"{SNIPPET_CHARS} characters). Judge from the examples whether a filter is right."
         )
     )
+    m = summary.get("examples_masking")
+    if m:
+        if m.get("enabled"):
+            text = (
+                f"Offensive words are masked ({m.get('words_masked', 0):,} masked, e.g. f***): the toxicity "
+                "stage's lexicon for the example's language. Rebuild with `curate report --show-offensive` "
+                "to see examples verbatim."
+            )
+        else:
+            text = f"Offensive words are not masked: {m.get('note', '')}."
+        sec.add(Para(text, "note"))
     by_stage: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in summary["removed"]:
         by_stage[row["stage"]].append(row)

@@ -20,8 +20,9 @@ background:#fafbfc}
 main{max-width:1180px;margin:0 auto;padding:1.5rem 2rem 4rem}
 h1{font-size:1.7rem;margin:.2rem 0}h2{border-bottom:2px solid #d8dee4;padding-bottom:.3rem;margin-top:2.4rem}
 h3{margin-top:1.6rem;font-size:1.05rem}
-nav{background:#fff;border:1px solid #d8dee4;border-radius:6px;padding:.6rem 1rem;margin:1rem 0}
-nav a{margin-right:1rem;white-space:nowrap}
+nav{background:#fff;border:1px solid #d8dee4;border-radius:6px;padding:.6rem 1rem;margin:1rem 0;
+display:flex;flex-wrap:wrap;gap:.3rem 1rem}
+nav a{white-space:nowrap}
 table{border-collapse:collapse;margin:.6rem 0;font-size:.85rem;background:#fff;max-width:100%}
 th,td{border:1px solid #d8dee4;padding:.25rem .55rem;vertical-align:top;text-align:left}
 th{background:#f0f3f6}td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}

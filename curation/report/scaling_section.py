@@ -143,18 +143,30 @@ def _compute_optimal_table(c: Mapping[str, Any]) -> Any:
     rows = []
     for key, name in (("approach3", READING_NAMES["approach3"]), ("table3", READING_NAMES["table3"])):
         r = co[key]
-        rows.append([name, _q(r["params"]), f"{r['tokens_per_param']:.1f}", f"{r['training_flops']['value']:.3g}",
-                     r["params"]["source"]])
-    rows.append([
-        "20 tokens per parameter",
-        _q(r20["params"]),
-        "20.0",
-        f"{r20['training_flops']['value']:.3g}",
-        f"{r20['params']['source']}: {r20['params_vs_approach3_pct']:+.1f}% vs Approach 3, "
-        f"{r20['params_vs_table3_pct']:+.1f}% vs Table 3",
-    ])
-    return table(["reading", "parameters", "tokens / parameter", "training FLOPs (6ND)", "source"], rows,
-                 "The model size for which one pass over this corpus is compute-optimal.")
+        rows.append(
+            [
+                name,
+                _q(r["params"]),
+                f"{r['tokens_per_param']:.1f}",
+                f"{r['training_flops']['value']:.3g}",
+                r["params"]["source"],
+            ]
+        )
+    rows.append(
+        [
+            "20 tokens per parameter",
+            _q(r20["params"]),
+            "20.0",
+            f"{r20['training_flops']['value']:.3g}",
+            f"{r20['params']['source']}: {r20['params_vs_approach3_pct']:+.1f}% vs Approach 3, "
+            f"{r20['params_vs_table3_pct']:+.1f}% vs Table 3",
+        ]
+    )
+    return table(
+        ["reading", "parameters", "tokens / parameter", "training FLOPs (6ND)", "source"],
+        rows,
+        "The model size for which one pass over this corpus is compute-optimal.",
+    )
 
 
 def _target_blocks(t: Mapping[str, Any]) -> list[Any]:
@@ -175,8 +187,12 @@ def _target_blocks(t: Mapping[str, Any]) -> list[Any]:
         table(
             ["quantity", READING_NAMES["approach3"], READING_NAMES["table3"], "source"],
             [
-                ["tokens needed", _q(a3["tokens_needed"]), _q(t3["tokens_needed"]),
-                 "Approach 3: D_opt(N), Eq. 4 / Table 3: interpolated"],
+                [
+                    "tokens needed",
+                    _q(a3["tokens_needed"]),
+                    _q(t3["tokens_needed"]),
+                    "Approach 3: D_opt(N), Eq. 4 / Table 3: interpolated",
+                ],
                 row("training FLOPs (6ND)", "training_flops", lambda q: f"{q['value']:.3g}"),
                 row("epochs over this corpus", "epochs", num, "tokens needed / unique tokens"),
                 row("effective tokens D'", "effective_tokens"),
@@ -198,13 +214,15 @@ def _filter_blocks(fc: Mapping[str, Any]) -> list[Any]:
     rows = []
     for r in fc["filters"][:MAX_FILTERS]:
         d = r["loss_delta"]["value"]
-        rows.append([
-            r["stage"],
-            r["reason"] + (f" ({r['note']})" if r["note"] else ""),
-            human(round(r["tokens"])),
-            f"{r['epochs_with_filter']:.3g} → {r['epochs_without_filter']:.3g}",
-            "" if d is None else f"{d:+.2e}",
-        ])
+        rows.append(
+            [
+                r["stage"],
+                r["reason"] + (f" ({r['note']})" if r["note"] else ""),
+                human(round(r["tokens"])),
+                f"{r['epochs_with_filter']:.3g} → {r['epochs_without_filter']:.3g}",
+                "" if d is None else f"{d:+.2e}",
+            ]
+        )
     if not rows:
         return []
     return [
@@ -218,8 +236,11 @@ def _filter_blocks(fc: Mapping[str, Any]) -> list[Any]:
             "gains in quality is not in these numbers.",
             "note",
         ),
-        table(["stage", "filter", "tokens back", "epochs with → without", "loss change"], rows,
-              f"Largest {len(rows)} of {len(fc['filters'])} filters by loss change."),
+        table(
+            ["stage", "filter", "tokens back", "epochs with → without", "loss change"],
+            rows,
+            f"Largest {len(rows)} of {len(fc['filters'])} filters by loss change.",
+        ),
     ]
 
 
@@ -232,7 +253,8 @@ def scaling_section(summary: dict[str, Any], tokenizer: str) -> Section:
     a3 = c["compute_optimal"]["approach3"]
     sec.add(
         Para(
-            f"The output holds U = {human(d)} unique tokens ({tokenizer or 'run tokenizer'}). One pass over it "
+            f"The output holds U = {human(d)} unique tokens ({tokenizer or 'run tokenizer'}). "
+            "One pass over it "
             f"is compute-optimal for ~{human(a3['params']['value'])} parameters under Chinchilla Approach 3 "
             f"and ~{human(c['compute_optimal']['table3']['params']['value'])} under Chinchilla Table 3; each "
             "number below names the paper, equation or table and approach it follows."
@@ -252,18 +274,32 @@ def scaling_section(summary: dict[str, Any], tokenizer: str) -> Section:
             ["quantity", "value", "source"],
             [
                 ["Chinchilla loss L(N_opt, U)", _q(c["chinchilla_loss"]), c["chinchilla_loss"]["source"]],
-                ["Kaplan data-limited loss L(U)", _q(c["kaplan_data_limited_loss"]),
-                 c["kaplan_data_limited_loss"]["source"]],
-                ["max. effective data U(1 + R*_D)", _q(c["max_effective_tokens"]),
-                 c["max_effective_tokens"]["source"]],
+                [
+                    "Kaplan data-limited loss L(U)",
+                    _q(c["kaplan_data_limited_loss"]),
+                    c["kaplan_data_limited_loss"]["source"],
+                ],
+                [
+                    "max. effective data U(1 + R*_D)",
+                    _q(c["max_effective_tokens"]),
+                    c["max_effective_tokens"]["source"],
+                ],
             ],
         )
     )
     sec.add(Heading("Model size by epochs over this corpus"))
     sec.add(
         table(
-            ["epochs", "tokens seen", "effective tokens D'", "D' share", "params (Approach 3)",
-             "params (Table 3)", "loss, this corpus", "loss, unique data"],
+            [
+                "epochs",
+                "tokens seen",
+                "effective tokens D'",
+                "D' share",
+                "params (Approach 3)",
+                "params (Table 3)",
+                "loss, this corpus",
+                "loss, unique data",
+            ],
             [
                 [
                     f"{r['epochs']:g}",

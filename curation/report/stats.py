@@ -107,7 +107,8 @@ def render_value(name: str, value: Any, fig_prefix: str) -> list[Block]:
                     bars = {k: float(v) for k, v in items[:MAX_ROWS]}
                     lab = (path[-1] if path else name).replace("_", " ")
                     xlabel = lab.replace("histogram", "").strip() or "bin"
-                    png = plots.simple_bars(bars, title.replace("_", " "), xlabel=xlabel, ylabel="count")
+                    ylabel = "count" if all(float(v).is_integer() for v in bars.values()) else "value"
+                    png = plots.simple_bars(bars, title.replace("_", " "), xlabel=xlabel, ylabel=ylabel)
                     slug = _slug("_".join((fig_prefix, name, *path)))
                     blocks.append(Figure(slug, png, f"{title} (from the stage's stats)."))
             continue

@@ -43,7 +43,9 @@ def _dc_loss(n: float, d: float, u: float) -> dict[str, Any]:
     return quantity(
         laws.data_constrained_loss(n, d, u),
         laws.SRC_MUENNIGHOFF,
-        laws.range_warnings("Muennighoff et al.", laws.MUENNIGHOFF_RANGE, params=n, tokens=d, unique=min(u, d)),
+        laws.range_warnings(
+            "Muennighoff et al.", laws.MUENNIGHOFF_RANGE, params=n, tokens=d, unique=min(u, d)
+        ),
     )
 
 
@@ -56,8 +58,10 @@ def _table3_warn(n: float) -> list[str]:
 def _reading_params(reading: str, tokens: float) -> dict[str, Any]:
     _, params_for, src = laws.READINGS[reading]
     n = params_for(tokens)
-    warn = _table3_warn(n) if reading == "table3" else laws.range_warnings(
-        "Chinchilla Approach 3", laws.CHINCHILLA_RANGE, params=n, tokens=tokens
+    warn = (
+        _table3_warn(n)
+        if reading == "table3"
+        else laws.range_warnings("Chinchilla Approach 3", laws.CHINCHILLA_RANGE, params=n, tokens=tokens)
     )
     return quantity(n, src, warn)
 
@@ -204,7 +208,9 @@ def filter_costs(
                 "epochs_without_filter": needed / (u + added) if u + added > 0 else None,
                 "loss_with_filter": base,
                 "loss_without_filter": without,
-                "loss_delta": quantity(delta, laws.SRC_MUENNIGHOFF + f", N={n:.3g}, D={needed:.3g} ({reading})"),
+                "loss_delta": quantity(
+                    delta, laws.SRC_MUENNIGHOFF + f", N={n:.3g}, D={needed:.3g} ({reading})"
+                ),
                 "note": item.get("note", ""),
             }
         )

@@ -58,8 +58,13 @@ def _initial_guess(xs: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.stack([e0, intercept, np.clip(-slope, 1e-3, 4.0)], -1)
 
 
-def fit_batch(xs: np.ndarray, y: np.ndarray, iterations: int = LM_ITERATIONS) -> tuple[np.ndarray, np.ndarray]:
-    """Least-squares fits of ``y`` (B, n) on scaled ``xs`` (n,): parameters (B, 3) = E, log A, alpha; SSE (B,)."""
+def fit_batch(
+    xs: np.ndarray, y: np.ndarray, iterations: int = LM_ITERATIONS
+) -> tuple[np.ndarray, np.ndarray]:
+    """Least-squares fits of ``y`` (B, n) on scaled ``xs`` (n,).
+
+    Returns the parameters (B, 3) = E, log A, alpha and the sums of squared residuals (B,).
+    """
     b = y.shape[0]
     lo = np.stack([np.zeros(b), np.full(b, -50.0), np.full(b, 1e-4)], -1)
     hi = np.stack([y.min(-1), np.full(b, 50.0), np.full(b, 5.0)], -1)
@@ -225,7 +230,9 @@ def plot_fit(
     grid = np.logspace(math.log10(float(xa.min())), math.log10(hi), 200)
     lo_b, hi_b = fit.band(grid)
     fig, ax = plt.subplots(figsize=(7, 4.2), dpi=110)
-    ax.fill_between(grid, lo_b, hi_b, alpha=0.25, color="tab:blue", label="90% band of the curve (delta method)")
+    ax.fill_between(
+        grid, lo_b, hi_b, alpha=0.25, color="tab:blue", label="90% band of the curve (delta method)"
+    )
     ax.plot(grid, fit.predict(grid), color="tab:blue", label=f"E + A·x^-α, α={fit.alpha:.3f}, E={fit.E:.3f}")
     ax.scatter(xa, loss, color="black", zorder=3, s=18, label="observed")
     for t in targets:

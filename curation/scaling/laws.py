@@ -256,7 +256,10 @@ def kaplan_param_loss(params: float) -> float:
 
 
 def range_warnings(
-    law: str, fit: FitRange, params: float | None = None, tokens: float | None = None,
+    law: str,
+    fit: FitRange,
+    params: float | None = None,
+    tokens: float | None = None,
     unique: float | None = None,
 ) -> list[str]:
     """Plain sentences for every input outside the box ``fit`` that ``law`` was fitted on."""
@@ -282,7 +285,10 @@ def repetition_verdict(epochs: float) -> tuple[str, str]:
     """
     e = _positive("epochs", epochs)
     if e <= 1.0:
-        return "ok", f"Enough unique data: the run needs {e:.2f} of one pass over the corpus, so no token repeats."
+        return (
+            "ok",
+            f"Enough unique data: the run needs {e:.2f} of one pass over the corpus, so no token repeats.",
+        )
     if e <= NEAR_UNIQUE_EPOCHS:
         return "fine", (
             f"Needs {e:.1f} epochs. Muennighoff et al. (2023) find up to ~{NEAR_UNIQUE_EPOCHS:.0f} epochs "
@@ -299,6 +305,6 @@ def repetition_verdict(epochs: float) -> tuple[str, str]:
             "little. This corpus is too small for the target; collect more data or train a smaller model."
         )
     return "futile", (
-        f"Needs {e:.0f} epochs: past ~{WORTHLESS_EPOCHS:.0f} epochs repeated data is practically worthless "
+        f"Needs {e:,.0f} epochs: past ~{WORTHLESS_EPOCHS:.0f} epochs repeated data is practically worthless "
         "(Muennighoff et al. 2023). The corpus cannot support this model size."
     )

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import math
-
 import json
+import math
 import sys
 import types
 from pathlib import Path
@@ -61,7 +60,7 @@ def test_summary_numbers_equal_stages_json(built: tuple[Path, dict]) -> None:
     assert by_lang == {("book", "de"): 120, ("book", "en"): 80, ("code", "en"): 55, ("web", "en"): 60}
     # Scaling figures are computed from the final token count.
     assert summary["scaling"]["corpus"]["unique_tokens"] == summary["final"]["tokens"]
-    # 7e9 parameters: Approach 3 compute-optimal tokens, Table 3 interpolation (1e9 -> 20.2e9, 1e10 -> 205.1e9)
+    # 7e9 parameters: Table 3 log-log interpolation (1e9 -> 20.2e9, 1e10 -> 205.1e9 tokens)
     target = summary["scaling"]["target"]
     assert target["readings"]["table3"]["tokens_needed"]["value"] == pytest.approx(
         20.2e9 * 7 ** (math.log(205.1 / 20.2) / math.log(10)), rel=1e-9

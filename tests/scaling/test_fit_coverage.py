@@ -38,7 +38,9 @@ def _coverage(true: tuple[float, float, float], n: int, sigma: float, extrap: fl
         ((0.5, 1e3, 0.15), 5, 0.01, 0.5),  # inside the data
     ],
 )
-def test_band_coverage_is_calibrated(true: tuple[float, float, float], n: int, sigma: float, extrap: float) -> None:
+def test_band_coverage_is_calibrated(
+    true: tuple[float, float, float], n: int, sigma: float, extrap: float
+) -> None:
     cov = _coverage(true, n, sigma, extrap, seed=n)
     assert 0.85 <= cov <= 0.95, cov
 
