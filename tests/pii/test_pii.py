@@ -233,20 +233,19 @@ def test_bad_document_becomes_pii_error_reject(proc: PiiProcessor, monkeypatch: 
     assert isinstance(out[1], Document) and out[1].text == "ok <EMAIL_ADDRESS>"
 
 
-def test_ner_person_on_shipped_model() -> None:
-    rules = dataclasses.replace(RULES, ner=dataclasses.replace(RULES.ner, enabled=True))
-    p = PiiProcessor(rules)
-    p.setup()
-    out = p.process(doc("Yesterday Jeffrey Williams signed the contract in Boston.", lang="en"))
+def test_person_scrubbed_by_default_and_not_in_code_identifiers(proc: PiiProcessor) -> None:
+    out = proc.process(doc("Yesterday Jeffrey Williams signed the contract in Boston.", lang="en"))
     assert isinstance(out, Document)
     assert out.text == "Yesterday <PERSON> signed the contract in Boston."
-    assert out.signals["pii.ner"] is True and out.signals["pii._ner_ms"] > 0
-    code = p.process(doc("class Williams: pass", kind="code"))
-    assert isinstance(code, Document) and code.signals["pii.ner"] is False
+    assert out.signals["pii.names"] is True and out.signals["pii.spans"] == ["PERSON 10 26"]
+    code = proc.process(doc("class Williams: pass", kind="code"))
+    assert isinstance(code, Document) and code.text == "class Williams: pass"
+    book = proc.process(doc("Elizabeth Bennet smiled.", kind="book"))
+    assert isinstance(book, Document) and book.signals["pii.names"] is False
 
 
 def test_rules_defaults_are_valid() -> None:
-    assert isinstance(RULES, PiiRules) and not RULES.ner.enabled
+    assert isinstance(RULES, PiiRules) and RULES.names.enabled and RULES.names_on
     assert RULES.threshold("US_SSN") == 0.4 and RULES.threshold("EMAIL_ADDRESS") == RULES.score_threshold
 
 

@@ -1,11 +1,12 @@
-"""PII stage: presidio-based scrubbing of personal data and code secrets (docs/pii.md).
+"""PII stage: scrubbing of personal data (structured ids, names, street addresses) and code secrets
+(docs/pii.md).
 
 ``build_stage(spec, cfg)`` parses ``rules/pii.yaml`` at build time (an entity no recognizer supports fails
 with a :class:`~curation.rules.ConfigError` naming it and the allowed ones) and returns :class:`PiiStage`:
 ``MapStage(PiiProcessor)`` -> ``StripCost`` -> ``Stats`` (entity counts and the pattern/NER cost line).
 
-Stage options (``stages: [{name: pii, options: {...}}]``): ``ner: true|false`` overrides ``ner.enabled``;
-``batch_size`` sets the documents per ``process_batch`` call (NER batching).
+Stage options (``stages: [{name: pii, options: {...}}]``): ``names: true|false`` (alias ``ner``) overrides
+``names.enabled`` (PERSON); ``batch_size`` sets the documents per ``process_batch`` call.
 
 Also exposed: :func:`scrub_snippet` for the curation report, and the what-if protocol
 (:func:`load_stage_rules`, :func:`decide`).
@@ -31,7 +32,7 @@ from curation.stages.pii.rules import PiiRules, load_pii_rules
 __all__ = ["STAGE", "PiiProcessor", "PiiRules", "PiiStage", "build_stage", "decide", "load_stage_rules",
            "scrub_snippet"]
 
-_OPTIONS = {"ner": bool, "batch_size": int}
+_OPTIONS = {"names": bool, "ner": bool, "batch_size": int}
 
 
 def load_stage_rules(path: str | Path) -> PiiRules:
@@ -51,7 +52,7 @@ def _strip_cost(out: Document | Reject) -> tuple[Document | Reject, dict[str, fl
             signals[k] = v
             if k.startswith(f"{STAGE}.count.") and isinstance(v, int):
                 tally["entities." + k[len(f"{STAGE}.count.") :]] = float(v)
-    if doc.signals.get(f"{STAGE}.ner"):
+    if doc.signals.get(f"{STAGE}.names"):
         tally["ner_docs"] = 1.0
         tally["ner_chars"] = tally["chars"]
     clean = doc.evolve(signals=signals)
@@ -140,27 +141,30 @@ def build_stage(spec: StageSpec, cfg: PipelineConfig) -> PiiStage:
         if type(value) is not _OPTIONS[key]:
             raise ConfigError(cfg.path, f"stages.{spec.name}.options.{key}",
                               f"expected {_OPTIONS[key].__name__}, got {value!r}")
-    if "ner" in options:
-        rules = dataclasses.replace(rules, ner=dataclasses.replace(rules.ner, enabled=options["ner"]))
-    if rules.ner_on:
-        import spacy.util
+    for key in ("ner", "names"):
+        if key in options:
+            rules = dataclasses.replace(rules, names=dataclasses.replace(rules.names, enabled=options[key]))
+    if rules.names_on:
+        import importlib.util
 
-        if not spacy.util.is_package(rules.ner.model):
-            raise ConfigError(path, "ner.model", f"spaCy model package {rules.ner.model!r} is not installed")
+        if importlib.util.find_spec("gender_guesser") is None:
+            msg = "PERSON needs the gender-guesser package (its first-name list); or set names.enabled: false"
+            raise ConfigError(path, "names.enabled", msg)
     return PiiStage(PiiProcessor(rules), batch_size=options.get("batch_size", 64), tokenizer=cfg.tokenizer)
 
 
 @lru_cache(maxsize=1)
 def _snippet_processor() -> PiiProcessor:
     rules = load_stage_rules(RULES_DIR / "pii.yaml")
-    rules = dataclasses.replace(rules, ner=dataclasses.replace(rules.ner, enabled=False))
+    rules = dataclasses.replace(rules, names=dataclasses.replace(rules.names, enabled=False))
     proc = PiiProcessor(rules)
     proc.setup()
     return proc
 
 
 def scrub_snippet(text: str) -> str:
-    """Scrub a short snippet with the pattern recognizers and the default rules (never rejects).
+    """Scrub a short snippet with the pattern recognizers and the default rules (never rejects; no names:
+    snippets are shown for rejected documents, whose text is cut mid-sentence).
 
     Used by the curation report to show examples of rejected documents without PII. The engine is built
     once per process.

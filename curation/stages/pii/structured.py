@@ -1,0 +1,347 @@
+"""Structured identifiers: e-mail, phone, payment card, US SSN, IP address, IBAN.
+
+Each recognizer is a regular expression for the candidate plus the published validator of the type:
+
+* EMAIL_ADDRESS - presidio's e-mail pattern; the domain must end in a public suffix from tldextract's
+  *bundled* snapshot (never fetched). ``user:secret@host`` in a URL is a credential, not an address.
+* PHONE_NUMBER - python-phonenumbers (Google libphonenumber's numbering plans) matching per configured
+  region, on candidate digit windows only; see :class:`PhoneRecognizer` for the layout rules.
+* CREDIT_CARD - issuer prefixes and groupings (Visa, Mastercard incl. 2-series, Amex 4-6-5, Discover, JCB)
+  plus the Luhn checksum (ISO/IEC 7812).
+* US_SSN - presidio's UsSsnRecognizer patterns, scores and invalid-number rules (SSA: area 000/666,
+  group 00, serial 0000, published sample numbers).
+* IP_ADDRESS - IPv4/IPv6 validated with :mod:`ipaddress`; not inside dotted runs (OIDs, versions) nor
+  after ``version``/``build``/``v``.
+* IBAN_CODE - ISO 13616 country lengths and the ISO 7064 mod-97 check.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable
+from functools import lru_cache
+
+import phonenumbers
+
+from curation.stages.pii.spans import Span, dedupe
+
+# ----------------------------------------------------------------------------------------------------
+# E-mail
+
+_EMAIL = re.compile(
+    r"\b((([!#$%&'*+\-/=?^_`{|}~\w])|([!#$%&'*+\-/=?^_`{|}~\w][!#$%&'*+\-/=?^_`{|}~\.\w]{0,}"
+    r"[!#$%&'*+\-/=?^_`{|}~\w]))[@]\w+(?:-+\w+)*(?:\.\w+(?:-+\w+)*)+)\b"
+)
+
+
+@lru_cache(maxsize=1)
+def _tld_extract() -> Callable:
+    import tldextract
+
+    # suffix_list_urls=() -> never fetch; cache_dir=None -> never write; uses the snapshot in the wheel.
+    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, fallback_to_snapshot=True)
+
+
+class EmailRecognizer:
+    entity = "EMAIL_ADDRESS"
+
+    def __init__(self, context: tuple[str, ...] = ("email", "e-mail", "mail")) -> None:
+        self.context = context
+
+    def find(self, text: str) -> list[Span]:
+        out = []
+        for m in _EMAIL.finditer(text):
+            if m.start() > 0 and text[m.start() - 1] == ":":
+                continue
+            if _tld_extract()(m.group()).fqdn:
+                out.append(Span(self.entity, m.start(), m.end(), 1.0))
+        return out
+
+
+# ----------------------------------------------------------------------------------------------------
+# Phone numbers
+
+# A run of 7+ digits with single separators (optionally a leading + or "(" and an extension): the only
+# places a phone number can be. phonenumbers then matches each window in every configured region.
+_PHONE_WINDOW = re.compile(
+    r"(?<![\w.+-])(?:\+|\(\+?)?\d(?:[ ().\-/]{0,2}\d){6,16}(?:\s?(?:x|ext\.?|#)\s?\d{1,6})?"
+)
+_COUNTRY_CODE_BEFORE = re.compile(r"(?<![\w+])\+\d{1,3}[ .-]?$")
+_EXTENSION = re.compile(r"(?i)\s?(?:x|ext\.?|#)\s?\d{1,6}$")
+# Dates (2023-09-12, 12/09/2023), times, dotted versions/OIDs with short groups.
+_NOT_PHONE = re.compile(
+    r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|^\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}$|\d:\d|(?:^|\.)\d{1,2}\.\d{1,2}(?:\.|$)"
+)
+# North-American and common written layouts.
+_NANP_LAYOUT = re.compile(r"^\(\+?\d{2,5}\)|^\d{3}[-.]\d{3}[-.]\d{4}|(?i:x|ext\.?)\s?\d{1,6}$")
+_GROUPS = re.compile(r"\d+")
+_ISBN_BEFORE = re.compile(r"(?i)isbn(?:-1[03])?:?\s*$")
+
+
+def _isbn13(digits: str) -> bool:
+    """A valid ISBN-13 (EAN-13 with the 978/979 Bookland prefix and a correct check digit)."""
+    if len(digits) != 13 or digits[:3] not in ("978", "979"):
+        return False
+    total = sum(int(d) * (1 if i % 2 == 0 else 3) for i, d in enumerate(digits[:12]))
+    return (10 - total % 10) % 10 == int(digits[12])
+
+
+def glued(text: str, start: int, end: int) -> bool:
+    """True when ``text[start:end]`` is part of a longer token: a digit run (tail of a tracking number),
+    or an alphanumeric run such as a hex digest, UUID, build number or identifier."""
+    before = text[max(0, start - 2) : start]
+    after = text[end : end + 2]
+    if before and (before[-1].isalnum() or before[-1] == "_"):
+        return True
+    if after and (after[0].isalnum() or after[0] == "_"):
+        return True
+    if len(before) == 2 and before[-1] in "-." and before[0].isalnum():
+        return True
+    if len(after) == 2 and after[0] in "-." and after[1].isalnum():
+        return True
+    return bool(re.search(r"\d[ ]$", before) or re.match(r"[ ]\d", after))
+
+
+class PhoneRecognizer:
+    """Phone numbers with python-phonenumbers, per configured region, on candidate digit windows.
+
+    Each window is matched with leniency POSSIBLE in every region of ``phone_regions`` and scored:
+
+    * ``SCORE`` (passes): written internationally (``+`` and a possible number), a number valid in the
+      region written with a trunk ``0``, brackets or separators, a possible number in a grouped national
+      layout (``01 23 45 67 89``, ``030 1234567``, ``06-12345678``, ``(020) 123 4567``), or a
+      North-American layout (``415-555-2671``, ``(415) 555-2671``, extensions);
+    * ``WEAK_SCORE`` (needs a context word such as ``phone``/``tel``): any other possible number, e.g. a
+      bare digit run or a ``00``-prefixed run without separators.
+
+    Never phone numbers: dates, times, dotted versions, runs over 15 digits (E.164 maximum), ISBN-13s,
+    and candidates glued to letters or inside longer alphanumeric runs (hex digests, UUIDs, build ids).
+    """
+
+    entity = "PHONE_NUMBER"
+    SCORE = 0.6
+    WEAK_SCORE = 0.1
+
+    def __init__(self, regions: tuple[str, ...], context: tuple[str, ...]) -> None:
+        self.regions = regions
+        self.context = context
+
+    def find(self, text: str) -> list[Span]:
+        out: list[Span] = []
+        for m in _PHONE_WINDOW.finditer(text):
+            lo = max(0, m.start() - 2)
+            window = text[lo : m.end()]
+            seen: set[tuple[int, int]] = set()
+            for region in self.regions:
+                for pm in phonenumbers.PhoneNumberMatcher(window, region, leniency=0):
+                    start, end = pm.start + lo, pm.end + lo
+                    cc = _COUNTRY_CODE_BEFORE.search(text, max(0, start - 5), start)
+                    if cc:  # "+1 001-278-914-8035": keep the written country code with the number
+                        start = cc.start()
+                    if (start, end) in seen or glued(text, start, end):
+                        continue
+                    seen.add((start, end))
+                    score = self.score(text[start:end], pm.number, text[max(0, start - 12) : start])
+                    if score:
+                        out.append(Span(self.entity, start, end, score))
+        return dedupe(out)
+
+    def score(self, raw: str, number: phonenumbers.PhoneNumber, before: str = "") -> float:
+        core = _EXTENSION.sub("", raw)
+        digits = "".join(ch for ch in core if ch.isdigit())
+        if len(digits) < 7 or len(digits) > 15 or _NOT_PHONE.search(core):
+            return 0.0
+        if _isbn13(digits) or _ISBN_BEFORE.search(before):
+            return 0.0
+        groups = _GROUPS.findall(core)
+        separated = len(groups) >= 2
+        if core.startswith("+"):
+            return self.SCORE if phonenumbers.is_possible_number(number) else self.WEAK_SCORE
+        if core.startswith("00") and not separated:
+            return self.WEAK_SCORE  # a bare 00-prefixed run: an id more often than an international call
+        if _NANP_LAYOUT.search(raw):
+            return self.SCORE
+        valid = phonenumbers.is_valid_number(number)
+        if valid and (separated or core[0] in "0("):
+            return self.SCORE
+        if separated and phonenumbers.is_possible_number(number) and _national_layout(groups, core):
+            return self.SCORE
+        if valid and not core.startswith("00"):
+            return self.SCORE
+        return self.WEAK_SCORE
+
+
+def _national_layout(groups: list[str], core: str) -> bool:
+    """Digit groups as numbering plans write them: a trunk-0 area code then the subscriber number
+    (``030 1234567``, ``06-12345678``, ``(020) 123 4567``), or 3+ groups of 2-4 digits
+    (``01 23 45 67 89``, ``912 345 678``, ``331 123 4567``)."""
+    if core[0] in "0(" and 2 <= len(groups[0]) <= 5 and all(2 <= len(g) <= 8 for g in groups[1:]):
+        return True
+    return len(groups) >= 3 and all(2 <= len(g) <= 4 for g in groups)
+
+
+# ----------------------------------------------------------------------------------------------------
+# Payment cards
+
+_CARD = [
+    # Visa 4, Mastercard 51-55 and 2221-2720, Discover 6011/65/644-649, JCB 35: 16 digits as 4x4 (+3).
+    re.compile(r"(?<![\d-])(?:4\d{3}|5[1-5]\d{2}|2[2-7]\d{2}|6(?:011|5\d{2}|4[4-9]\d)|35\d{2})"
+               r"([- ]?)\d{4}\1\d{4}\1\d{4}(?:\1?\d{3})?(?![\d-])"),
+    # Amex 34/37: 15 digits, grouped 4-6-5 or plain.
+    re.compile(r"(?<![\d-])3[47]\d{2}([- ]?)\d{6}\1\d{5}(?![\d-])"),
+]
+
+
+def luhn_ok(digits: str) -> bool:
+    """ISO/IEC 7812 Luhn checksum."""
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2 == 1:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+class CardRecognizer:
+    entity = "CREDIT_CARD"
+
+    def __init__(self, context: tuple[str, ...] = ("card", "credit", "visa", "mastercard", "amex")) -> None:
+        self.context = context
+
+    def find(self, text: str) -> list[Span]:
+        out = []
+        for rx in _CARD:
+            for m in rx.finditer(text):
+                digits = "".join(ch for ch in m.group() if ch.isdigit())
+                if luhn_ok(digits):
+                    out.append(Span(self.entity, m.start(), m.end(), 1.0))
+        return dedupe(out)
+
+
+# ----------------------------------------------------------------------------------------------------
+# US SSN (presidio UsSsnRecognizer patterns and rules)
+
+_SSN = [
+    (re.compile(r"\b([0-9]{5})-([0-9]{4})\b"), 0.05),
+    (re.compile(r"\b([0-9]{3})-([0-9]{6})\b"), 0.05),
+    (re.compile(r"\b(([0-9]{3})-([0-9]{2})-([0-9]{4}))\b"), 0.05),
+    (re.compile(r"\b[0-9]{9}\b"), 0.05),
+    (re.compile(r"\b([0-9]{3})[- .]([0-9]{2})[- .]([0-9]{4})\b"), 0.5),
+]
+
+
+def ssn_invalid(value: str) -> bool:
+    """presidio's invalidation: mixed delimiters, one repeated digit, zero groups, area 000/666, samples."""
+    if len({c for c in value if c in ".- "}) > 1:
+        return True
+    d = "".join(c for c in value if c.isdigit())
+    return (len(set(d)) == 1 or d[3:5] == "00" or d[5:] == "0000" or d[:3] in ("000", "666")
+            or d in ("123456789", "987654320", "078051120"))
+
+
+class SsnRecognizer:
+    entity = "US_SSN"
+
+    def __init__(self, context: tuple[str, ...] = ("social", "security", "ssn", "ssns", "ssid")) -> None:
+        self.context = context
+
+    def find(self, text: str) -> list[Span]:
+        out = []
+        for rx, score in _SSN:
+            for m in rx.finditer(text):
+                if not ssn_invalid(m.group()):
+                    out.append(Span(self.entity, m.start(), m.end(), score))
+        return dedupe(out)
+
+
+# ----------------------------------------------------------------------------------------------------
+# IP addresses
+
+_OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+_H = r"[0-9A-Fa-f]{1,4}"
+_IP = [
+    re.compile(rf"(?<![\w.])(?:{_OCTET}\.){{3}}{_OCTET}(?:/(?:3[0-2]|[12]?\d))?(?![\w-]|\.\d)"),
+    re.compile(
+        rf"(?<![\w:.])(?:(?:{_H}:){{7}}{_H}|(?:{_H}:){{1,6}}(?::{_H}){{1,6}}|(?:{_H}:){{2,7}}:|::(?:{_H}:){{0,5}}{_H}"
+        rf"|(?:{_H}:){{6}}(?:{_OCTET}\.){{3}}{_OCTET})(?:%[0-9A-Za-z]+)?(?:/(?:12[0-8]|1[01]\d|[1-9]?\d))?"
+        rf"(?![\w:]|\.\d)"
+    ),
+]
+_VERSION_BEFORE = re.compile(r"(?i)(?:version|release|build|ver\.?|\bv)\s*$")
+
+
+def ip_invalid(value: str) -> bool:
+    if ":" in value and value.count(":") < 3 and not value.lower().startswith("fe80"):
+        return True
+    try:
+        ipaddress.ip_address(value.split("/")[0].split("%")[0])
+    except ValueError:
+        return True
+    return False
+
+
+class IpRecognizer:
+    entity = "IP_ADDRESS"
+
+    def __init__(self, context: tuple[str, ...] = ("ip", "ipv4", "ipv6")) -> None:
+        self.context = context
+
+    def find(self, text: str) -> list[Span]:
+        out = []
+        for rx in _IP:
+            for m in rx.finditer(text):
+                if ip_invalid(m.group()) or _VERSION_BEFORE.search(text[max(0, m.start() - 16) : m.start()]):
+                    continue
+                out.append(Span(self.entity, m.start(), m.end(), 0.6))
+        return dedupe(out)
+
+
+# ----------------------------------------------------------------------------------------------------
+# IBAN
+
+#: ISO 13616 IBAN lengths per country (SWIFT IBAN registry).
+IBAN_LENGTHS = {
+    "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22, "BH": 22, "BR": 29,
+    "CH": 21, "CR": 22, "CY": 28, "CZ": 24, "DE": 22, "DK": 18, "DO": 28, "EE": 20, "EG": 29, "ES": 24,
+    "FI": 18, "FO": 18, "FR": 27, "GB": 22, "GE": 22, "GI": 23, "GL": 18, "GR": 27, "GT": 28, "HR": 21,
+    "HU": 28, "IE": 22, "IL": 23, "IQ": 23, "IS": 26, "IT": 27, "JO": 30, "KW": 30, "KZ": 20, "LB": 28,
+    "LC": 32, "LI": 21, "LT": 20, "LU": 20, "LV": 21, "MC": 27, "MD": 24, "ME": 22, "MK": 19, "MR": 27,
+    "MT": 31, "MU": 30, "NL": 18, "NO": 15, "PK": 24, "PL": 28, "PS": 29, "PT": 25, "QA": 29, "RO": 24,
+    "RS": 22, "SA": 24, "SC": 31, "SE": 24, "SI": 19, "SK": 24, "SM": 27, "ST": 25, "SV": 28, "TL": 23,
+    "TN": 24, "TR": 26, "UA": 29, "VA": 22, "VG": 24, "XK": 20,
+}
+_IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}")
+
+
+def iban_ok(compact: str) -> bool:
+    """ISO 7064 mod-97-10 over the rearranged IBAN."""
+    s = compact[4:] + compact[:4]
+    return int("".join(str(int(c, 36)) for c in s)) % 97 == 1
+
+
+class IbanRecognizer:
+    entity = "IBAN_CODE"
+
+    def __init__(self, context: tuple[str, ...] = ("iban", "bank", "transaction")) -> None:
+        self.context = context
+
+    def find(self, text: str) -> list[Span]:
+        out = []
+        for m in _IBAN.finditer(text):
+            want = IBAN_LENGTHS.get(m.group()[:2])
+            if want is None:
+                continue
+            n, end = 0, m.start()
+            for i in range(m.start(), m.end()):  # cut at the country's length (a following word may match)
+                if text[i] != " ":
+                    n += 1
+                    if n == want:
+                        end = i + 1
+                        break
+            if n != want or (end < len(text) and text[end].isalnum()):
+                continue
+            if iban_ok(text[m.start() : end].replace(" ", "")):
+                out.append(Span(self.entity, m.start(), end, 1.0))
+        return out
