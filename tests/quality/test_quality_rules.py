@@ -16,7 +16,7 @@ from tests.quality.helpers import doc, prose
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT = load_stage_rules(REPO / "rules" / "quality" / "quality.yaml")
 # Rule mechanics are tested with every rule hard (no soft combination); defaults in test_multilingual.py.
-RULES = dataclasses.replace(DEFAULT, soft=SoftRules(rules=()))
+RULES = dataclasses.replace(DEFAULT, soft=SoftRules(families={}))
 PUBLISHED = load_stage_rules(REPO / "rules" / "quality" / "published" / "quality.yaml")
 # the published sets without C4's terminal-punctuation line filter (FineWeb's choice), to test other rules
 PUB_LINES = dataclasses.replace(
@@ -168,8 +168,10 @@ def test_conversation_rules() -> None:
     ok = conv(("user", "hi, how are you"), ("bot", "fine thanks"), ("user", "what is new"), ("bot", "no"))
     assert reasons_of(ok) == ()
     assert "quality:conversation.min_turns" in reasons_of(conv(("user", "hello there")))
-    rep = conv(*[("user", "buy now"), ("bot", "buy now")] * 4)
+    rep = conv(*[("user", "buy cheap pills now here"), ("bot", "buy cheap pills now here")] * 4)
     assert "quality:conversation.max_repeated_turn_ratio" in reasons_of(rep)
+    phatic = conv(*[("user", "hi"), ("bot", "hello"), ("user", "ok thanks"), ("bot", "bye")] * 3)
+    assert "quality:conversation.max_repeated_turn_ratio" not in reasons_of(phatic)  # < 4 words: phatic
     empty = conv(("user", ""), ("bot", ""), ("user", "hi"), ("bot", " "))
     assert "quality:conversation.max_empty_turn_ratio" in reasons_of(empty)
     long = conv(("user", "paste"), ("bot", "x " * 15000))

@@ -33,6 +33,7 @@ import yaml
 from curation.document import Document
 from curation.stages.quality.lexicon import spacy_stop_words
 from curation.stages.quality.rules import LanguageRules, QualityRules
+from curation.stages.quality.segment import has_unspaced
 
 # (set, threshold key, signal, "min"|"max") calibrated per language.
 CALIBRATED: tuple[tuple[str, str, str, str], ...] = (
@@ -92,7 +93,9 @@ def reference_signals(
 
     out: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     stop_lists: dict[str, frozenset[str]] = {}
+    unspaced: dict[str, list[bool]] = defaultdict(list)
     for lang, text in items:
+        unspaced[lang].append(has_unspaced(text[:2000]))
         if lang not in stop_lists:
             stop_lists[lang] = spacy_stop_words(lang)
         lr = dataclasses.replace(
@@ -112,6 +115,11 @@ def reference_signals(
                 v = signals.get(f"quality.{set_name}.{sig}")
                 if isinstance(v, int | float) and not isinstance(v, bool):
                     out[lang][f"{set_name}.{sig}"].append(float(v))
+    for lang, flags in unspaced.items():
+        # word length is not defined for scripts segmented per character (zh, ja, th): not calibrated
+        if sum(flags) * 2 > len(flags):
+            for set_name in ("gopher", "book"):
+                out[lang].pop(f"{set_name}.mean_word_length", None)
     return out
 
 
@@ -148,7 +156,7 @@ def calibrate(
     items = iter_reference(paths, text_field, lang_field)
     values = reference_signals(items, rules, window_chars=window_chars)
     params = thresholds(values, keep_share, margin, min_docs)
-    counts = {lang: len(v.get("gopher.mean_word_length", [])) for lang, v in sorted(values.items())}
+    counts = {lang: len(v.get("gopher.stop_word_ratio", [])) for lang, v in sorted(values.items())}
     return {
         "enabled": True,
         "stop_words": "spacy",

@@ -13,6 +13,7 @@ import re
 
 from curation.document import Document, Message, SignalValue
 from curation.stages.quality.rules import CodeRules
+from curation.stages.quality.segment import tokenize
 from curation.stages.quality.textstats import ratio
 
 Signals = dict[str, SignalValue]
@@ -69,8 +70,12 @@ def conversation_turns(doc: Document) -> tuple[Message, ...]:
     return tuple(turns)
 
 
-def conversation_signals(doc: Document) -> Signals:
-    """Turn-level statistics of a conversation."""
+def conversation_signals(doc: Document, min_repeat_words: int = 1) -> Signals:
+    """Turn-level statistics of a conversation.
+
+    A repeated turn counts only if it has at least ``min_repeat_words`` words: short phatic turns
+    ("hi", "thanks", "ok, bye") recur in every real dialogue, pasted spam and loops are longer.
+    """
     turns = conversation_turns(doc)
     contents = [" ".join(c.split()).lower() for _, c in turns]
     n = len(turns)
@@ -78,7 +83,7 @@ def conversation_signals(doc: Document) -> Signals:
     seen: set[str] = set()
     repeated = 0
     for c in contents:
-        if not c:
+        if not c or len(tokenize(c)) < min_repeat_words:
             continue
         if c in seen:
             repeated += 1

@@ -65,21 +65,17 @@ def _apply_soft(
 ) -> tuple[str, ...]:
     """Drop soft reasons unless enough soft rules fail or the classifier breaks the tie (SoftRules)."""
     soft = rules.soft
-    if not soft.rules:
+    if not soft.families:
         return tuple(reasons)
-    names = {reason_key(*r.split(".", 1)) for r in soft.rules}
+    names = {reason_key(*r.split(".", 1)): fam for fam, rs in soft.families.items() for r in rs}
     hard = [r for r in reasons if r not in names]
     weak = [r for r in reasons if r in names]
     if not weak:
         return tuple(hard)
-    if len(weak) >= soft.min_failures:
-        return tuple(hard + weak)
     score = signals.get(signal_key("classifier", "score"))
-    if (
-        soft.classifier_min_score is not None
-        and lang in soft.classifier_languages
-        and isinstance(score, float)
-        and score < soft.classifier_min_score
-    ):
+    judged = soft.classifier_min_score is not None and lang in soft.classifier_languages
+    if judged and isinstance(score, float) and soft.classifier_min_score is not None:
+        return tuple(hard + weak) if score < soft.classifier_min_score else tuple(hard)
+    if len({names[r] for r in weak}) >= soft.min_failures:
         return tuple(hard + weak)
     return tuple(hard)

@@ -88,10 +88,15 @@ def repetition_signals(stats: TextStats) -> Signals:
     }
     for n in (2, 3, 4):
         out[f"top_{n}gram_char_ratio"] = round(top_ngram_char_ratio(stats, n), 6)
+    prev = 1.0
     for n in range(5, 11):
-        out[f"dup_{n}gram_char_ratio"] = round(dup_ngram_char_ratio(stats, n), 6)
+        # a repeated (n+1)-gram is covered by repeated n-grams: once a ratio is 0, every longer one is 0
+        prev = round(dup_ngram_char_ratio(stats, n), 6) if prev > 0 else 0.0
+        out[f"dup_{n}gram_char_ratio"] = prev
     out["unigram_entropy"] = round(unigram_entropy(stats), 6)
-    out["word_order_ratio"] = round(word_order_ratio(stats), 6)
+    order = word_order_ratio(stats)
+    if order is not None:
+        out["word_order_ratio"] = round(order, 6)
     return out
 
 

@@ -243,6 +243,7 @@ class ConversationRules:
     max_turn_chars: int | None = 20_000
     min_mean_turn_words: float | None = 1.0
     min_speakers: int | None = 1
+    min_repeat_words: int = 1  # shorter turns are not counted as repeated (phatic turns recur)
 
     CHECKS: ClassVar[dict[str, Check]] = {
         "min_turns": ("turns", "min"),
@@ -303,15 +304,17 @@ class SoftRules:
     """Rules that only score (weak signals); a document fails them only in combination.
 
     C4's curly-bracket rule targets code in prose, FineWeb's line-shape rules target lists and menus and
-    Gopher's n-gram repetition rules target boilerplate; on technical documentation each of them fires
-    alone on good pages (code samples, repeated "New in version" lines, formulaic API prose). A soft
-    rule drops a document only when at least ``min_failures`` soft rules fail, or when one fails and the
-    quality classifier (a tie-breaker, for ``classifier_languages`` only: the default model knows English
-    only) scores the document below ``classifier_min_score``. ``rules: []`` makes every rule hard
-    (the published behaviour).
+    the n-gram / duplicated-line-character rules target boilerplate; on technical documentation they fire
+    on good pages (inline code, formulaic "Changed in version" lines, repeated field lines). Soft rules
+    are grouped in ``families`` (name -> rules measuring one phenomenon, so correlated rules such as the
+    5..10-gram ones count once). When the quality classifier scored the document and its language is in
+    ``classifier_languages`` (the default model knows English only), the classifier breaks the tie: the
+    soft failures drop the document iff its score is below ``classifier_min_score``. Otherwise the
+    document is dropped when soft rules of at least ``min_failures`` families fail. ``families: {}`` makes
+    every rule hard (the published behaviour).
     """
 
-    rules: tuple[str, ...] = ()
+    families: dict[str, tuple[str, ...]] = field(default_factory=dict)
     min_failures: int = 2
     classifier_min_score: float | None = 0.5
     classifier_languages: tuple[str, ...] = ("en",)

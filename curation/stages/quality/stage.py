@@ -89,7 +89,7 @@ def score_document(doc: Document, rules: QualityRules) -> tuple[str, Signals]:
         elif name == "code":
             part = code_signals(cleaned, rules.code)
         elif name == "conversation":
-            part = conversation_signals(cleaned)
+            part = conversation_signals(cleaned, rules.conversation.min_repeat_words)
         else:  # c4 (done above) and classifier (batched, see QualityProcessor)
             continue
         for k, v in part.items():
@@ -116,14 +116,16 @@ def _no_clean(rules: QualityRules) -> Any:
 
 
 def skipped_rules(rules: QualityRules, source_kind: str, lang: str) -> tuple[str, ...]:
-    """Language-dependent rules (``<set>.<key>``) that do not run for ``lang`` (no calibrated value)."""
-    if not rules.languages.enabled:
+    """Language-dependent rules (``<set>.<key>``) calibrated for some language but not for ``lang``."""
+    lr = rules.languages
+    if not lr.enabled:
         return ()
     out = []
     for name in rules.sets_for(source_kind):
         rs = rules.rule_set(name)
         for key in getattr(rs, "PER_LANGUAGE", ()):
-            if key in rs.CHECKS and rules.languages.threshold(lang, name, key) is None:
+            used = any(key in sets.get(name, {}) for sets in lr.params.values())
+            if used and key in rs.CHECKS and lr.threshold(lang, name, key) is None:
                 out.append(f"{name}.{key}")
     return tuple(sorted(out))
 

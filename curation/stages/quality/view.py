@@ -13,7 +13,8 @@ A line is *not* prose when it is
 
 * code-like: a prompt (``$ ``, ``>>> ``, ``# `` followed by a command), or >= ``code_symbol_ratio`` of its
   characters are code symbols (``{}[]();=<>\\|$_`` ...);
-* table-like: two or more tab or `` | `` cell separators;
+* table-like: two or more tab or `` | `` cell separators, or a ``Field: value`` line (a capitalised key
+  of at most three words, as in definition lists and metadata blocks: "Context: server config");
 * link-like: URLs are >= 30 % of its characters;
 * a label: fewer than ``min_words`` words (headings, list items, buttons; words per
   :func:`~curation.stages.quality.segment.tokenize`, so a CJK line needs as many characters).
@@ -28,10 +29,12 @@ from dataclasses import dataclass
 
 from curation.stages.quality.segment import tokenize
 
-_CODE_CHARS = re.compile(r"[{}\[\]();=<>\\|$_^~`@#*&%+/]")
+_CODE_CHARS = "{}[]();=<>\\|$_^~`@#*&%+/"
+_DROP_CODE = str.maketrans("", "", _CODE_CHARS)
 _PROMPT_RE = re.compile(r"^(?:\$|>>>|\.\.\.|%|#)\s+\S")
 _URL_RE = re.compile(r"(?:https?://|www\.)\S+")
-_TABLE_RE = re.compile(r"\t| \| ")
+# "Field: value" lines of definition lists and metadata blocks (a capitalised key of <= 3 words).
+_FIELD_RE = re.compile(r"^[A-Z][\w-]*(?: [\w-]+){0,2}:\s")
 _MULTI_BLANK_RE = re.compile(r"\n{3,}")
 
 
@@ -53,13 +56,13 @@ def line_kind(line: str, min_words: int = 5, code_symbol_ratio: float = 0.08) ->
     n = len(line)
     if _PROMPT_RE.match(line):
         return "code"
-    if len(_TABLE_RE.findall(line)) >= 2:
+    if line.count("\t") + line.count(" | ") >= 2 or _FIELD_RE.match(line):
         return "table"
     if "http" in line or "www." in line:
         url_chars = sum(len(m) for m in _URL_RE.findall(line))
         if url_chars * 10 >= n * 3:
             return "link"
-    if len(_CODE_CHARS.findall(line)) >= code_symbol_ratio * n:
+    if n - len(line.translate(_DROP_CODE)) >= code_symbol_ratio * n:
         return "code"
     words = line.split(None, min_words) if line.isascii() else tokenize(line)
     if len(words) < min_words:
