@@ -843,6 +843,60 @@ def leak_records() -> list[dict]:
     ]
 
 
+def multilingual_toxicity_records() -> list[dict]:
+    """A Spanish and an Italian abusive page (rejected by the toxicity stage) and a clean page in each
+    language (kept): fixed texts, no randomness, so the other sample documents do not change."""
+    es_toxic = (
+        "Escucha atentamente, imbécil, porque no pienso repetirlo. Eres un gilipollas asqueroso y un "
+        "hijo de puta, y todos los participantes de este foro estamos hartos de tus estúpidas mierdas. "
+        "Cada mensaje que escribes demuestra que eres un idiota irremediable, un cabrón ignorante que "
+        "jamás entiende absolutamente nada. Vete a la mierda con tus opiniones de pendejo.\n"
+        "Me cago en tu puta madre y en todos los estúpidos imbéciles que te aplauden constantemente. "
+        "Nadie quiere seguir leyendo a un subnormal como tú, así que cierra inmediatamente esa boca, "
+        "maricón de mierda, y desaparece para siempre de nuestra comunidad.\n"
+        "Eres basura, eres un imbécil despreciable y un cabrón miserable, y tus amiguitos son unos "
+        "gilipollas exactamente iguales. Que te jodan a ti y a toda tu familia de idiotas."
+    )
+    it_toxic = (
+        "Ascolta bene, coglione, perché non lo ripeto. Sei uno stronzo e un figlio di puttana, e tutti in "
+        "questo forum sono stufi delle tue cazzate. Ogni volta che scrivi qualcosa dimostri di essere un "
+        "idiota senza speranza, un cretino che non capisce un cazzo. Vaffanculo tu e le tue opinioni di "
+        "merda.\n"
+        "Nessuno vuole leggere uno scemo come te, quindi chiudi quella bocca, pezzo di merda, e non "
+        "tornare mai più qui. Sei un coglione e uno stronzo, e i tuoi amici sono dei cretini come te.\n"
+        "Vaffanculo a te e a tutta la tua famiglia di idioti, stronzo che non sei altro."
+    )
+    es_clean = (
+        "La biblioteca municipal abrirá sus puertas el próximo lunes después de tres meses de obras. El "
+        "edificio, que data de principios del siglo pasado, cuenta ahora con una sala de lectura más "
+        "amplia, un espacio para los niños y conexión a internet en todas las plantas.\n"
+        "Según el ayuntamiento, la reforma se ha financiado con fondos regionales y con las aportaciones "
+        "de los vecinos, que durante el verano organizaron varias ferias de libros usados. La directora "
+        "de la biblioteca explicó que el horario se ampliará por las tardes y que habrá talleres de "
+        "lectura para mayores todos los miércoles.\n"
+        "Los vecinos podrán consultar el catálogo en línea y reservar los libros desde casa. La "
+        "inauguración contará con un pequeño concierto de la banda del pueblo en la plaza mayor."
+    )
+    it_clean = (
+        "La biblioteca comunale riaprirà lunedì prossimo dopo tre mesi di lavori. L'edificio, costruito "
+        "all'inizio del secolo scorso, ha ora una sala di lettura più ampia, uno spazio per i bambini e "
+        "la connessione a internet su tutti i piani.\n"
+        "Secondo il comune, la ristrutturazione è stata finanziata con fondi regionali e con il contributo "
+        "dei cittadini, che durante l'estate hanno organizzato diversi mercatini di libri usati. La "
+        "direttrice della biblioteca ha spiegato che l'orario sarà esteso al pomeriggio e che ci saranno "
+        "laboratori di lettura per gli anziani ogni mercoledì.\n"
+        "I cittadini potranno consultare il catalogo online e prenotare i libri da casa. L'inaugurazione "
+        "sarà accompagnata da un piccolo concerto della banda del paese in piazza."
+    )
+    base = "https://forum.sample-site.example/"
+    return [
+        {"url": base + "es/hilo/1", "title": "Respuesta en el foro", "text": es_toxic},
+        {"url": base + "it/discussione/1", "title": "Risposta nel forum", "text": it_toxic},
+        {"url": base + "es/noticias/biblioteca", "title": "Reabre la biblioteca", "text": es_clean},
+        {"url": base + "it/notizie/biblioteca", "title": "Riapre la biblioteca", "text": it_clean},
+    ]
+
+
 # ================================================================ main
 
 
@@ -877,6 +931,7 @@ def main(out: Path) -> None:
     )
     write_jsonl(out / "conversation" / "irc.jsonl.gz", irc)
     write_jsonl(out / "web" / "leaks.jsonl", leak_records())
+    write_jsonl(out / "web" / "multilingual.jsonl", multilingual_toxicity_records())
     total = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
     print(f"wrote {out} ({total / 1e6:.2f} MB)")
 

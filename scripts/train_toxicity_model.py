@@ -27,7 +27,6 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from curation.stages.toxicity.classifier import (  # noqa: E402
-    ToxicityClassifier,
     in_train_split,
     is_toxic,
     train_records,
@@ -44,25 +43,56 @@ def load(data: Path) -> list[dict]:
         return [json.loads(line) for line in fh if line.strip()]
 
 
-def oof_thresholds(train: list[dict], folds: int = 5) -> None:
-    """Out-of-fold precision/recall at candidate thresholds (5 folds of the TRAIN half only)."""
+def _stage_scores(model: Path, rows: list[dict]) -> list[float]:
+    """The stage's document-level decision score (``combined``) of ``rows`` with ``model`` as classifier."""
+    import yaml
+
+    from curation.config import PipelineConfig, SourceSpec, StageSpec
+    from curation.document import Document, Reject
+    from curation.stages.toxicity import build_scorer
+    from curation.stages.toxicity.config import primary_score
+    from curation.stages.toxicity.decide import ToxicityProcessor
+
+    rules = yaml.safe_load((REPO / "rules" / "toxicity.yaml").read_text(encoding="utf-8"))
+    rules["embedded"]["classifier"]["model"] = str(model)
+    rules["bias"]["terms_dir"] = str(REPO / "rules" / "bias")
+    path = model.parent / "toxicity.yaml"
+    path.write_text(yaml.safe_dump(rules, allow_unicode=True), encoding="utf-8")
+    cfg = PipelineConfig(
+        sources=(SourceSpec(kind="web", paths=("x",)),), models_dir=str(model.parent), path=str(path)
+    )
+    scorer = build_scorer(StageSpec(name="toxicity", rules=str(path)), cfg)
+    proc = ToxicityProcessor(scorer, scorer.rules)
+    proc.setup()
+    docs = [Document(id=r["id"], source_kind="web", source="f", text=r["text"], lang=r["lang"]) for r in rows]
+    name = f"toxicity.{primary_score(scorer.rules)}"
+    return [float((o.doc if isinstance(o, Reject) else o).signals[name]) for o in proc.process_batch(docs)]
+
+
+def oof_thresholds(train: list[dict], folds: int = 5, target: float = 0.9) -> None:
+    """Out-of-fold precision/recall of the stage's decision score (5 folds of the TRAIN half only)."""
     scores: list[tuple[float, bool]] = []
     with tempfile.TemporaryDirectory() as tmp:
         for k in range(folds):
             fit = [r for i, r in enumerate(train) if i % folds != k]
             val = [r for i, r in enumerate(train) if i % folds == k]
-            m = Path(tmp) / f"f{k}.bin"
+            m = Path(tmp) / f"f{k}" / "model.bin"
             train_records(fit, m)
-            clf = ToxicityClassifier(m)
             labels = [is_toxic(r["label"]) for r in val]
-            scores += zip(clf.score([r["text"] for r in val]), labels, strict=True)
-    print("out-of-fold (TRAIN half) precision / recall by threshold:")
-    for thr in (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95):
+            scores += zip(_stage_scores(m, val), labels, strict=True)
+    print("out-of-fold (TRAIN half) precision / recall of the decision score by threshold:")
+    pos = sum(1 for _, y in scores if y)
+    chosen = None
+    for i in range(50, 100):
+        thr = i / 100
         tp = sum(1 for s, y in scores if s >= thr and y)
         fp = sum(1 for s, y in scores if s >= thr and not y)
-        pos = sum(1 for _, y in scores if y)
         prec = tp / (tp + fp) if tp + fp else float("nan")
-        print(f"  {thr:.2f}: precision {prec:.3f} recall {tp / pos:.3f} ({tp + fp} flagged)")
+        if chosen is None and prec >= target:
+            chosen = thr
+        if i % 5 == 0 or thr == chosen:
+            print(f"  {thr:.2f}: precision {prec:.3f} recall {tp / pos:.3f} ({tp + fp} flagged)")
+    print(f"lowest threshold with out-of-fold precision >= {target}: {chosen}")
 
 
 def main() -> None:
