@@ -20,6 +20,16 @@ def rules() -> LicenseRules:
 
 
 @pytest.fixture(scope="session")
+def license_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A models_dir holding a freshly built license index (built once per session, ~7 CPU-s)."""
+    from curation.stages.license.kb import build_index_file
+
+    models = tmp_path_factory.mktemp("models")
+    build_index_file(models)
+    return models
+
+
+@pytest.fixture(scope="session")
 def proc(rules: LicenseRules) -> LicenseProcessor:
     p = LicenseProcessor(rules)
     p.setup()

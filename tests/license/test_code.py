@@ -118,7 +118,7 @@ def test_apache_header_notice(proc: LicenseProcessor) -> None:
 
 def test_license_text_in_a_string_literal_is_not_a_header(proc: LicenseProcessor) -> None:
     text = "import os\n\nMIT_TEXT = '''\n" + reference_text("mit.LICENSE") + "\n'''\n"
-    out = tag(proc, code_doc(text))
+    out = tag(proc, code_doc(text, code_language="Python"))  # the language the reader gives pkg/mod.py
     assert out.license == "NOASSERTION" and out.license_evidence is None
 
 

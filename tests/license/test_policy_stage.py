@@ -80,12 +80,15 @@ def test_what_if_decide_from_stored_signals(rules: LicenseRules, proc: LicensePr
     assert decide(lic.signals, rules, "code") == ()
 
 
-def test_rules_file_loads_and_bad_rules_fail_at_build(tmp_path: Path) -> None:
+def test_rules_file_loads_and_bad_rules_fail_at_build(tmp_path: Path, license_models: Path) -> None:
     rules = load_stage_rules(REPO / "rules" / "license.yaml")
     assert rules.policy.deny_categories == ("non_commercial", "proprietary")
     bad = tmp_path / "license.yaml"
     bad.write_text("policy:\n  deny_categories: [nonsense]\n")
-    cfg = PipelineConfig(sources=(SourceSpec(kind="code", paths=("x",)),), path=str(tmp_path / "p.yaml"))
+    cfg = PipelineConfig(
+        sources=(SourceSpec(kind="code", paths=("x",)),), path=str(tmp_path / "p.yaml"),
+        models_dir=str(license_models),
+    )
     with pytest.raises(ConfigError, match="nonsense"):
         build_stage(StageSpec(name="license", rules=str(bad)), cfg)
     bad.write_text("precedence:\n  code: [identifier, telepathy]\n")
@@ -197,12 +200,13 @@ def test_beam_stage_tags_from_html_then_drops_it_when_asked(rules: LicenseRules,
 
 
 def test_build_stage_drops_html_only_if_nothing_after_needs_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, license_models: Path
 ) -> None:
     spec = StageSpec(name="license", rules=str(REPO / "rules" / "license.yaml"))
     later = StageSpec(name="dedup", rules="dedup.yaml")
     base = PipelineConfig(
-        sources=(SourceSpec(kind="web", paths=("x",)),), stages=(spec, later), path=str(tmp_path / "p.yaml")
+        sources=(SourceSpec(kind="web", paths=("x",)),), stages=(spec, later), path=str(tmp_path / "p.yaml"),
+        models_dir=str(license_models),
     )
     assert build_stage(spec, base).drop_html is True
     keep = dataclasses.replace(base, output=dataclasses.replace(base.output, keep_html=True))

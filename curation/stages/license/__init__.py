@@ -35,9 +35,30 @@ def build_stage(spec: StageSpec, cfg: PipelineConfig) -> LicenseStage:
     if not isinstance(batch, int) or isinstance(batch, bool) or batch < 1:
         raise ConfigError(cfg.path, f"stages.{spec.name}.options.batch_size", "expected a positive integer")
     _check_knowledge_base(path)
+    index = resolve_index(rules, cfg.models_path, path)
     return LicenseStage(
-        rules, tokenizer=cfg.tokenizer, batch_size=batch, drop_html=not html_needed_after(cfg, spec.name)
+        rules,
+        tokenizer=cfg.tokenizer,
+        batch_size=batch,
+        drop_html=not html_needed_after(cfg, spec.name),
+        index_path=index,
     )
+
+
+def resolve_index(rules: LicenseRules, models_dir: Path, rules_file: Path) -> str | None:
+    """The checked prebuilt index folder under ``models_dir``; ``None`` (build in memory on each worker)
+    only when the rules say ``index.missing: build`` and the index is missing or stale."""
+    from curation.stages.license.index import LicenseIndexError, check_index
+
+    folder = models_dir / rules.index.dir
+    try:
+        check_index(folder, rules.text_match)
+    except LicenseIndexError as exc:
+        if rules.index.missing == "build":
+            return None
+        hint = "or set index.missing: build (allowed: error, build)"
+        raise ConfigError(rules_file, "index", f"{exc}; {hint}") from exc
+    return str(folder)
 
 
 def _check_knowledge_base(path: Path) -> None:

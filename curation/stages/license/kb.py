@@ -171,3 +171,45 @@ def _rule_kind(meta: dict[str, str]) -> str | None:
         if _yes(meta, key):
             return kind
     return None  # intros and clues are not licenses by themselves
+
+
+def build_index_file(models_dir: str | Path, rules_file: str | Path | None = None) -> Path:
+    """Build the prebuilt license index into ``<models_dir>/license_index`` and return that folder.
+
+    ``rules_file`` (a ``rules/license.yaml``) supplies the ``text_match`` indexing parameters; default:
+    the built-in defaults, which ``rules/license.yaml`` ships with. What install steps call.
+    """
+    from curation.stages.license.index import build_index
+    from curation.stages.license.rules import LicenseRules, load_license_rules
+
+    rules = load_license_rules(rules_file) if rules_file else LicenseRules()
+    return build_index(models_dir, rules.text_match)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m curation.stages.license.kb build|check --dest models [--rules rules/license.yaml]``."""
+    import argparse
+
+    from curation.stages.license.index import LicenseIndexError, check_index, index_dir
+    from curation.stages.license.rules import LicenseRules, load_license_rules
+
+    ap = argparse.ArgumentParser(prog="python -m curation.stages.license.kb", description=main.__doc__)
+    ap.add_argument("command", choices=("build", "check"))
+    ap.add_argument("--dest", default="models", help="the pipeline's models_dir")
+    ap.add_argument("--rules", default=None, help="rules/license.yaml whose text_match to index with")
+    args = ap.parse_args(argv)
+    if args.command == "build":
+        print(f"license index written to {build_index_file(args.dest, args.rules)}")
+        return 0
+    rules = load_license_rules(args.rules) if args.rules else LicenseRules()
+    try:
+        check_index(index_dir(args.dest), rules.text_match)
+    except LicenseIndexError as exc:
+        print(exc)
+        return 1
+    print(f"license index {index_dir(args.dest)} is up to date")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -49,8 +49,22 @@ class CodeRules:
     precheck_pattern: str = r"(?i)licen[cs]|copyright|permission|warrant|redistribut|public domain|gnu"
     keep_license_files: bool = True  # false: LICENSE/COPYING documents are rejected as `license_file`
     min_repo_confidence: float = 0.8  # a LICENSE file must match at least this well to become repo default
+    # Content pre-check for whole-text matching, whatever the file is called (or with no path): the share
+    # of the first `whole_text_probe_chars` characters' word 3-grams that occur in some reference text.
+    whole_text_probe_chars: int = 2000
+    whole_text_min_share: float = 0.5
+    # ... for documents of these languages (`Document.code_language`, case-insensitive) or of none: prose
+    # files. A source file in a programming language keeps the first-comment-block rule, so a license
+    # quoted in a string constant is not its grant.
+    whole_text_languages: tuple[str, ...] = (
+        "Text", "license-text", "Markdown", "reStructuredText", "AsciiDoc",
+    )
 
     def __post_init__(self) -> None:
+        if not 0.0 < self.whole_text_min_share <= 1.0:
+            raise ValueError("code.whole_text_min_share must be in (0, 1]")
+        if self.whole_text_probe_chars < 100:
+            raise ValueError("code.whole_text_probe_chars must be >= 100")
         try:
             re.compile(self.precheck_pattern)
         except re.error as exc:
@@ -95,6 +109,20 @@ class PolicyRules:
 
 
 @dataclass(frozen=True)
+class IndexRules:
+    """Where the prebuilt matcher index lives (curation/stages/license/index.py)."""
+
+    dir: str = "license_index"  # under the pipeline's models_dir
+    missing: Literal["error", "build"] = "error"  # build: index in memory on each worker (~6 CPU-s each)
+
+    def __post_init__(self) -> None:
+        if self.missing not in ("error", "build"):
+            raise ValueError("index.missing must be one of: error, build")
+        if not self.dir.strip():
+            raise ValueError("index.dir must name a folder under models_dir")
+
+
+@dataclass(frozen=True)
 class LicenseRules:
     """rules/license.yaml."""
 
@@ -104,6 +132,7 @@ class LicenseRules:
     web: WebRules = field(default_factory=WebRules)
     book: BookRules = field(default_factory=BookRules)
     text_match: MatchParams = field(default_factory=MatchParams)
+    index: IndexRules = field(default_factory=IndexRules)
     categories: CategoryRules = field(default_factory=CategoryRules)
     policy: PolicyRules = field(default_factory=PolicyRules)
 

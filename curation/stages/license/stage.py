@@ -40,9 +40,9 @@ class LicenseProcessor(DocProcessor):
 
     stage = STAGE
 
-    def __init__(self, rules: LicenseRules) -> None:
+    def __init__(self, rules: LicenseRules, index_path: str | None = None) -> None:
         self.rules = rules
-        self.detector = LicenseDetector(rules)
+        self.detector = LicenseDetector(rules, index_path)
 
     def setup(self) -> None:
         self.detector.setup()
@@ -228,11 +228,17 @@ class LicenseStage(beam.PTransform):
     """
 
     def __init__(
-        self, rules: LicenseRules, tokenizer: str, batch_size: int = 128, drop_html: bool = False
+        self,
+        rules: LicenseRules,
+        tokenizer: str,
+        batch_size: int = 128,
+        drop_html: bool = False,
+        index_path: str | None = None,
     ) -> None:
         super().__init__(label=STAGE)
         self.rules = rules
-        self.processor = LicenseProcessor(rules)
+        self.index_path = index_path
+        self.processor = LicenseProcessor(rules, index_path)
         self.tokenizer = tokenizer
         self.batch_size = batch_size
         self.drop_html = drop_html
@@ -241,7 +247,7 @@ class LicenseStage(beam.PTransform):
         direct, repo_docs = docs | "ByRepo" >> beam.Partition(
             lambda doc, _: int(needs_repo_license(doc)), 2
         )
-        repo_map = repo_docs | "RepoLicenses" >> RepoLicenses(LicenseDetector(self.rules))
+        repo_map = repo_docs | "RepoLicenses" >> RepoLicenses(LicenseDetector(self.rules, self.index_path))
         with_repo = repo_docs | "AttachRepoLicense" >> beam.Map(attach_repo_license, AsDict(repo_map))
         branches = (
             direct | "Tag" >> MapStage(self.processor, self.batch_size, self.tokenizer),

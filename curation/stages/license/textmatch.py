@@ -25,9 +25,11 @@ license. Reference: ScanCode Toolkit license detection (Ombredanne et al., nexB)
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -136,7 +138,12 @@ class TextMatcher:
         self.keys = keys[order]
         self.vals = vals[order]
         self.sets = shingle_sets
+        self._derive(params)
+
+    def _derive(self, params: MatchParams) -> None:
+        """Per-reference thresholds from ``params`` and the stored reference sizes / coverages / kinds."""
         p = params
+        refs = self.refs
         self.min_cov = np.where(self.sizes < 60, p.min_coverage_short, p.min_coverage_long)
         own = np.asarray([r.minimum_coverage for r in refs], dtype=np.float64) / 100.0
         self.min_cov = np.maximum(self.min_cov, own)
@@ -144,6 +151,68 @@ class TextMatcher:
         self.secondary_ok = np.asarray(
             [r.kind in p.secondary_kinds or e for r, e in zip(refs, self.exception, strict=True)]
         )
+
+    # -- prebuilt index (curation/stages/license/index.py writes and reads these) --------------------------
+    def state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """Arrays and JSON metadata from which :meth:`from_state` rebuilds this matcher without the
+        knowledge base's 37k files (the reference texts themselves are not needed after indexing)."""
+        req_counts = np.asarray([len(r) for r in self.required], dtype=np.int64)
+        phrases = [ph for r in self.required for ph in r]
+        arrays = {
+            "keys": self.keys,
+            "vals": self.vals,
+            "sizes": self.sizes,
+            "sets": np.concatenate(self.sets) if self.sets else np.empty(0, dtype=np.int64),
+            "needs_later": self.needs_later,
+            "min_coverage": np.asarray([r.minimum_coverage for r in self.refs], dtype=np.int64),
+            "req_counts": req_counts,
+            "req_lengths": np.asarray([len(ph) for ph in phrases], dtype=np.int64),
+            "req_flat": np.concatenate(phrases) if phrases else np.empty(0, dtype=np.int64),
+        }
+        meta = {
+            "vocab": sorted(self.vocab, key=self.vocab.__getitem__),
+            "names": [r.name for r in self.refs],
+            "kinds": [r.kind for r in self.refs],
+            "spdx": self.spdx,
+            "exception": self.exception,
+            "later_id": self._later_id,
+        }
+        return arrays, meta
+
+    @classmethod
+    def from_state(
+        cls, arrays: dict[str, np.ndarray], meta: dict[str, Any], kb: KnowledgeBase, params: MatchParams
+    ) -> TextMatcher:
+        """The matcher saved by :meth:`state` (arrays may be read-only memory maps, shared by workers)."""
+        self = cls.__new__(cls)
+        self.params = params
+        self.kb = kb
+        self.vocab = {t: i for i, t in enumerate(meta["vocab"])}
+        mins = arrays["min_coverage"].tolist()
+        names, kinds = meta["names"], meta["kinds"]
+        self.refs = [RuleText(n, "", k, "", 100, int(c)) for n, k, c in zip(names, kinds, mins, strict=True)]
+        self.spdx = list(meta["spdx"])
+        self.exception = list(meta["exception"])
+        self._later_id = int(meta["later_id"])
+        self.sizes = np.asarray(arrays["sizes"])
+        self.keys = arrays["keys"]
+        self.vals = arrays["vals"]
+        self.needs_later = np.asarray(arrays["needs_later"], dtype=bool)
+        offsets = np.concatenate([[0], np.cumsum(self.sizes)]).tolist()
+        flat = arrays["sets"]
+        self.sets = [flat[a:b] for a, b in itertools.pairwise(offsets)]
+        lengths = arrays["req_lengths"].tolist()
+        ends = np.cumsum(lengths).tolist()
+        req_flat = arrays["req_flat"]
+        phrases = [req_flat[e - n : e] for n, e in zip(lengths, ends, strict=True)]
+        required: list[tuple[np.ndarray, ...]] = []
+        pos = 0
+        for count in arrays["req_counts"].tolist():
+            required.append(tuple(phrases[pos : pos + count]))
+            pos += count
+        self.required = required
+        self._derive(params)
+        return self
 
     @staticmethod
     def _required(text: str, vocab: dict[str, int]) -> tuple[np.ndarray, ...]:
@@ -161,6 +230,20 @@ class TextMatcher:
         get = self.vocab.get
         ids = np.array([get(t, -1) for t in tokenize(text)], dtype=np.int64)
         return _shingles(ids, bigrams=True)
+
+    def known_share(self, text: str) -> float:
+        """Share of the word 3-grams of ``text`` that occur in some reference (0.0 without 3-grams).
+
+        One ``searchsorted`` over the index: the cheap test of whether a region reads like license text
+        (a license text scores near 1, source code near 0), before the full match runs on it."""
+        get = self.vocab.get
+        ids = np.array([get(t, -1) for t in tokenize(text)], dtype=np.int64)
+        q = _shingles(ids, bigrams=False)
+        if q.size == 0:
+            return 0.0
+        pos = np.searchsorted(self.keys, q)
+        pos[pos == len(self.keys)] = 0
+        return float(np.count_nonzero(self.keys[pos] == q)) / q.size
 
     def _counts(self, q: np.ndarray) -> np.ndarray:
         left = np.searchsorted(self.keys, q, side="left")
