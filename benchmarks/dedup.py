@@ -1,17 +1,22 @@
 """Dedup benchmark: quality against the dev ground truth, signature and whole-stage throughput.
 
-Runs the dedup stage (in-process FnApiRunner) on ``<data>/dedup/docs.jsonl.gz`` and scores it against
-``<data>/dedup/clusters.jsonl`` (connected components of word-5-gram Jaccard >= 0.8):
+The dev documents (``<data>/dedup/docs.jsonl.gz``) are written as JSONL shards per source kind (only the
+input fields ``id``, ``text``, ``url``; code records have no ``path``), read with ``curation.io.read_shard``
+inside the Beam pipeline as users' runs do, then the dedup stage runs (in-process FnApiRunner). Scored
+against ``<data>/dedup/clusters.jsonl`` (connected components of word-5-gram Jaccard >= 0.8):
 
-* removed-document precision / recall / F1: the ground-truth removed set is every member of a
-  ground-truth cluster except the copy the same keep rule keeps (the dev set has no license or quality
-  signals, so: longest, then smallest id);
+* removed-document precision / recall / F1: the ground-truth removed set is every member of a ground-truth
+  cluster except the copy the same keep rule keeps (no license or quality signals on the dev set: most
+  exact copies in the cluster, then longest, then smallest id);
+* false removals and misses **per source kind**, each with the true Jaccard to its kept copy where the
+  pairs file has it (``--show N`` lists N per kind);
 * pairwise cluster precision / recall / F1 over all same-cluster document pairs;
-* throughput per core: signatures alone (fingerprinting, ``time.process_time``) and the whole stage
-  (process CPU time of the dedup pipeline minus that of the same read-and-count pipeline without dedup;
-  also the wall time). MB = UTF-8 bytes of document text.
+* throughput: signatures alone (fingerprinting, ``time.process_time``) and the whole stage (process CPU
+  time of the read + dedup pipeline minus that of the same read-and-count pipeline; also the wall time).
+  MB = UTF-8 bytes of document text.
 
-Usage: ``.venv/bin/python benchmarks/dedup.py [--data ../shared/data/eval-dev] [--rules rules/dedup.yaml]``
+Usage: ``.venv/bin/python benchmarks/dedup.py [--data ../shared/data/eval-dev] [--rules rules/dedup.yaml]
+[--show 5] [--json out.json]``
 """
 
 from __future__ import annotations
@@ -20,10 +25,12 @@ import argparse
 import gzip
 import itertools
 import json
+import re
 import resource
 import sys
 import tempfile
 import time
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import apache_beam as beam
@@ -32,18 +39,32 @@ from apache_beam.options.pipeline_options import PipelineOptions
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from curation.config import Limits  # noqa: E402
 from curation.document import Document, Reject  # noqa: E402
+from curation.io import Shard, read_shard  # noqa: E402
 from curation.stages.dedup import DedupStage, describe  # noqa: E402
 from curation.stages.dedup.fingerprint import Fingerprinter  # noqa: E402
 from curation.stages.dedup.rules import DedupRules, load_dedup_rules  # noqa: E402
+from curation.stages.dedup.signature import exact_key  # noqa: E402
+
+_INPUT_FIELDS = ("id", "text", "url", "messages")
+_TURN_RE = re.compile(r"^([^:\n]{1,60}): (.*)$")
 
 
-def parse(line: str) -> Document:
-    d = json.loads(line)
-    return Document(
-        id=d["id"], source_kind=d["source_kind"], source="eval-dev", text=d["text"], url=d.get("url"),
-        token_count=len(d["text"].split()),
-    )
+def to_messages(text: str) -> list[dict[str, str]]:
+    """A conversation passage (``speaker: content`` lines) as the ``messages`` the conversation reader
+    takes; lines without a speaker continue the previous turn, a leading fragment gets speaker ``-``
+    (punctuation: it adds no word to the shingles)."""
+    turns: list[dict[str, str]] = []
+    for line in text.split("\n"):
+        m = _TURN_RE.match(line)
+        if m:
+            turns.append({"speaker": m.group(1), "content": m.group(2)})
+        elif turns:
+            turns[-1]["content"] += "\n" + line
+        else:
+            turns.append({"speaker": "-", "content": line})
+    return turns
 
 
 def cpu_seconds() -> float:
@@ -51,17 +72,64 @@ def cpu_seconds() -> float:
     return r.ru_utime + r.ru_stime
 
 
+def write_shards(records: list[dict], dest: Path, shards_per_kind: int = 4) -> list[Shard]:
+    """The records as JSONL shards per source kind under ``dest`` (input fields only)."""
+    by_kind: dict[str, list[dict]] = defaultdict(list)
+    for r in records:
+        if r["source_kind"] == "conversation" and "messages" not in r:
+            r = {**r, "messages": to_messages(r["text"])}
+        by_kind[r["source_kind"]].append({k: r[k] for k in _INPUT_FIELDS if r.get(k) is not None})
+    out = []
+    for kind, rows in sorted(by_kind.items()):
+        for i in range(shards_per_kind):
+            f = dest / kind / f"part-{i}.jsonl"
+            f.parent.mkdir(parents=True, exist_ok=True)
+            f.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows[i::shards_per_kind]),
+                         encoding="utf-8")
+            out.append(Shard(source=kind, kind=kind, path=str(f), format="jsonl", license=None,
+                             rel=f"{kind}/{f.name}"))
+    return out
+
+
+def source_id(doc: Document) -> str:
+    """The record's own id, which the readers keep in ``meta`` (documents get stable ids of their own)."""
+    meta = doc.meta or {}
+    return str(meta.get("source_id") or meta.get("id") or doc.id)
+
+
+def read_documents(shards: list[Shard]) -> tuple[list[Document], Counter]:
+    """Read in-process, as the pipeline's read step does (for signature timing and the truth keeper)."""
+    docs, rejects = [], Counter()
+    for shard in shards:
+        for out in read_shard(shard, Limits()):
+            if isinstance(out, Reject):
+                rejects[out.reason] += 1
+            else:
+                docs.append(out)
+    return docs, rejects
+
+
+def _only_docs(out: Document | Reject) -> list[Document]:
+    return [] if isinstance(out, Reject) else [out]
+
+
 def _assignment(out: Document | Reject) -> str:
     doc = out.doc if isinstance(out, Reject) else out
     reason = out.reason if isinstance(out, Reject) else ""
-    return json.dumps([doc.id, doc.signals.get("dedup.cluster_id"), reason])
+    return json.dumps([source_id(doc), doc.signals.get("dedup.cluster_id"), reason,
+                       doc.signals.get("dedup.match", "")])
 
 
-def run_pipeline(path: Path, rules: DedupRules | None, out_dir: Path) -> tuple[float, float]:
-    """Run read (+ dedup) and write assignments; return (wall seconds, process CPU seconds)."""
+def run_pipeline(shards: list[Shard], rules: DedupRules | None, out_dir: Path) -> tuple[float, float]:
+    """Read the shards (+ dedup) and write assignments; return (wall seconds, process CPU seconds)."""
     t, c = time.perf_counter(), cpu_seconds()
     with beam.Pipeline(options=PipelineOptions(["--runner=FnApiRunner"])) as p:
-        docs = p | "Read" >> beam.io.ReadFromText(str(path)) | "Parse" >> beam.Map(parse)
+        docs = (
+            p
+            | "Shards" >> beam.Create(shards)
+            | "Read" >> beam.FlatMap(read_shard, Limits())
+            | "Docs" >> beam.FlatMap(_only_docs)
+        )
         if rules is None:
             _ = docs | "Count" >> beam.combiners.Count.Globally() | "WriteCount" >> beam.io.WriteToText(
                 str(out_dir / "count")
@@ -96,18 +164,53 @@ def pairs(clusters: list[list[str]]) -> set[tuple[str, str]]:
     return {tuple(sorted(pr)) for c in clusters for pr in itertools.combinations(c, 2)}  # type: ignore[misc]
 
 
-def score(docs: dict[str, Document], assign: list, truth_clusters: list[list[str]]) -> dict:
-    removed_pred = {doc_id for doc_id, _, reason in assign if reason.startswith("duplicate_of:")}
-    removed_truth = set()
-    for c in truth_clusters:
-        keeper = min(c, key=lambda i: (-len(docs[i].text), i))
-        removed_truth |= {i for i in c if i != keeper}
+def truth_keeper(cluster: list[str], texts: dict[str, str], doc_ids: dict[str, str]) -> str:
+    """The keep rule without license/quality signals: most exact copies, then longest, then smallest
+    document id (the stable id the reader gave it, as the stage sees it)."""
+    keys = {i: exact_key(texts[i]) for i in cluster}
+    copies = Counter(k for k in keys.values() if k is not None)
+    return min(cluster, key=lambda i: (-copies.get(keys[i], 1) if keys[i] is not None else -1,
+                                       -len(texts[i]), doc_ids[i]))
+
+
+def score(texts: dict[str, str], kinds: dict[str, str], doc_ids: dict[str, str], assign: list,
+          truth_clusters: list[list[str]], jaccard: dict[tuple[str, str], float], show: int) -> dict:
+    removed_pred = {doc_id for doc_id, _, reason, _ in assign if reason.startswith("duplicate_of:")}
+    kept_of = {doc_id: c for doc_id, c, _, _ in assign}
+    truth_clusters = [[i for i in c if i in texts] for c in truth_clusters]
+    removed_truth: set[str] = set()
+    truth_of: dict[str, int] = {}
+    for n, c in enumerate(truth_clusters):
+        for i in c:
+            truth_of[i] = n
+        if len(c) > 1:
+            keeper = truth_keeper(c, texts, doc_ids)
+            removed_truth |= {i for i in c if i != keeper}
     by_cluster: dict[str, list[str]] = {}
-    for doc_id, cluster_id, _ in assign:
+    for doc_id, cluster_id, _, _ in assign:
         by_cluster.setdefault(cluster_id, []).append(doc_id)
+
+    def best_j(i: str) -> float | None:
+        others = [o for o in by_cluster.get(kept_of.get(i), []) if o != i]
+        js = [jaccard.get(tuple(sorted((i, o)))) for o in others]  # type: ignore[misc]
+        js = [j for j in js if j is not None]
+        return max(js) if js else None
+
+    per_kind: dict[str, dict] = {}
+    for kind in sorted(set(kinds.values())):
+        fr = sorted(i for i in removed_pred - removed_truth if kinds[i] == kind)
+        miss = sorted(i for i in removed_truth - removed_pred if kinds[i] == kind)
+        per_kind[kind] = {
+            "false_removals": len(fr), "misses": len(miss),
+            "false_removal_examples": [[i, best_j(i)] for i in fr[:show]],
+            "miss_examples": miss[:show],
+        }
+    match_counts = Counter(m for _, _, reason, m in assign if reason.startswith("duplicate_of:"))
     return {
         "removed_docs": {"predicted": len(removed_pred), "truth": len(removed_truth),
                          **prf(removed_pred, removed_truth)},
+        "removed_by_match": dict(match_counts),
+        "per_kind": per_kind,
         "pairwise": prf(pairs(list(by_cluster.values())), pairs(truth_clusters)),
     }
 
@@ -127,28 +230,33 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=str(REPO.parent / "shared" / "data" / "eval-dev"))
     ap.add_argument("--rules", default=str(REPO / "rules" / "dedup.yaml"))
+    ap.add_argument("--show", type=int, default=5, help="examples of false removals / misses per kind")
     ap.add_argument("--json", help="also write the figures to this file")
     args = ap.parse_args()
     rules = load_dedup_rules(args.rules)
     data = Path(args.data) / "dedup"
     with gzip.open(data / "docs.jsonl.gz", "rt", encoding="utf-8") as fh:
-        docs = {d.id: d for d in map(parse, fh)}
+        records = [json.loads(line) for line in fh]
+    with gzip.open(data / "pairs.jsonl.gz", "rt", encoding="utf-8") as fh:
+        jaccard = {tuple(sorted((p["id_a"], p["id_b"]))): p["jaccard"] for p in map(json.loads, fh)}
     truth = [json.loads(line)["ids"] for line in (data / "clusters.jsonl").read_text().splitlines() if line]
-    mb = sum(d.num_bytes for d in docs.values()) / 1e6
     with tempfile.TemporaryDirectory() as tmp:
         tmpd = Path(tmp)
-        plain = tmpd / "docs.jsonl"
-        with gzip.open(data / "docs.jsonl.gz", "rb") as src:
-            plain.write_bytes(src.read())
-        base_wall, base_cpu = run_pipeline(plain, None, tmpd)
-        wall, cpu = run_pipeline(plain, rules, tmpd)
+        shards = write_shards(records, tmpd / "in")
+        docs, read_rejects = read_documents(shards)
+        base_wall, base_cpu = run_pipeline(shards, None, tmpd)
+        wall, cpu = run_pipeline(shards, rules, tmpd)
         assign = read_lines(tmpd, "assign")
         stats = dict(read_lines(tmpd, "stats"))
+    texts = {source_id(d): d.text for d in docs}
+    kinds = {source_id(d): d.source_kind for d in docs}
+    mb = sum(d.num_bytes for d in docs) / 1e6
     result = {
-        "docs": len(docs),
+        "docs": len(records),
+        "read": {"documents": len(docs), "rejects": dict(read_rejects)},
         "mb_text": round(mb, 3),
-        "quality": score(docs, assign, truth),
-        "signatures": signature_throughput(list(docs.values()), rules),
+        "quality": score(texts, kinds, {source_id(d): d.id for d in docs}, assign, truth, jaccard, args.show),
+        "signatures": signature_throughput(docs, rules),
         "stage": {
             "wall_s": round(wall, 2), "cpu_s": round(cpu, 2),
             "baseline_read_wall_s": round(base_wall, 2), "baseline_read_cpu_s": round(base_cpu, 2),
