@@ -6,9 +6,10 @@ Usage (from the repository root)::
     .venv/bin/python benchmarks/pii.py --part B --skip-throughput   # report on half B (tune on A)
     .venv/bin/python benchmarks/pii.py --no-names --show-errors 5
 
-Quality: ``<data>/pii/examples.jsonl.gz`` (see its README), run through the stage's analyzer exactly as
-the pipeline does (PERSON only on ``names.source_kinds``; the records carry no detected language, so every
-language's cues apply). A predicted span matches a gold span of the same type when their character IoU
+Quality: ``<data>/pii/examples.jsonl.gz`` (see its README), run through the stage's analyzer as the
+pipeline does: language ID first (the langid stage's lid.176 model and rules), then PERSON only on
+``names.source_kinds`` in ``names.languages`` with that language's cues (``--no-langid``: language unknown,
+every language's cues apply). A predicted span matches a gold span of the same type when their character IoU
 is >= 0.5 (one-to-one, greedy); exact-boundary matches are reported too. Code secrets are also scored as
 one group. ``leak`` = share of gold structured/secret spans not entirely covered by replaced spans (of any
 type): what would survive into the corpus. ``changed@neg`` = share of PII-free records the stage would
@@ -86,12 +87,31 @@ def in_part(rec_id: str, part: str) -> bool:
     return part == "all" or "AB"[zlib.crc32(rec_id.encode()) % 2] == part
 
 
-def evaluate(proc: PiiProcessor, records: list[dict], show_errors: int) -> dict:
+def detect_languages(records: list[dict]) -> list[str | None]:
+    """The language the pipeline's langid stage (lid.176, rules/langid.yaml) gives each record."""
+    from curation.stages.langid.rules import load_stage_rules as load_langid_rules
+    from curation.stages.langid.stage import LangIdProcessor
+
+    rules = load_langid_rules(REPO / "rules" / "langid.yaml")
+    lid = LangIdProcessor(rules, REPO / "models" / rules.model)
+    docs = [Document(id=r["id"], source_kind=r["source_kind"], source="bench", text=r["text"])
+            for r in records]
+    out = []
+    for i in range(0, len(docs), 256):
+        for o in lid.process_batch(docs[i : i + 256]):
+            out.append((o.doc if isinstance(o, Reject) else o).lang)
+    return out
+
+
+def evaluate(proc: PiiProcessor, records: list[dict], show_errors: int, langid: bool = True) -> dict:
     """Per-type, per-(type, locale) tallies, leaks and changed negatives."""
     assert proc._analyzer is not None
     names = proc.rules.names_on
-    kinds = proc.rules.names.source_kinds
-    jobs = [TextJob(r["text"], None, r["source_kind"], names and r["source_kind"] in kinds) for r in records]
+    kinds, langs_on = proc.rules.names.source_kinds, proc.rules.names.languages
+    langs = detect_languages(records) if langid else [None] * len(records)
+    jobs = [TextJob(r["text"], lang, r["source_kind"],
+                    names and r["source_kind"] in kinds and (lang is None or lang in langs_on))
+            for r, lang in zip(records, langs, strict=True)]
     preds, _, _ = proc._analyzer.analyze(jobs)
     stats: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     by_locale: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -250,6 +270,8 @@ def main() -> int:
     ap.add_argument("--no-names", action="store_true", help="quality with PERSON detection off")
     ap.add_argument("--part", choices=("all", "A", "B"), default="all",
                     help="half of the records (by id hash)")
+    ap.add_argument("--no-langid", action="store_true",
+                    help="do not run language ID first (every language's cues apply to every record)")
     ap.add_argument("--show-errors", type=int, default=0, metavar="N", help="print N errors per type")
     ap.add_argument("--skip-quality", action="store_true")
     ap.add_argument("--skip-throughput", action="store_true")
@@ -267,7 +289,7 @@ def main() -> int:
         records = [r for r in read_jsonl(args.data / "pii" / "examples.jsonl.gz")
                    if in_part(r["id"], args.part)]
         t0 = time.perf_counter()
-        result = evaluate(proc, records, args.show_errors)
+        result = evaluate(proc, records, args.show_errors, langid=not args.no_langid)
         print(f"quality: {len(records)} records (part {args.part}) in {time.perf_counter() - t0:.1f} s "
               f"(names {'off' if args.no_names else 'on'})")
         ok = print_quality(result, not args.no_names)

@@ -35,14 +35,20 @@ def _alt(words: tuple[str, ...]) -> str:
 
 
 class AddressRecognizer:
-    """Street lines for the languages with ``street_types`` in the rules."""
+    """Street lines for the languages with ``street_types`` in the rules.
+
+    Anchored on house numbers: each number is checked with a cheap test per layout (is the next word
+    capitalised or a street type; does the word before end in a street type, is a street type among the
+    words before) and only then matched with the layout's full expression, so prose without house
+    numbers costs one digit scan.
+    """
 
     entity = "STREET_ADDRESS"
     context: tuple[str, ...] = ()
 
     def __init__(self, rules: AddressRules) -> None:
         self.rules = rules
-        self.patterns: dict[str, list[re.Pattern[str]]] = {}
+        self.layouts: dict[str, tuple[str, re.Pattern[str], frozenset[str], tuple[str, ...]]] = {}
         for lang, types in rules.street_types.items():
             layout = rules.layouts.get(lang, "number_name_type")
             t = _alt(tuple({*types, *(w.lower() for w in types)}))
@@ -57,19 +63,57 @@ class AddressRecognizer:
             else:  # fused_type_number
                 rx = (rf"(?<!\w)(?:{_NAME}[ -])?[{_UP}][\w'’-]*(?i:{t})\.? {_NUMBER}(?:[-/]\d{{1,4}})?{_UNIT}"
                       rf"(?!\d)")
-            self.patterns[lang] = [re.compile(rx)]
+            lowered = tuple(w.lower().rstrip(".") for w in types)
+            self.layouts[lang] = (layout, re.compile(rx), frozenset(lowered), lowered)
+
+    def _languages(self, lang: str | None) -> list[str]:
+        if self.rules.all_layouts or lang is None:
+            return list(self.layouts)  # the country's convention, not the text's language
+        return [lang] if lang in self.layouts else []
 
     def find(self, text: str, lang: str | None = None, source_kind: str = "web") -> list[Span]:
-        if not any(ch.isdigit() for ch in text):
-            return []
-        langs = [lang] if lang in self.patterns else list(self.patterns) if lang is None else []
-        out: list[Span] = []
-        for lg in langs:
-            for rx in self.patterns[lg]:
-                for m in rx.finditer(text):
-                    out.append(Span(self.entity, m.start(), m.end(), self.rules.score))
-        if out:  # a unit line is only an address next to a street line
+        langs = self._languages(lang)
+        out: dict[tuple[int, int], Span] = {}
+        for m in _HOUSE.finditer(text):
+            s, e = m.span()
+            after = text[e : e + 40]
+            before = text[max(0, s - 90) : s]
+            words_before = before.lower().replace(",", " ").split()[-7:]
+            for lg in langs:
+                layout, rx, types, suffixes = self.layouts[lg]
+                if layout in ("number_name_type", "number_type_name"):
+                    start = s
+                    unit = _UNIT_BEFORE.search(before)
+                    if unit and layout == "number_name_type":
+                        start = s - len(before) + unit.start()
+                    elif not _FORWARD_HINT.match(after):
+                        continue
+                    found = rx.match(text, start)
+                    if found:
+                        out.setdefault(found.span(), Span(self.entity, *found.span(), self.rules.score))
+                    continue
+                if not words_before:
+                    continue
+                last = words_before[-1].rstrip(".")
+                if last in ("n", "nº", "n.º", "no"):
+                    last = words_before[-2].rstrip(".") if len(words_before) > 1 else ""
+                if layout == "fused_type_number":
+                    if not last.endswith(suffixes):
+                        continue
+                elif not any(w.rstrip(".") in types for w in words_before):
+                    continue
+                lo = max(0, s - 90)
+                for found in rx.finditer(text, lo, min(len(text), e + 30)):
+                    if found.start() < e and found.end() > s:
+                        out.setdefault(found.span(), Span(self.entity, *found.span(), self.rules.score))
+        spans = sorted(out.values(), key=lambda sp: (sp.start, sp.end))
+        if spans:  # a unit line is only an address next to a street line
             for m in _UNIT_LINE.finditer(text):
-                if any(0 < m.start(1) - s.end <= 3 for s in out):
-                    out.append(Span(self.entity, m.start(1), m.end(1), self.rules.score))
-        return out
+                if any(0 < m.start(1) - sp.end <= 3 for sp in spans):
+                    spans.append(Span(self.entity, m.start(1), m.end(1), self.rules.score))
+        return spans
+
+
+_HOUSE = re.compile(r"(?<![\w.,/:-])\d{1,5}(?!\d)")
+_FORWARD_HINT = re.compile(r"(?:\s?[a-zA-Z](?!\w))?(?:\s?(?:bis|ter))?,? ?\S")
+_UNIT_BEFORE = re.compile(rf"{_UNIT_WORD} $")

@@ -46,6 +46,17 @@ _PARTICLE = (r"(?:van der|van den|van de|von der|de la|de los|de las|van|von|zu|
              r"della|dos|das|le|la|ten|ter|y)")
 _RUN = re.compile(rf"(?<![\w'’.-])(?:{_WORD})(?:(?: {_PARTICLE})? (?:{_WORD})){{0,3}}(?![\w-])")
 _TOKEN = re.compile(_WORD)
+def _common_in(text: str, word: str) -> bool:
+    """``word`` (lower case) occurs in lower case as a whole word somewhere in ``text``."""
+    i = text.find(word)
+    n = len(word)
+    while i >= 0:
+        if (i == 0 or not text[i - 1].isalnum()) and (i + n == len(text) or not text[i + n].isalnum()):
+            return True
+        i = text.find(word, i + 1)
+    return False
+
+
 _PREV_WORD = re.compile(r"([\w.]+)(?: (?:de|di|del|de la|du|des|da))? $")
 _SENTENCE_END = re.compile(r"(?:^|[.!?:;\"“”»«()\[\]*#>-]|\n)\s*$")
 
@@ -111,17 +122,20 @@ def common_words(languages: tuple[str, ...]) -> frozenset[str]:
 
 
 @dataclass(frozen=True)
-class _LangCues:
-    titles: re.Pattern[str] | None
-    phrases: re.Pattern[str] | None
-    strong: re.Pattern[str] | None
+class _Cues:
+    """Lower-cased cue phrases (as word tuples) of one language, or of all of them."""
+
+    titles: frozenset[str]
+    phrases: frozenset[tuple[str, ...]]
+    strong: frozenset[tuple[str, ...]]
+    longest: int
 
 
-def _alternation(words: tuple[str, ...], suffix: str) -> re.Pattern[str] | None:
-    if not words:
-        return None
-    alts = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-    return re.compile(rf"(?i)(?<!\w)(?:{alts}){suffix}$")
+def _cues(titles: set[str], phrases: set[str], strong: set[str]) -> _Cues:
+    ph = frozenset(tuple(p.lower().split()) for p in phrases)
+    st = frozenset(tuple(p.lower().split()) for p in strong)
+    longest = max((len(p) for p in (*ph, *st)), default=1)
+    return _Cues(frozenset(t.lower().rstrip(".") for t in titles), ph, st, longest)
 
 
 class PersonRecognizer:
@@ -138,23 +152,24 @@ class PersonRecognizer:
                             if n.lower() not in common}
         self.not_in_name = frozenset(w.lower().rstrip(".") for w in (*street_types, *rules.org_suffixes))
         self.place_before = frozenset(w.lower().rstrip(".") for w in (*street_types, *rules.place_prefixes))
-        self.cues: dict[str, _LangCues] = {}
+        self.cues: dict[str, _Cues] = {}
         for lang in rules.languages:
-            self.cues[lang] = _LangCues(
-                titles=_alternation(tuple(rules.titles.get(lang, ())), r"\.?\s?"),
-                phrases=_alternation(tuple(rules.cues.get(lang, ())), r"[ \t]*"),
-                strong=_alternation(tuple(rules.strong_cues.get(lang, ())), r"[ \t]*"),
-            )
+            self.cues[lang] = _cues(set(rules.titles.get(lang, ())), set(rules.cues.get(lang, ())),
+                                    set(rules.strong_cues.get(lang, ())))
+        self.all_cues = _cues({t for ts in rules.titles.values() for t in ts},
+                              {c for cs in rules.cues.values() for c in cs},
+                              {c for cs in rules.strong_cues.values() for c in cs})
 
-    def _cue(self, before: str, lang: str | None) -> tuple[bool, bool, bool]:
-        """(title, phrase, strong) cues just before a candidate, for ``lang`` (all when unknown)."""
-        langs = [lang] if lang in self.cues else list(self.cues)
-        title = phrase = strong = False
-        for lg in langs:
-            c = self.cues[lg]
-            title = title or bool(c.titles and c.titles.search(before))
-            phrase = phrase or bool(c.phrases and c.phrases.search(before))
-            strong = strong or bool(c.strong and c.strong.search(before))
+    def _cue(self, text: str, start: int, lang: str | None) -> tuple[bool, bool, bool]:
+        """(title, phrase, strong) cues in the words just before ``start``, for ``lang`` (all if unknown)."""
+        c = self.cues.get(lang, self.all_cues) if lang is not None else self.all_cues
+        words = text[max(0, start - 48) : start].lower().split()[-c.longest :]
+        if not words:
+            return False, False, False
+        title = words[-1].rstrip(".") in c.titles
+        tails = [tuple(words[-k:]) for k in range(1, len(words) + 1)]
+        phrase = any(t in c.phrases for t in tails)
+        strong = any(t in c.strong for t in tails)
         return title, phrase, strong
 
     def _place_or_org(self, text: str, tokens: list[tuple[int, int]], start_i: int) -> bool:
@@ -170,37 +185,36 @@ class PersonRecognizer:
         if lang is not None and lang not in self.rules.languages:
             return []
         sc = self.rules.scores
-        lower: set[str] | None = None
+        first_names = self.first_names
         out: list[Span] = []
         for m in _RUN.finditer(text):
-            tokens = [(t.start() + m.start(), t.end() + m.start()) for t in _TOKEN.finditer(m.group())]
-            first = next((i for i, (a, b) in enumerate(tokens) if text[a:b] in self.first_names), None)
+            # words of the run with their offsets (particles are lower case, never first names)
+            tokens: list[tuple[int, int]] = []
+            pos = m.start()
+            for w in m.group().split(" "):
+                if w[:1].isupper():
+                    tokens.append((pos, pos + len(w)))
+                pos += len(w) + 1
+            first = next((i for i, (a, b) in enumerate(tokens) if text[a:b] in first_names), None)
             start_i = 0 if first is None else first
             a0 = tokens[start_i][0]
-            before = text[max(0, a0 - 40) : a0]
-            title, phrase, strong = self._cue(before, lang)
+            title, phrase, strong = self._cue(text, a0, lang)
+            if first is None and not ((title or strong) and len(tokens) <= 3):
+                continue
             if self._place_or_org(text, tokens, start_i):
                 continue
             if first is None:
-                if not (title or strong) or len(tokens) > 3:
-                    continue
                 score = sc.cue
             elif first < len(tokens) - 1:
                 score = sc.full
             elif title or phrase:
                 score = sc.cue
-            elif source_kind == "code":
+            elif source_kind == "code" or _common_in(text, text[tokens[first][0] : tokens[first][1]].lower()):
                 continue
             else:
-                word = text[tokens[first][0] : tokens[first][1]]
-                if lower is None:
-                    lower = set(re.findall(rf"(?<![\w])[{_LO}]+(?![\w])", text))
-                if word.lower() in lower:
-                    continue
                 at_start = a0 == 0 or _SENTENCE_END.search(text[max(0, a0 - 3) : a0]) is not None
                 score = sc.lone_start if at_start else sc.lone
-            end = tokens[-1][1]
-            out.append(Span(self.entity, a0, end, score))
+            out.append(Span(self.entity, a0, tokens[-1][1], score))
         return out
 
     def is_name(self, value: str) -> bool:

@@ -88,6 +88,7 @@ class AddressRules:
     layouts: dict[str, Literal["number_name_type", "number_type_name", "type_name_number",
                                "fused_type_number"]] = field(default_factory=dict)
     score: float = 0.6
+    all_layouts: bool = True  # every language's layout on every text (a Paris address in an English text)
 
 
 @dataclass(frozen=True)
