@@ -39,9 +39,17 @@ def _fit(args: argparse.Namespace) -> int:
     )
     print(f"  {x_name:>14}  predicted   90% band of the curve (delta method, t with n-3 dof)")
     rows = []
+    x_lo, x_hi = min(xs), max(xs)
     for t, p, a, b in zip(targets, pred, lo, hi, strict=True):
-        print(f"  {t:>14.4g}  {p:9.4f}   [{a:.4f}, {b:.4f}]")
-        rows.append({"x": float(t), "loss": float(p), "lo90": float(a), "hi90": float(b)})
+        note = ""
+        if t > x_hi:
+            note = f"  extrapolated {t / x_hi:.3g}x beyond the largest {x_name}"
+        elif t < x_lo:
+            note = f"  extrapolated {x_lo / t:.3g}x below the smallest {x_name}"
+        print(f"  {t:>14.4g}  {p:9.4f}   [{a:.4f}, {b:.4f}]{note}")
+        rows.append(
+            {"x": float(t), "loss": float(p), "lo90": float(a), "hi90": float(b), "warning": note.strip()}
+        )
     out = Path(args.out) if args.out else Path(args.csv).with_suffix(".fit.png")
     plot_fit(fit, xs, ys, targets, x_name, out)
     print(f"  plot: {out}")

@@ -54,7 +54,9 @@ def test_cli_fit_writes_plot_and_json(tmp_path: Path, capsys: pytest.CaptureFixt
     data = json.loads(js.read_text())
     assert data["x_column"] == "tokens" and data["fit"]["alpha"] == pytest.approx(0.3, abs=1e-3)
     assert data["extrapolation"][0]["loss"] == pytest.approx(2 + 100 * 1e10**-0.3, abs=1e-3)
-    assert "predicted" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "predicted" in printed and "extrapolated 100x beyond the largest tokens" in printed
+    assert data["extrapolation"][0]["warning"].startswith("extrapolated")
 
 
 def test_cli_fit_reports_bad_csv(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
