@@ -192,6 +192,12 @@ def test_word_salad_and_keyword_spam_rules() -> None:
     lines = [" ".join(salad[i : i + 15]) + "." for i in range(0, len(salad), 15)]
     assert "quality:repetition.min_word_order_ratio" in reasons(doc("\n".join(lines), lang="en"))
     assert "quality:repetition.min_word_order_ratio" not in reasons(doc(prose(4), lang="en"))
+    assert "quality:repetition.min_sentence_case_ratio" in reasons(doc("\n".join(lines), lang="en"))
+    assert "quality:repetition.min_sentence_case_ratio" not in reasons(doc(RU, lang="ru"))
+    ru = RU.split()
+    rng.shuffle(ru)
+    ru_salad = " ".join(w.lower() for w in ru)
+    assert "quality:repetition.min_sentence_case_ratio" in reasons(doc(ru_salad, lang="ru"))
     spam = "\n".join(" ".join(rng.choice(["cheap", "watches", "replica"]) for _ in range(10)) + "."
                      for _ in range(12))
     assert "quality:repetition.min_unigram_entropy" in reasons(doc(spam, lang="en"))

@@ -20,9 +20,8 @@ Signals = dict[str, SignalValue]
 
 _SEP = r"\s,;()\[\]{}"
 _TOKEN_RE = re.compile(rf"[^{_SEP}]+")
-_NUMERIC_TOKEN_RE = re.compile(
-    rf"(?<![^{_SEP}])(?:0[xX][0-9a-fA-F]+|[-+]?\.?\d[\d_.]*(?:[eE][-+]?\d+)?[uUlLfFn]*)(?![^{_SEP}])"
-)
+# A whole token that is a numeric literal (tokens joined one per line, matched in one C-level pass).
+_NUMERIC_LINE_RE = re.compile(r"^(?:0[xX][0-9a-fA-F]+|[-+]?\.?\d[\d_.]*(?:[eE][-+]?\d+)?[uUlLfFn]*)$", re.M)
 _NOT_ALNUM_RE = re.compile(r"[\W_]+")  # deleting these leaves the alphanumeric characters
 _TURN_LINE_RE = re.compile(r"^([^:\n]{1,64}):\s?(.*)$")
 
@@ -38,8 +37,9 @@ def code_signals(doc: Document, rules: CodeRules) -> Signals:
     header = "\n".join(lines[: rules.header_lines]).lower()
     path = (doc.path or "").lower()
     tail = text[-2000:]
-    n_tokens = len(_TOKEN_RE.findall(text))  # C-level counting: no Python loop per token
-    n_numeric = len(_NUMERIC_TOKEN_RE.findall(text))
+    tokens = _TOKEN_RE.findall(text)  # C-level counting: no Python loop per token
+    n_tokens = len(tokens)
+    n_numeric = len(_NUMERIC_LINE_RE.findall("\n".join(tokens)))
     return {
         "chars": n_chars,
         "lines": len(lines),

@@ -18,6 +18,7 @@ from curation.stages.quality.textstats import (
     dup_ngram_char_ratio,
     duplicate_stats,
     ratio,
+    sentence_case_ratio,
     top_ngram_char_ratio,
     unigram_entropy,
     word_order_ratio,
@@ -97,6 +98,9 @@ def repetition_signals(stats: TextStats) -> Signals:
     order = word_order_ratio(stats)
     if order is not None:
         out["word_order_ratio"] = round(order, 6)
+    case = sentence_case_ratio(stats)
+    if case is not None:
+        out["sentence_case_ratio"] = round(case, 6)
     return out
 
 

@@ -96,12 +96,15 @@ class RepetitionRules:
     # Not Gopher: unigram entropy of the words (RedPajama-V2 signal rps_doc_unigram_entropy; Together AI
     # 2023): keyword spam repeats a handful of words. Word order: repeated word bigrams of the text over
     # those of the same words in a fixed random order (1.0 = no more structure than shuffled words).
+    # Sentence case: share of words after ". ! ?" that are capitalised (cased scripts only).
     min_unigram_entropy: float | None = None
     min_word_order_ratio: float | None = None
+    min_sentence_case_ratio: float | None = None
 
     CHECKS: ClassVar[dict[str, Check]] = {
         "min_unigram_entropy": ("unigram_entropy", "min"),
         "min_word_order_ratio": ("word_order_ratio", "min"),
+        "min_sentence_case_ratio": ("sentence_case_ratio", "min"),
         "max_dup_line_ratio": ("dup_line_ratio", "max"),
         "max_dup_paragraph_ratio": ("dup_paragraph_ratio", "max"),
         "max_dup_line_char_ratio": ("dup_line_char_ratio", "max"),

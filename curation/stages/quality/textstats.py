@@ -197,3 +197,23 @@ def word_order_ratio(stats: TextStats, permutations: int = 2, min_words: int = 1
         with np.errstate(over="ignore"):
             shuffled += _repeated(p[:-1] * _MUL + p[1:])
     return (observed + 1) / (shuffled / permutations + 1)
+
+
+# The first letter of the word after a sentence end: ". ! ?" then whitespace.
+_AFTER_END_RE = re.compile(r"[.!?]\s+([^\W\d_])")
+
+
+def sentence_case_ratio(stats: TextStats, min_ends: int = 5) -> float | None:
+    """Share of words after a sentence end (``. ! ?``) that start with a capital letter, cased scripts only.
+
+    In edited prose of a cased script (Latin, Cyrillic, Greek, Armenian...) a sentence starts with a
+    capital letter; in word salad the word after a full stop is capitalised only as often as words are
+    in general. Only next words starting with a cased letter count (digits, CJK, Arabic are skipped).
+    ``None`` (no signal) with fewer than ``min_ends`` such sentence ends: too little evidence.
+    """
+    starts = _AFTER_END_RE.findall(stats.text)  # one C-level pass
+    upper = sum(1 for c in starts if c.isupper())
+    total = upper + sum(1 for c in starts if c.islower())
+    if total < min_ends:
+        return None
+    return upper / total

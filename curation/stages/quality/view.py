@@ -29,8 +29,7 @@ from dataclasses import dataclass
 
 from curation.stages.quality.segment import tokenize
 
-_CODE_CHARS = "{}[]();=<>\\|$_^~`@#*&%+/"
-_DROP_CODE = str.maketrans("", "", _CODE_CHARS)
+_CODE_CHARS = re.compile(r"[{}\[\]();=<>\\|$_^~`@#*&%+/]")
 _PROMPT_RE = re.compile(r"^(?:\$|>>>|\.\.\.|%|#)\s+\S")
 _URL_RE = re.compile(r"(?:https?://|www\.)\S+")
 # "Field: value" lines of definition lists and metadata blocks (a capitalised key of <= 3 words).
@@ -62,7 +61,7 @@ def line_kind(line: str, min_words: int = 5, code_symbol_ratio: float = 0.08) ->
         url_chars = sum(len(m) for m in _URL_RE.findall(line))
         if url_chars * 10 >= n * 3:
             return "link"
-    if n - len(line.translate(_DROP_CODE)) >= code_symbol_ratio * n:
+    if len(_CODE_CHARS.findall(line)) >= code_symbol_ratio * n:
         return "code"
     words = line.split(None, min_words) if line.isascii() else tokenize(line)
     if len(words) < min_words:
