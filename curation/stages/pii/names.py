@@ -147,7 +147,8 @@ class PersonRecognizer:
     def __init__(self, rules: NameRules, street_types: tuple[str, ...] = ()) -> None:
         self.rules = rules
         countries = tuple(sorted({c for cs in rules.countries.values() for c in cs}))
-        common = common_words(tuple(rules.languages))
+        common = common_words(tuple(rules.languages)) | {w.lower() for w in rules.not_first_names}
+        self.stop = frozenset(w.lower() for lg in rules.languages for w in spacy_stop_words(lg))
         self.first_names = {n: f for n, f in load_gazetteer(countries, rules.min_frequency).items()
                             if n.lower() not in common}
         self.not_in_name = frozenset(w.lower().rstrip(".") for w in (*street_types, *rules.org_suffixes))
@@ -209,8 +210,12 @@ class PersonRecognizer:
                 score = sc.full
             elif title or phrase:
                 score = sc.cue
-            elif source_kind == "code" or _common_in(text, text[tokens[first][0] : tokens[first][1]].lower()):
+            elif (source_kind == "code" or first_names[text[tokens[first][0] : tokens[first][1]]]
+                  < self.rules.lone_min_frequency
+                  or _common_in(text, text[tokens[first][0] : tokens[first][1]].lower())):
                 continue
+            elif any(text[a:b].lower() not in self.stop for a, b in tokens[:first]):
+                continue  # the last word of a longer proper noun: "The Princess Royal", "Lake Louise"
             else:
                 at_start = a0 == 0 or _SENTENCE_END.search(text[max(0, a0 - 3) : a0]) is not None
                 score = sc.lone_start if at_start else sc.lone

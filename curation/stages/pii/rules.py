@@ -70,9 +70,11 @@ class NameRules:
     languages: tuple[str, ...] = ("en", "de", "fr", "es", "it", "nl")
     countries: dict[str, tuple[str, ...]] = field(default_factory=dict)
     min_frequency: int = 1  # nam_dict frequency 1 (rare) .. 13 (extremely common)
+    lone_min_frequency: int = 2  # a first name alone (no surname, no cue) must be at least this common
     titles: dict[str, tuple[str, ...]] = field(default_factory=dict)
     cues: dict[str, tuple[str, ...]] = field(default_factory=dict)
     strong_cues: dict[str, tuple[str, ...]] = field(default_factory=dict)  # any capitalised run after them
+    not_first_names: tuple[str, ...] = ()  # rank and nobility nouns in the gazetteer ("Princess", "Major")
     place_prefixes: tuple[str, ...] = ()  # a run right after one of these is a place ("Saint Martin")
     org_suffixes: tuple[str, ...] = ()  # a run containing one of these is an organisation ("Craig Group")
     speakers: Literal["names", "all", "off"] = "names"  # conversation speaker labels
