@@ -184,3 +184,29 @@ def test_worker_setup_imports_no_nlp_framework() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_rank_nouns_and_proper_noun_tails_are_not_names(proc: PiiProcessor) -> None:
+    texts = ("The Princess Royal arrived at noon.", "Major browsers dropped it.", "We met at Lake Louise.")
+    for text in texts:
+        assert "PERSON" not in types_in(run(proc, text, lang="en")), text
+    # the same first name with a surname or a cue is a name
+    assert types_in(run(proc, "We met Louise Dupont at noon.", lang="en")) == ["PERSON"]
+    assert types_in(run(proc, "Hi Louise, welcome.", lang="en")) == ["PERSON"]
+
+
+def test_unknown_gazetteer_country_fails_at_build_time(tmp_path: Path) -> None:
+    from curation.rules import ConfigError
+    from curation.stages.pii.rules import parse_rules
+
+    data = {"entities": {"PERSON": {}}, "names": {"countries": {"en": ["atlantis"]}}}
+    match = r"names\.countries\.en.*unknown country 'atlantis'.*allowed: great_britain"
+    with pytest.raises(ConfigError, match=match):
+        parse_rules(data, tmp_path / "pii.yaml", frozenset({"PERSON"}))
+
+
+def test_names_option_switches_person_off(proc: PiiProcessor) -> None:
+    off = PiiProcessor(dataclasses.replace(RULES, names=dataclasses.replace(RULES.names, enabled=False)))
+    off.setup()
+    out = run(off, "Thanks to Eric Howard, mail eric@gmail.com", lang="en")
+    assert out.text == "Thanks to Eric Howard, mail <EMAIL_ADDRESS>" and out.signals["pii.names"] is False
