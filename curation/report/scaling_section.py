@@ -45,12 +45,32 @@ def removed_items(
 ) -> list[dict[str, Any]]:
     """Per filter, the tokens undoing only that filter would add to the output (stored counts).
 
-    For a stage with an overlap analysis (rules recording every reason that fired) a rule's tokens are
-    the tokens it removed *alone*; otherwise the tokens of the stage's rejects with that reason. Tokens at
+    One row per stage for all its rejects together (when it has several reasons), then per filter: for a stage with an overlap analysis
+    (rules recording every reason that fired) a rule's tokens are the tokens it removed *alone* (rules that
+    always fire together have none alone; their stage row still counts them); otherwise the tokens of the
+    stage's rejects with that reason. Tokens at
     rejection are scaled by the token share the later stages keep. Duplicates add no unique tokens.
     """
     keep = _retention_after(stages)
     items = []
+    totals: dict[str, float] = {}
+    reasons: dict[str, int] = {}
+    for row in removed:
+        totals[row["stage"]] = totals.get(row["stage"], 0.0) + float(row.get("tokens") or 0)
+        reasons[row["stage"]] = reasons.get(row["stage"], 0) + 1
+    for stage, t in totals.items():
+        if reasons[stage] < 2 and stage not in overlap:
+            continue  # the stage's one reason row says the same
+        dup = stage == "dedup"
+        items.append(
+            {
+                "stage": stage,
+                "reason": "(whole stage)",
+                "tokens": t * keep.get(stage, 1.0),
+                "unique": not dup,
+                "note": "duplicates: no unique tokens" if dup else "all its rejects",
+            }
+        )
     for stage, ov in overlap.items():
         for rule in ov.get("rules", []):
             t = float(ov["alone"][rule]["tokens"]) * keep.get(stage, 1.0)

@@ -161,3 +161,41 @@ def test_minimal_run_dir_with_only_stages_json(tmp_path: Path, fast_scrub: None)
     assert summary["final"]["tokens"] == 0 and summary["removed"] == [] and summary["overlap"] == {}
     assert "target" in summary["scaling"] and summary["scaling"]["corpus"]["unique_tokens"] == 0
     assert "The output is empty" in paths["markdown"].read_text()
+
+
+def test_filter_costs_from_stored_counts() -> None:
+    from curation.report.scaling_section import removed_items, scaling_summary
+
+    stages = [
+        {"stage": "read", "tokens_in": 1000, "tokens_out": 1000},
+        {"stage": "quality", "tokens_in": 1000, "tokens_out": 600},
+        {"stage": "dedup", "tokens_in": 600, "tokens_out": 500},
+        {"stage": "pii", "tokens_in": 500, "tokens_out": 250},
+        {"stage": "write", "tokens_in": 250, "tokens_out": 250},
+    ]
+    removed = [
+        {"stage": "quality", "reason": "quality:a", "tokens": 300},
+        {"stage": "quality", "reason": "quality:b", "tokens": 100},
+        {"stage": "dedup", "reason": "duplicate", "tokens": 100},
+    ]
+    overlap = {
+        "quality": {
+            "rules": ["quality:a", "quality:b"],
+            "alone": {"quality:a": {"docs": 2, "tokens": 200}, "quality:b": {"docs": 0, "tokens": 0}},
+        }
+    }
+    items = {(i["stage"], i["reason"]): i for i in removed_items(stages, removed, overlap)}
+    keep = (500 / 600) * (250 / 500)  # share of quality's output tokens that dedup and pii keep
+    assert items[("quality", "(whole stage)")]["tokens"] == pytest.approx(400 * keep)
+    assert items[("quality", "quality:a")]["tokens"] == pytest.approx(200 * keep)
+    assert ("quality", "quality:b") not in items  # never removed anything alone
+    assert items[("dedup", "duplicate")]["unique"] is False
+    fc = scaling_summary(250, 1e9, stages, removed, overlap)["filter_costs"]
+    by = {(r["stage"], r["reason"]): r for r in fc["filters"]}
+    assert (
+        by[("quality", "(whole stage)")]["loss_delta"]["value"]
+        > by[("quality", "quality:a")]["loss_delta"]["value"]
+        > 0
+    )
+    assert by[("dedup", "duplicate")]["loss_delta"]["value"] == 0.0
+    assert fc["params"] == 1e9
