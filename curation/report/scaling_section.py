@@ -45,10 +45,10 @@ def removed_items(
 ) -> list[dict[str, Any]]:
     """Per filter, the tokens undoing only that filter would add to the output (stored counts).
 
-    One row per stage for all its rejects together (when it has several reasons), then per filter: for a stage with an overlap analysis
-    (rules recording every reason that fired) a rule's tokens are the tokens it removed *alone* (rules that
-    always fire together have none alone; their stage row still counts them); otherwise the tokens of the
-    stage's rejects with that reason. Tokens at
+    One row per stage for all its rejects together (when it has several reasons), then per filter: for a
+    stage with an overlap analysis (rules recording every reason that fired) a rule's tokens are the tokens
+    it removed *alone* (rules that always fire together have none alone; their stage row still counts
+    them); otherwise the tokens of the stage's rejects with that reason. Tokens at
     rejection are scaled by the token share the later stages keep. Duplicates add no unique tokens.
     """
     keep = _retention_after(stages)
