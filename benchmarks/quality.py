@@ -1,12 +1,15 @@
-"""Benchmark the language-ID and quality stages on the dev corpus, and language-ID accuracy.
+"""Benchmark the quality stage on real dev text plus seeded junk (and, with --langid, language ID).
 
-Prints, per source kind and in total: docs/s and MB/s per core (input UTF-8 bytes / CPU seconds of this
-single-threaded process, so other load on the machine does not distort it; wall-clock MB/s alongside)
-for language ID, the heuristic rule sets (no classifier) and the fastText quality classifier; then
-language-ID accuracy on ``<data>/langid/examples.jsonl.gz`` per language and by length type; then peak
-RSS. Usage::
+Good documents: the dev corpus (``<data>/corpus``), web pages read from their raw HTML through the
+project's reader, all through ``normalize`` and ``langid`` as in the pipeline. Junk: ten generic
+corruptions of other dev texts (``benchmarks/quality_corpus.py``), seeded, in the texts' own languages.
+Prints, for the default rules without and with the classifier (and ``--published``: the published
+variants): kept rate of good documents per source kind and detected language (floor 0.95 overall, 0.90
+per language with >= 20 documents), kept rate per web site, dropped rate per junk kind (floor 0.75 each,
+0.90 overall) and per junk language, and MB per CPU-second of the quality stage (input UTF-8 bytes /
+``time.process_time()`` of this single-threaded process; robust to other load, not immune to it). Usage::
 
-    .venv/bin/python benchmarks/quality.py [--data ../shared/data/eval-dev] [--models models]
+    .venv/bin/python benchmarks/quality.py [--data ../shared/data/eval-dev] [--models models] [--published]
 """
 
 from __future__ import annotations

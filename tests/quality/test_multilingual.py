@@ -73,7 +73,7 @@ def test_stop_words_come_from_spacy_per_language() -> None:
     assert "и" in spacy_stop_words("ru") and "the" in spacy_stop_words("en")
     assert "the" not in spacy_stop_words("de")
     assert spacy_stop_words("xx-none") == frozenset()
-    assert {"en", "de", "fr", "zh", "ru", "ja"} <= set(RULES.languages.params)
+    assert {"en", "de", "fr", "zh", "ru"} <= set(RULES.languages.params)
     assert RULES.languages.stop_word_lists["ru"] == spacy_stop_words("ru")
 
 

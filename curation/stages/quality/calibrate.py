@@ -137,6 +137,8 @@ def thresholds(
             a = np.asarray(xs, dtype=float)
             if op == "min":
                 t = float(np.quantile(a, 1.0 - keep_share)) * (1.0 - margin)
+                if t <= 0.0:  # the signal is 0 on good text (e.g. a stop-word list that never matches
+                    continue  # the segmentation): a rule that can never fire is not calibrated
             else:
                 t = float(np.quantile(a, keep_share)) * (1.0 + margin)
             per.setdefault(set_name, {})[key] = round(t, 4)

@@ -111,12 +111,12 @@ def top_ngram_char_ratio(stats: TextStats, n: int) -> float:
     h = stats.ngram_hashes(n)
     if len(h) < 2 or stats.word_chars == 0:
         return 0.0
-    _, inverse, counts = np.unique(h, return_inverse=True, return_counts=True)
+    values, counts = np.unique(h, return_counts=True)  # sort + run lengths: no argsort for an inverse
     top = int(counts.max())
     if top < 2:
         return 0.0
     lengths = stats.ngram_char_lengths(n)
-    longest = int(lengths[counts[inverse] == top].max())
+    longest = int(lengths[np.isin(h, values[counts == top])].max())
     return min(1.0, top * longest / stats.word_chars)
 
 
