@@ -16,10 +16,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from curation.stages.toxicity.config import EMBEDDED_SCORES, DetoxifyRules, EmbeddedRules
 from curation.stages.toxicity.lexicon import LexiconIndex, load_package_lists
+from curation.stages.toxicity.terms import tokenize
 
 Scores = dict[str, list[float]]
 _DECIMALS = 4  # scores are rounded so batch composition (padding, BLAS blocking) cannot flip a decision
@@ -28,7 +29,12 @@ _DECIMALS = 4  # scores are rounded so batch composition (padding, BLAS blocking
 class Backend(Protocol):
     names: tuple[str, ...]
 
-    def score(self, texts: Sequence[str], langs: Sequence[str | None] | None = None) -> Scores: ...
+    def score(
+        self,
+        texts: Sequence[str],
+        langs: Sequence[str | None] | None = None,
+        tokens: Sequence[Any] | None = None,
+    ) -> Scores: ...
 
 
 class EmbeddedBackend:
@@ -61,8 +67,15 @@ class EmbeddedBackend:
                 self.vectorizer = joblib.load(vec)
                 self.model = joblib.load(mod)
 
-    def score(self, texts: Sequence[str], langs: Sequence[str | None] | None = None) -> Scores:
-        """Scores per text; the model is skipped (profanity 0) for texts whose language is not English."""
+    def score(
+        self,
+        texts: Sequence[str],
+        langs: Sequence[str | None] | None = None,
+        tokens: Sequence[Any] | None = None,
+    ) -> Scores:
+        """Scores per text (``tokens``: terms.tokenize of each text, shared with the bias matcher).
+
+        The English model is skipped (profanity 0) for texts whose language is not English."""
         n = len(texts)
         probs = [0.0] * n
         use = [
@@ -72,7 +85,8 @@ class EmbeddedBackend:
             got = self.model.predict_proba(self.vectorizer.transform([texts[i] for i in use]))[:, 1].tolist()
             for i, p in zip(use, got, strict=True):
                 probs[i] = p
-        lex = [self.lexicon.score(t, langs[i] if langs is not None else None) for i, t in enumerate(texts)]
+        toks = list(tokens) if tokens is not None else [tokenize(t) for t in texts]
+        lex = self.lexicon.score_many(texts, list(langs) if langs is not None else [None] * n, toks)
         prof = [round(float(p), _DECIMALS) for p in probs]
         lexr = [round(x, _DECIMALS) for x in lex]
         return {
@@ -80,7 +94,6 @@ class EmbeddedBackend:
             "profanity": prof,
             "lexicon": lexr,
         }
-
 
     def classify(self, texts: Sequence[str], langs: Sequence[str | None]) -> list[float]:
         """P(toxic) of document blocks; 0 without a classifier or for languages it was not trained for."""
@@ -107,7 +120,12 @@ class DetoxifyBackend:
         self.model, self.tokenizer, class_names = load_detoxify(checkpoint, hf_dir, rules.device)
         self.names = tuple(class_names)
 
-    def score(self, texts: Sequence[str], langs: Sequence[str | None] | None = None) -> Scores:
+    def score(
+        self,
+        texts: Sequence[str],
+        langs: Sequence[str | None] | None = None,
+        tokens: Sequence[Any] | None = None,
+    ) -> Scores:
         """Sigmoid score per class (multilingual checkpoints handle every language; ``langs`` unused)."""
         out: Scores = {n: [0.0] * len(texts) for n in self.names}
         order = sorted(range(len(texts)), key=lambda i: (len(texts[i]), i))  # similar lengths pad less

@@ -20,7 +20,7 @@ any runner, bundle or batch split gives the same result).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -126,7 +126,11 @@ def doc_representation(text: str, source_kind: str, matcher: TermMatcher) -> Nes
 
 
 def window_cooccurrence(
-    windows: Iterable[tuple[str, bool]], source_kind: str, matcher: TermMatcher
+    windows: Iterable[tuple[str, bool]],
+    source_kind: str,
+    matcher: TermMatcher,
+    tokens: Sequence[tuple[str, list[str]]] | None = None,
+    stems: Sequence[bool] | None = None,
 ) -> tuple[Nested, list[tuple[int, dict[str, int]]]]:
     """Co-occurrence counts of one document's ``(window text, is_toxic)`` pairs.
 
@@ -144,7 +148,11 @@ def window_cooccurrence(
     }
     toxic_ids: list[tuple[int, dict[str, int]]] = []
     for index, (text, toxic) in enumerate(windows):
-        found, n_words = matcher.labels(text)
+        found, n_words = matcher.labels(
+            text,
+            tokens[index] if tokens is not None else None,
+            stems[index] if stems is not None else None,
+        )
         st["windows"] += 1
         st["words"] += n_words
         if toxic:

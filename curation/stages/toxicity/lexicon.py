@@ -23,17 +23,18 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 
 from curation.stages.toxicity.config import Lexicon as LexiconRules
-from curation.stages.toxicity.terms import TermMatcher, folded_words
+from curation.stages.toxicity.terms import TermMatcher, windows_matching
 
 TIERS = ("strong", "mild", "package")
 
-_OBFUSCATED_RE = re.compile(r"[\w@$*!|]*[0-9@$*!|][\w@$*!|]*|\w*(\w)\1\1\w*")
-_CANDIDATE_RE = re.compile(r"[0-9@$*!|]|(\w)\1\1")
+# a letter touching a digit or symbol, or a letter repeated 3+ times: linear prefilter, then per token
+_OBFUSCATION_RE = re.compile(r"[^\W\d_][0-9@$*!|]|[0-9@$*!|][^\W\d_]|([^\W\d_])\1\1")
+_TOKEN_RE = re.compile(r"[\w@$*!|]+")
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "@": "a",
                        "$": "s", "!": "i", "|": "l"})
 _STRETCH_RE = re.compile(r"(\w)\1{2,}")
@@ -152,33 +153,60 @@ class LexiconIndex:
         got = self.langs.get(lang)
         return [got] if got is not None else []
 
-    def hits(self, text: str, lang: str | None) -> dict[str, int]:
-        """Hit counts per tier of ``text`` under the lists of ``lang``."""
+    def score_many(
+        self, texts: Sequence[str], langs: Sequence[str | None], tokens: Sequence[tuple[str, list[str]]]
+    ) -> list[float]:
+        """:meth:`score` of many texts; the stem and obfuscation pre-checks run once over the batch."""
+        by_lang: dict[str | None, list[int]] = {}
+        for i, lang in enumerate(langs):
+            by_lang.setdefault(lang, []).append(i)
+        out = [0.0] * len(texts)
+        for lang, idx in by_lang.items():
+            sub = [tokens[i][0] for i in idx]
+            obf = windows_matching(_OBFUSCATION_RE, [texts[i] for i in idx]) if self.rules.leet else set()
+            pre = {
+                id(ll): windows_matching(ll.matcher.stem_re, sub) if ll.matcher is not None else set()
+                for ll in self._lists(lang)
+            }
+            for j, i in enumerate(idx):
+                h = self.hits(texts[i], lang, tokens[i], {k: j in v for k, v in pre.items()}, j in obf)
+                out[i] = self._noisy_or(h)
+        return out
+
+    def hits(
+        self,
+        text: str,
+        lang: str | None,
+        tokens: tuple[str, list[str]] | None = None,
+        stems: Mapping[int, bool] | None = None,
+        obfuscated: bool | None = None,
+    ) -> dict[str, int]:
+        """Hit counts per tier of ``text`` under the lists of ``lang`` (``tokens``: terms.tokenize;
+        ``stems`` / ``obfuscated``: batch pre-check results of :meth:`score_many`)."""
         counts = dict.fromkeys(TIERS, 0)
         for ll in self._lists(lang):
             if ll.unspaced is not None:
-                for m in ll.unspaced.finditer(text.casefold()):
+                for m in ll.unspaced.finditer(tokens[0] if tokens else text.casefold()):
                     counts[ll.tier_of[m.group()]] += 1
                 continue
             assert ll.matcher is not None
-            found, _ = ll.matcher.labels(text)
+            found, _ = ll.matcher.labels(text, tokens, None if stems is None else stems.get(id(ll), True))
             for tier, _term in found:
                 counts[tier] += 1
-            if self.rules.leet and _CANDIDATE_RE.search(text):
+            if self.rules.leet and obfuscated is not False:
                 for tier in self._obfuscated(text, ll):
                     counts[tier] += 1
         return counts
 
     def _obfuscated(self, text: str, ll: _LangLists) -> list[str]:
-        out = []
-        plain = set(folded_words(text))
-        for m in _OBFUSCATED_RE.finditer(text):
-            tok = m.group()
-            if not any(c.isalpha() for c in tok):
+        out: list[str] = []
+        if _OBFUSCATION_RE.search(text) is None:
+            return out
+        for raw in _TOKEN_RE.findall(text):
+            tok = raw.strip("!|")  # "idiot!" is punctuation, "sh!t" is not
+            if len(tok) < 3 or _OBFUSCATION_RE.search(tok) is None:
                 continue
             folded = tok.casefold()
-            if folded in plain and folded in ll.single:
-                continue  # already counted as a plain word
             tier = ll.symbolic.get(folded)
             for cand in () if tier is not None else deobfuscate(tok):
                 if len(cand) < 3:
@@ -196,9 +224,11 @@ class LexiconIndex:
                 out.append(tier)
         return out
 
-    def score(self, text: str, lang: str | None) -> float:
+    def score(self, text: str, lang: str | None, tokens: tuple[str, list[str]] | None = None) -> float:
         """Noisy-or of the hits: ``1 - prod (1 - w_tier) ** n_tier``."""
-        h = self.hits(text, lang)
+        return self._noisy_or(self.hits(text, lang, tokens))
+
+    def _noisy_or(self, h: Mapping[str, int]) -> float:
         if not any(h.values()):
             return 0.0
         keep = 1.0

@@ -30,7 +30,7 @@ from curation.document import Document, SignalValue
 from curation.stages.toxicity.backends import Backend, DetoxifyBackend, EmbeddedBackend
 from curation.stages.toxicity.bias import BiasLists, Nested, add_nested, window_cooccurrence
 from curation.stages.toxicity.config import ToxicityRules
-from curation.stages.toxicity.terms import TermMatcher
+from curation.stages.toxicity.terms import TermMatcher, tokenize, windows_matching
 from curation.stages.toxicity.windows import Span, document_windows, encode_spans
 
 STAGE = "toxicity"
@@ -142,7 +142,10 @@ class ToxicityScorer:
         per_doc = [self.windows(d) for d in docs]
         texts = [d.text[s:e] for d, (spans, _) in zip(docs, per_doc, strict=True) for s, e in spans]
         langs = [d.lang for d, (spans, _) in zip(docs, per_doc, strict=True) for _ in spans]
-        scores = self._backend.score(texts, langs) if texts else {n: [] for n in self._backend.names}
+        toks = [tokenize(t) for t in texts]  # shared by the lexicon and the identity-term matcher
+        scores = self._backend.score(texts, langs, toks) if texts else {n: [] for n in self._backend.names}
+        stem_hits = windows_matching(self._matcher.stem_re, [t[0] for t in toks])
+        stem_flags = [i in stem_hits for i in range(len(texts))]
         names = tuple(scores)
         # toxic spans come from the window scores (the document-level `combined` is not one of them)
         name = self.rules.document.score
@@ -169,7 +172,9 @@ class ToxicityScorer:
             toxic_spans = [sp for sp, t in zip(spans, toxic, strict=True) if t]
             toxic_chars = sum(e - s for s, e in toxic_spans)
             pairs = ((doc.text[s:e], t) for (s, e), t in zip(spans, toxic, strict=True))
-            stats, toxic_ids = window_cooccurrence(pairs, doc.source_kind, self._matcher)
+            stats, toxic_ids = window_cooccurrence(
+                pairs, doc.source_kind, self._matcher, toks[pos : pos + n], stem_flags[pos : pos + n]
+            )
             exclude = self.rules.bias.filter_exclude
             id_mentions, id_chars, id_subs = 0, 0, set()
             for index, subs in toxic_ids:

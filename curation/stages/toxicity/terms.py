@@ -10,9 +10,11 @@ stems written ``stem*`` match any word starting with the stem. Cost is linear in
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import accumulate
 
 _WORD_RE = re.compile(r"\w+(?:['’]\w+)*")
 
@@ -32,6 +34,26 @@ def folded_words(text: str) -> list[str]:
     if len(folded) == len(text):
         return _WORD_RE.findall(folded)
     return [w.casefold() for w in _WORD_RE.findall(text)]
+
+
+def windows_matching(pattern: re.Pattern[str] | None, texts: Sequence[str]) -> set[int]:
+    """Indices of ``texts`` where ``pattern`` matches, in one regex pass over the joined batch."""
+    if pattern is None or not texts:
+        return set()
+    starts = list(accumulate((len(t) + 1 for t in texts), initial=0))
+    joined = "\x00".join(texts)
+    return {bisect_right(starts, m.start()) - 1 for m in pattern.finditer(joined)}
+
+
+def tokenize(text: str) -> tuple[str, list[str]]:
+    """``(case-folded text, its words)``: computed once per window and shared by every matcher."""
+    folded = text.casefold()
+    ws = (
+        _WORD_RE.findall(folded)
+        if len(folded) == len(text)
+        else [w.casefold() for w in _WORD_RE.findall(text)]
+    )
+    return folded, ws
 
 
 @dataclass(frozen=True)
@@ -87,24 +109,39 @@ class TermMatcher:
             for i, k, (label, term) in self._scan([t[0] for t in toks])
         ]
 
-    def labels(self, text: str) -> tuple[list[tuple[str, str]], int]:
+    def labels(
+        self, text: str, tokens: tuple[str, list[str]] | None = None, stems: bool | None = None
+    ) -> tuple[list[tuple[str, str]], int]:
         """``(label, term)`` of every match of :meth:`find` (in no particular order) and the word count.
 
         For counting, offsets are not needed: when no first word of a multi-word term occurs, every match
         is a single word, so the words are counted once and each distinct word is looked up once.
+        ``tokens``: :func:`tokenize` of ``text`` if already computed; ``stems``: whether a stem may occur
+        (``None``: check; a caller that ran :func:`windows_matching` with ``stem_re`` over a batch knows).
         """
-        folded = text.casefold()
-        ws = _WORD_RE.findall(folded) if len(folded) == len(text) else folded_words(text)
-        if not self.firsts.isdisjoint(ws):
+        folded, ws = tokens if tokens is not None else tokenize(text)
+        if not self.firsts.isdisjoint(ws) and self._has_multi(ws):
             return [lab for _, _, lab in self._scan(ws)], len(ws)
-        if self.singles.isdisjoint(ws) and (self.stem_re is None or self.stem_re.search(folded) is None):
+        if stems is None:
+            stems = self.stem_re is not None and self.stem_re.search(folded) is not None
+        if not stems and self.singles.isdisjoint(ws):
             return [], len(ws)
+        exact = self.exact
         out: list[tuple[str, str]] = []
         for w, count in Counter(ws).items():
-            lab = self.exact.get((w,)) or self._stem(w)
+            lab = exact.get((w,)) or (self._stem(w) if stems else None)
             if lab is not None:
                 out.extend([lab] * count)
         return out, len(ws)
+
+    def _has_multi(self, ws: list[str]) -> bool:
+        """Whether a multi-word term occurs (else the per-distinct-word path gives the same matches)."""
+        firsts, exact, top = self.firsts, self.exact, self.max_len
+        for i in [i for i, w in enumerate(ws) if w in firsts]:
+            for k in range(2, min(top, len(ws) - i) + 1):
+                if tuple(ws[i : i + k]) in exact:
+                    return True
+        return False
 
     def _stem(self, w: str) -> tuple[str, str] | None:
         for ln in self.stem_lengths:
