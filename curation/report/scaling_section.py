@@ -216,9 +216,9 @@ def _target_blocks(t: Mapping[str, Any]) -> list[Any]:
                 row("training FLOPs (6ND)", "training_flops", lambda q: f"{q['value']:.3g}"),
                 row("epochs over this corpus", "epochs", num, "tokens needed / unique tokens"),
                 row("effective tokens D'", "effective_tokens"),
-                row("D' / tokens trained on", "effective_fraction", share, "Muennighoff et al. 2023, Eq. 5"),
+                row("D' / tokens trained on", "effective_fraction", share, "Muennighoff et al. 2023, Sec. 3"),
                 row("effective parameters N'", "effective_params"),
-                row("N' / parameters", "effective_params_fraction", share, "Muennighoff et al. 2023, Eq. 5"),
+                row("N' / parameters", "effective_params_fraction", share, "Muennighoff et al. 2023, Sec. 3"),
                 row("loss, unlimited unique data", "loss_unique_data"),
                 row("loss, this corpus (D' and N')", "loss_this_corpus"),
                 row("loss penalty of repeating", "loss_penalty", lambda v: f"{v:+.4f}", laws.SRC_MUENNIGHOFF),
@@ -251,7 +251,7 @@ def _filter_blocks(fc: Mapping[str, Any]) -> list[Any]:
             f"Per filter: the tokens undoing only that filter would add to the output (stored counts, "
             f"scaled by what later stages keep), and the predicted loss change at N = "
             f"{human(fc['params'])} parameters ({fc['basis']}) trained on its Approach 3 compute-optimal "
-            "tokens drawn from this corpus with vs without them (Muennighoff et al. 2023, Eq. 6). Positive "
+            "tokens drawn from this corpus with vs without them (Muennighoff et al. 2023, Sec. 3). Positive "
             "= the filter raises predicted loss by removing data. The laws see quantity only: what a filter "
             "gains in quality is not in these numbers.",
             "note",
@@ -333,10 +333,10 @@ def scaling_section(summary: dict[str, Any], tokenizer: str) -> Section:
                 ]
                 for r in c["epochs"]
             ],
-            "D' = U + U·R*_D(1 − e^(−R_D/R*_D)), R_D = epochs − 1 (Muennighoff et al. 2023, Eq. 5). Params: "
+            "D' = U + U·R*_D(1 − e^(−R_D/R*_D)), R_D = epochs − 1 (Muennighoff et al. 2023, Sec. 3). Params: "
             "the model whose compute-optimal data equals D' (Hoffmann et al. 2022, Approach 3 Eq. 4 / "
-            "Table 3). Losses at the Approach 3 size, Muennighoff et al. Eq. 6 with D' and N' (this corpus) "
-            "vs the same law with as many unique tokens as seen.",
+            "Table 3). Losses at the Approach 3 size, Muennighoff et al. (Sec. 3) with D' and N' "
+            "(this corpus) vs the same law with as many unique tokens as seen.",
         )
     )
     t = summary.get("target")

@@ -18,9 +18,10 @@ Nothing here is fitted to our data; the constants are the published ones.
   Approach 3 was fitted on "over 400 models ranging from 70 million to over 16 billion parameters on 5 to
   500 billion tokens" (abstract): predictions outside that box are flagged.
 * **Data-constrained scaling** - N. Muennighoff et al., "Scaling Data-Constrained Language Models",
-  NeurIPS 2023, arXiv:2305.16264, Section 4 / Eq. 5-6, with the fitted constants of the authors' code
-  (github.com/huggingface/datablations, README "Parametric Fit"; rounded in the paper to R*_D = 15.4,
-  R*_N = 5.3, E = 1.87, A = 521, B = 1488, alpha = beta = 0.353):
+  NeurIPS 2023, arXiv:2305.16264, Section 3 (the data-constrained scaling law), with the fitted
+  constants of the authors' code (github.com/huggingface/datablations, README "Parametric Fit"):
+  R*_D = 15.39 and R*_N = 5.31 (the paper's 15.4 and 5.3), E = 1.87, A = 521, B = 1488,
+  alpha = beta = 0.353 (rounded here):
   ``L(N, D, U) = E + A / N'**alpha + B / D'**beta`` with effective data
   ``D' = U_D + U_D R*_D (1 - exp(-R_D / R*_D))``, ``R_D = D / U_D - 1`` repetitions of the ``U_D``
   unique tokens, and effective parameters ``N' = U_N + U_N R*_N (1 - exp(-R_N / R*_N))``, where
@@ -46,7 +47,7 @@ SRC_A3 = "Hoffmann et al. 2022, Approach 3 (Eq. 2, 4; App. D.2)"
 SRC_TABLE3 = "Hoffmann et al. 2022, Table 3 (Approach 1), log-log interpolation"
 SRC_RULE20 = "rule of thumb D = 20 N (Hoffmann et al. 2022, Table 3 rounded)"
 SRC_FLOPS = "C = 6 N D (Kaplan et al. 2020, Sec. 2.1; Hoffmann et al. 2022)"
-SRC_MUENNIGHOFF = "Muennighoff et al. 2023, Eq. 5-6 (fit of huggingface/datablations)"
+SRC_MUENNIGHOFF = "Muennighoff et al. 2023, Sec. 3 data-constrained law (fit of huggingface/datablations)"
 SRC_KAPLAN = "Kaplan et al. 2020, Eq. 1.2 / Table 5"
 
 
@@ -230,7 +231,7 @@ def effective_params(params: float, unique_tokens: float, r_star_n: float = R_ST
 
 
 def data_constrained_loss(params: float, tokens: float, unique_tokens: float) -> float:
-    """Muennighoff et al. Eq. 6 loss of ``params`` trained on ``tokens`` drawn from ``unique_tokens``."""
+    """Muennighoff et al. (Sec. 3) loss of ``params`` trained on ``tokens`` drawn from ``unique_tokens``."""
     d = _positive("tokens", tokens)
     u = min(_positive("unique_tokens", unique_tokens), d)
     law = MUENNIGHOFF
