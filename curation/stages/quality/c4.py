@@ -53,6 +53,9 @@ def clean_lines(text: str, rules: C4Rules, lang: str | None = None) -> CleanResu
         return CleanResult(text, 0, removed)
     ends = tuple(rules.terminal_punctuation)
     policies = tuple(rules.policy_substrings) if lang in rules.policy_languages else ()
+    if not _may_remove(text, rules, policies):  # no line rule can fire: only normalise blank lines
+        kept = "\n".join(ln.rstrip() if ln.strip() else "" for ln in text.split("\n"))
+        return CleanResult(_MULTI_BLANK_RE.sub("\n\n", kept).strip("\n"), 0, removed)
     out: list[str] = []
     for raw in text.split("\n"):
         line = raw.strip()
@@ -80,6 +83,21 @@ def clean_lines(text: str, rules: C4Rules, lang: str | None = None) -> CleanResu
             removed[reason] += 1
     cleaned = _MULTI_BLANK_RE.sub("\n\n", "\n".join(out)).strip("\n")
     return CleanResult(cleaned, sum(removed.values()), removed)
+
+
+def _may_remove(text: str, rules: C4Rules, policies: tuple[str, ...]) -> bool:
+    """Whether any line rule could fire on ``text`` (whole-text checks, C-level)."""
+    if rules.min_words_per_line or rules.remove_no_terminal_punct:
+        return True
+    if rules.remove_citations and "[" in text:
+        return True
+    if rules.remove_javascript_lines or (rules.remove_policy_lines and policies):
+        low = text.lower()
+        if rules.remove_javascript_lines and "javascript" in low:
+            return True
+        if rules.remove_policy_lines and any(p in low for p in policies):
+            return True
+    return len(text) > rules.max_word_length and _long_word_re(rules.max_word_length).search(text) is not None
 
 
 def _words_below(line: str, n: int) -> bool:
