@@ -132,3 +132,27 @@ def test_stage_and_probe_in_beam_emit_bias_stats(tmp_path: Path) -> None:
         and after["all"]["groups"]["gender"]["mentions"] == 3
     )
     assert after["book"]["groups"]["religion"]["mentions"] == 2
+
+
+def test_probe_after_the_stage_reuses_its_counts_instead_of_rescanning() -> None:
+    from curation.stages.toxicity.bias import doc_representation, load_bias_lists
+    from curation.stages.toxicity.transforms import _RepresentationDoFn
+    from tests.toxicity.helpers import processor
+
+    lists = load_bias_lists("bias")
+    clean = "The old woman and her Muslim neighbour walked to the market.\nThey talked about the weather.\n"
+    toxic_line = "Shut up you stupid fucking bitch, said the man."
+    scored = processor().scorer.score_batch([doc(clean, i="c"), doc(clean + toxic_line, i="t")])[0]
+    fn = _RepresentationDoFn(lists)
+    fn.setup()
+    matcher = lists.matcher()
+    # no span removed: the reused counts equal a full scan of the text
+    reused = next(iter(fn.process(scored[0])))
+    assert reused["web"] == doc_representation(clean, "web", matcher)["web"]
+    # the toxic line ("the man") will be removed: its words and mention are not counted after curation
+    after = next(iter(fn.process(scored[1])))
+    full = doc_representation(clean + toxic_line, "web", matcher)["web"]
+    assert after["web"]["words"] == full["words"] - len(toxic_line.split())
+    assert after["web"]["mentions"] == full["mentions"] - 1
+    # a document without the stage's signals (the probe before curation) is scanned
+    assert next(iter(fn.process(doc(clean, i="raw"))))["web"] == reused["web"]

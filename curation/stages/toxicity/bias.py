@@ -131,11 +131,14 @@ def window_cooccurrence(
     matcher: TermMatcher,
     tokens: Sequence[tuple[str, list[str]]] | None = None,
     stems: Sequence[bool] | None = None,
+    per_window: list[tuple[int, dict[str, int]]] | None = None,
 ) -> tuple[Nested, list[tuple[int, dict[str, int]]]]:
     """Co-occurrence counts of one document's ``(window text, is_toxic)`` pairs.
 
     Returns the partial stats ``{kind: {...}}`` and, for each toxic window mentioning identity terms,
-    ``(window index, {group/subgroup: mentions})`` (the bias filter's input).
+    ``(window index, {group/subgroup: mentions})`` (the bias filter's input). When ``per_window`` is
+    given, ``(words, {group/subgroup: mentions})`` of every window is appended to it (the stage reuses
+    the matches for the representation probe instead of scanning the text again).
     """
     st: Nested = {
         "windows": 0,
@@ -166,8 +169,12 @@ def window_cooccurrence(
             else:
                 desc.add(f"{label}:{term.casefold()}")
         if not ids and not desc:
+            if per_window is not None:
+                per_window.append((n_words, {}))
             continue
         groups, subs = _identity_counts(ids)
+        if per_window is not None:
+            per_window.append((n_words, subs))
         if toxic and subs:
             toxic_ids.append((index, subs))
         present = set(groups) | set(subs)
@@ -183,6 +190,47 @@ def window_cooccurrence(
                 jk = f"{key}|{d}"
                 st["joint"][jk] = st["joint"].get(jk, 0) + 1
     return {source_kind: st, "all": st}, toxic_ids
+
+
+REP_WORDS = "toxicity.rep_words"
+REP_MENTIONS = "toxicity.rep_mentions"
+
+
+def representation_signals(
+    per_window: Sequence[tuple[int, Mapping[str, int]]], keep: Sequence[bool]
+) -> Nested:
+    """Signals carrying a document's identity-term counts over the windows it keeps (reused by the probe)."""
+    words, subs = 0, {}
+    for (n, s), k in zip(per_window, keep, strict=True):
+        if k:
+            words += n
+            for sub, c in s.items():
+                subs[sub] = subs.get(sub, 0) + c
+    return {REP_WORDS: words, REP_MENTIONS: [f"{k}={v}" for k, v in sorted(subs.items())]}
+
+
+def representation_from_signals(signals: Mapping[str, Any], source_kind: str) -> Nested | None:
+    """:func:`doc_representation` from the signals of :func:`representation_signals` (None if absent)."""
+    words, mentions = signals.get(REP_WORDS), signals.get(REP_MENTIONS)
+    if not isinstance(words, int) or not isinstance(mentions, list):
+        return None
+    subs = {}
+    for item in mentions:
+        sub, _, c = str(item).rpartition("=")
+        subs[sub] = int(c)
+    groups: dict[str, int] = {}
+    for sub, c in subs.items():
+        g = sub.split("/", 1)[0]
+        groups[g] = groups.get(g, 0) + c
+    return {
+        source_kind: {
+            "docs": 1,
+            "words": words,
+            "mentions": sum(subs.values()),
+            "groups": {g: {"mentions": c, "docs": 1} for g, c in groups.items()},
+            "subgroups": {s: {"mentions": c, "docs": 1} for s, c in subs.items()},
+        }
+    }
 
 
 def _share(num: float, den: float) -> float | None:

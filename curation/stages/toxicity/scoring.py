@@ -16,7 +16,10 @@ Signals written on every document (``<name>`` ranges over every score the backen
 * ``toxicity.backend``: ``embedded`` or ``detoxify:<variant>``;
 * embedded backend only, document level (blocks of windows, see :meth:`ToxicityScorer._block_scores`):
   ``toxicity.classifier`` / ``.max`` (the fastText classifier, 0 for languages it was not trained on),
-  ``toxicity.combined`` / ``.max`` (classifier and lexicon, noisy-or), ``toxicity.blocks``.
+  ``toxicity.combined`` / ``.max`` (classifier and lexicon, noisy-or), ``toxicity.blocks``;
+* ``toxicity.rep_words`` / ``toxicity.rep_mentions`` (web, book, conversation): words and identity-term
+  mentions (``group/subgroup=count``) of the windows the document keeps, so the bias probe after
+  curation reuses the stage's matches instead of scanning every document again (issue 21).
 """
 
 from __future__ import annotations
@@ -28,13 +31,21 @@ from typing import Any
 
 from curation.document import Document, SignalValue
 from curation.stages.toxicity.backends import Backend, DetoxifyBackend, EmbeddedBackend
-from curation.stages.toxicity.bias import BiasLists, Nested, add_nested, window_cooccurrence
-from curation.stages.toxicity.config import ToxicityRules
+from curation.stages.toxicity.bias import (
+    BiasLists,
+    Nested,
+    add_nested,
+    representation_signals,
+    window_cooccurrence,
+)
+from curation.stages.toxicity.config import ToxicityRules, span_action
 from curation.stages.toxicity.terms import TermMatcher, tokenize, windows_matching
 from curation.stages.toxicity.windows import Span, document_windows, encode_spans
 
 STAGE = "toxicity"
 UNITS = {"web": "line", "book": "sentence", "code": "line", "conversation": "line"}
+# kinds whose windows cover the words of the text (code: only comments and strings are windows)
+REP_KINDS = frozenset({"web", "book", "conversation"})
 
 
 @dataclass
@@ -172,9 +183,19 @@ class ToxicityScorer:
             toxic_spans = [sp for sp, t in zip(spans, toxic, strict=True) if t]
             toxic_chars = sum(e - s for s, e in toxic_spans)
             pairs = ((doc.text[s:e], t) for (s, e), t in zip(spans, toxic, strict=True))
+            per_window: list[tuple[int, dict[str, int]]] = []
             stats, toxic_ids = window_cooccurrence(
-                pairs, doc.source_kind, self._matcher, toks[pos : pos + n], stem_flags[pos : pos + n]
+                pairs,
+                doc.source_kind,
+                self._matcher,
+                toks[pos : pos + n],
+                stem_flags[pos : pos + n],
+                per_window,
             )
+            if doc.source_kind in REP_KINDS and not unscored:
+                # windows cover the prose: the representation probe after curation reuses these counts
+                removed = span_action(self.rules, doc.source_kind) == "remove"
+                sig.update(representation_signals(per_window, [not (t and removed) for t in toxic]))
             exclude = self.rules.bias.filter_exclude
             id_mentions, id_chars, id_subs = 0, 0, set()
             for index, subs in toxic_ids:

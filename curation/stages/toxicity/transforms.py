@@ -23,6 +23,7 @@ from curation.stages.toxicity.bias import (
     doc_representation,
     finalize_cooccurrence,
     finalize_representation,
+    representation_from_signals,
 )
 from curation.stages.toxicity.config import ToxicityRules
 from curation.stages.toxicity.decide import ToxicityDecider
@@ -107,7 +108,10 @@ class _RepresentationDoFn(beam.DoFn):
         self._matcher = self.lists.matcher()
 
     def process(self, doc: Document) -> Iterator[Nested]:
-        rep = doc_representation(doc.text, doc.source_kind, self._matcher)
+        # after curation: the toxicity stage's own counts (no second scan); before: scan the text
+        rep = representation_from_signals(doc.signals, doc.source_kind)
+        if rep is None:
+            rep = doc_representation(doc.text, doc.source_kind, self._matcher)
         yield {**rep, "all": rep[doc.source_kind]}
 
 
