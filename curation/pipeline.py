@@ -22,6 +22,7 @@ from typing import Any
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
+from apache_beam.options.pipeline_options import TypeOptions
 
 from curation.config import PipelineConfig, StageSpec
 from curation.document import Document, Reject
@@ -133,6 +134,11 @@ def build(
     """
     output = layout.output
     cfg = the_plan.cfg
+    # Beam's build-time type inference (``pipeline_type_check``) inspects the signature of every DoFn
+    # method of every transform; on this graph (~530 leaf transforms) that is about half of the build's
+    # CPU (3.0 -> 1.6 CPU-s, and 1.5 -> 1.1 s to translate it for the runner). The curation DoFns carry
+    # no type hints, so it checks nothing; coders stay the generic ones (documents pickle packed anyway).
+    p.options.view_as(TypeOptions).pipeline_type_check = False
     read = p | "read" >> ReadSources(the_plan.shards, cfg.limits, cfg.tokenizer)
     docs = read.kept
     rejected = [read.rejected]
