@@ -49,6 +49,9 @@ class AddressRecognizer:
     def __init__(self, rules: AddressRules) -> None:
         self.rules = rules
         self.layouts: dict[str, tuple[str, re.Pattern[str], frozenset[str], tuple[str, ...]]] = {}
+        # international-mail order (number first) for the layouts whose number follows the street:
+        # "5/1 Schottinstraße", "9 Glorieta de Atilio Sosa"
+        self.number_first: dict[str, re.Pattern[str]] = {}
         for lang, types in rules.street_types.items():
             layout = rules.layouts.get(lang, "number_name_type")
             t = _alt(tuple({*types, *(w.lower() for w in types)}))
@@ -60,9 +63,13 @@ class AddressRecognizer:
             elif layout == "type_name_number":
                 rx = (rf"(?<!\w)(?:{t}) {_LINKS}{_NAME}(?: {_LINKS}{_NAME}){{0,3}},? (?:n\.?º?\s?)?"
                       rf"{_NUMBER}{_UNIT}")
+                self.number_first[lang] = re.compile(
+                    rf"(?<![\w.,-]){_NUMBER},? (?:{t}) {_LINKS}{_NAME}(?: {_LINKS}{_NAME}){{0,3}}")
             else:  # fused_type_number
                 rx = (rf"(?<!\w)(?:{_NAME}[ -])?[{_UP}][\w'’-]*(?i:{t})\.? {_NUMBER}(?:[-/]\d{{1,4}})?{_UNIT}"
                       rf"(?!\d)")
+                self.number_first[lang] = re.compile(
+                    rf"(?<![\w.,-])\d{{1,5}}(?:[-/]\d{{1,4}})?[a-z]? [{_UP}][\w'’-]*(?i:{t})\b\.?")
             lowered = tuple(w.lower().rstrip(".") for w in types)
             self.layouts[lang] = (layout, re.compile(rx), frozenset(lowered), lowered)
 
@@ -92,6 +99,12 @@ class AddressRecognizer:
                     if found:
                         out.setdefault(found.span(), Span(self.entity, *found.span(), self.rules.score))
                     continue
+                forward = self.number_first.get(lg)
+                if forward is not None and _FORWARD_HINT.match(after):
+                    found = forward.match(text, s)
+                    if found:
+                        out.setdefault(found.span(), Span(self.entity, *found.span(), self.rules.score))
+                        continue
                 if not words_before:
                     continue
                 last = words_before[-1].rstrip(".")
@@ -114,6 +127,6 @@ class AddressRecognizer:
         return spans
 
 
-_HOUSE = re.compile(r"(?<![\w.,/:-])\d{1,5}(?!\d)")
+_HOUSE = re.compile(r"(?<![\w.,/:-])\d{1,5}(?![\d])")
 _FORWARD_HINT = re.compile(r"(?:\s?[a-zA-Z](?!\w))?(?:\s?(?:bis|ter))?,? ?\S")
 _UNIT_BEFORE = re.compile(rf"{_UNIT_WORD} $")

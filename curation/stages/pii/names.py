@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -57,6 +58,8 @@ def _common_in(text: str, word: str) -> bool:
     return False
 
 
+_NUMBER_BEFORE = re.compile(r"\d[\w/-]*,? $")
+_AFTER_WORDS = re.compile(r" (\w+)(?:( [A-ZÀ-ÖØ-Þ][\w'-]+)+ (\w+))?")
 _PREV_WORD = re.compile(r"([\w.]+)(?: (?:de|di|del|de la|du|des|da))? $")
 _SENTENCE_END = re.compile(r"(?:^|[.!?:;\"“”»«()\[\]*#>-]|\n)\s*$")
 
@@ -106,19 +109,23 @@ def spacy_stop_words(lang: str) -> frozenset[str]:
 
 
 @lru_cache(maxsize=4)
-def common_words(languages: tuple[str, ...]) -> frozenset[str]:
-    """Lower-cased words that are not first-name evidence: stop words (spaCy) and CLDR country, language,
-    month and weekday names (Babel) of ``languages`` ("May", "Non", "Georgia", "English")."""
+def cldr_names(languages: tuple[str, ...]) -> frozenset[str]:
+    """Lower-cased CLDR country, language, month and weekday names (Babel) of ``languages``: first names
+    only inside a full name ("Chad Miller", "April Smith"), never alone ("Georgia", "May", "English")."""
     from babel import Locale
 
     out: set[str] = set()
     for lang in languages:
-        out |= {w.lower() for w in spacy_stop_words(lang)}
         loc = Locale.parse(lang)
         tables = (loc.territories, loc.languages, loc.months["format"]["wide"], loc.days["format"]["wide"])
         for table in tables:
             out |= {str(v).lower() for v in table.values()}
     return frozenset(out)
+
+
+def strip_accents(word: str) -> str:
+    """``Édith`` -> ``Edith`` (nam_dict spells some names without their accents)."""
+    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
 
 
 @dataclass(frozen=True)
@@ -147,11 +154,19 @@ class PersonRecognizer:
     def __init__(self, rules: NameRules, street_types: tuple[str, ...] = ()) -> None:
         self.rules = rules
         countries = tuple(sorted({c for cs in rules.countries.values() for c in cs}))
-        common = common_words(tuple(rules.languages)) | {w.lower() for w in rules.not_first_names}
-        self.stop = frozenset(w.lower() for lg in rules.languages for w in spacy_stop_words(lg))
+        ranks = {w.lower() for w in rules.not_first_names}
         self.first_names = {n: f for n, f in load_gazetteer(countries, rules.min_frequency).items()
-                            if n.lower() not in common}
-        self.not_in_name = frozenset(w.lower().rstrip(".") for w in (*street_types, *rules.org_suffixes))
+                            if n.lower() not in ranks}
+        self.first_plain: dict[str, int] = {}
+        for n, f in self.first_names.items():
+            key = strip_accents(n)
+            self.first_plain[key] = max(f, self.first_plain.get(key, 0))
+        # stop words are not first-name evidence in their own language ("Non" in Italian, "May" in English)
+        self.stop_by_lang = {lg: frozenset(w.lower() for w in spacy_stop_words(lg)) for lg in rules.languages}
+        self.stop = frozenset().union(*self.stop_by_lang.values())
+        self.soft = cldr_names(tuple(rules.languages))
+        self.not_in_name = frozenset(w.lower().rstrip(".") for w in rules.org_suffixes)
+        self.street_types = frozenset(w.lower().rstrip(".") for w in street_types)
         self.place_before = frozenset(w.lower().rstrip(".") for w in (*street_types, *rules.place_prefixes))
         self.cues: dict[str, _Cues] = {}
         for lang in rules.languages:
@@ -178,9 +193,24 @@ class PersonRecognizer:
         ``Saint Martin``, ``Craig Group``."""
         if any(text[a:b].lower() in self.not_in_name for a, b in tokens[start_i:]):
             return True
+        a, b = tokens[-1]
+        if text[a:b].lower() in self.street_types and self._street_context(text, tokens[start_i][0], b):
+            return True
         a = tokens[start_i][0]
         prev = _PREV_WORD.search(text[max(0, a - 32) : a])
         return prev is not None and prev.group(1).lower() in self.place_before
+
+    def _street_context(self, text: str, start: int, end: int) -> bool:
+        """A run ending in a street type is a street when a house number precedes it, a street word
+        follows it (``Reed Fields street``) or another street is joined to it (``X Flat and Y Ridges``)."""
+        if _NUMBER_BEFORE.search(text[max(0, start - 12) : start]):
+            return True
+        after = _AFTER_WORDS.match(text, end)
+        if after is None:
+            return False
+        if after.group(1).lower() in self.street_types:
+            return True
+        return after.group(2) is not None and after.group(3).lower() in self.street_types
 
     def find(self, text: str, lang: str | None = None, source_kind: str = "web") -> list[Span]:
         if lang is not None and lang not in self.rules.languages:
@@ -196,7 +226,16 @@ class PersonRecognizer:
                 if w[:1].isupper():
                     tokens.append((pos, pos + len(w)))
                 pos += len(w) + 1
-            first = next((i for i, (a, b) in enumerate(tokens) if text[a:b] in first_names), None)
+            stop = self.stop_by_lang.get(lang, self.stop) if lang is not None else self.stop
+            first = None
+            for i, (a, b) in enumerate(tokens):
+                word = text[a:b]
+                low = word.lower()
+                if low in stop or (low in self.soft and i == len(tokens) - 1):
+                    continue
+                if word in first_names or strip_accents(word) in self.first_plain:
+                    first = i
+                    break
             start_i = 0 if first is None else first
             a0 = tokens[start_i][0]
             title, phrase, strong = self._cue(text, a0, lang)
@@ -210,7 +249,7 @@ class PersonRecognizer:
                 score = sc.full
             elif title or phrase:
                 score = sc.cue
-            elif (source_kind == "code" or first_names[text[tokens[first][0] : tokens[first][1]]]
+            elif (source_kind == "code" or self._frequency(text[tokens[first][0] : tokens[first][1]])
                   < self.rules.lone_min_frequency
                   or _common_in(text, text[tokens[first][0] : tokens[first][1]].lower())):
                 continue
@@ -221,6 +260,9 @@ class PersonRecognizer:
                 score = sc.lone_start if at_start else sc.lone
             out.append(Span(self.entity, a0, tokens[-1][1], score))
         return out
+
+    def _frequency(self, word: str) -> int:
+        return self.first_names.get(word) or self.first_plain.get(strip_accents(word), 0)
 
     def is_name(self, value: str) -> bool:
         """A speaker label that is a known first name (or starts with one): ``Anna``, ``Jean-Luc D.``."""
