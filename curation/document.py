@@ -130,6 +130,7 @@ _STR_FIELDS: tuple[str, ...] = (
     "id", "source_kind", "source", "text", "url", "path", "repo", "title", "author", "code_language", "html",
     "lang", "license", "license_evidence",
 )  # fmt: skip
+_SMALL_FIELDS = tuple(n for n in _STR_FIELDS if n not in ("text", "html"))
 
 
 def replace_surrogates(value: str) -> tuple[str, int]:
@@ -148,6 +149,36 @@ def replace_surrogates(value: str) -> tuple[str, int]:
     return value, 0
 
 
+def _valid(value: Any) -> bool:
+    if type(value) is not str or value.isascii():
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _all_valid(doc: Document) -> bool:
+    """Fast path of :func:`sanitize_document`: every string of ``doc`` is valid UTF-8 (the small fields
+    are checked as one joined string)."""
+    if not (_valid(doc.text) and _valid(doc.html)):
+        return False
+    try:
+        small = "".join([getattr(doc, name) or "" for name in _SMALL_FIELDS])
+        small += "".join(doc.meta) + "".join([v for v in doc.meta.values() if type(v) is str])
+        if doc.messages:
+            small += "".join([r + c for r, c in doc.messages])
+    except TypeError:  # a non-string where a string belongs: let the full pass look at it
+        return False
+    if not _valid(small):
+        return False
+    for k, v in doc.signals.items():
+        if not (_valid(k) and (_valid(v) if type(v) is not list else all(map(_valid, v)))):
+            return False
+    return True
+
+
 def sanitize_document(doc: Document) -> Document:
     """``doc`` with lone surrogates replaced in every string field (text, url, path, title, messages,
     meta keys and values, string signals ...); the number replaced is the signal ``read.lone_surrogates``.
@@ -155,6 +186,8 @@ def sanitize_document(doc: Document) -> Document:
     The readers apply this once to every document and reject they build, so no later stage and no writer
     ever sees a string that is not valid UTF-8. Returns ``doc`` itself when nothing needed replacing.
     """
+    if _all_valid(doc):
+        return doc
     changes: dict[str, Any] = {}
     total = 0
     for name in _STR_FIELDS:

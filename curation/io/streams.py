@@ -219,18 +219,20 @@ def _salvage(d: zlib._Decompress, data: bytes) -> tuple[bytes, int]:
 def _gunzip(src: _Raw) -> Iterator[bytes | Gap]:
     """Multi-member gzip with bounded output per step; corrupt members are skipped to the next header."""
     d: zlib._Decompress | None = None
+    fresh = True  # d has not consumed input yet (then a replay needs no copy of its state)
     while raw := src.take():
         while raw:
             if d is None:
                 raw = raw.lstrip(b"\x00")  # padding between members
                 if not raw:
                     break
-                d = zlib.decompressobj(wbits=31)
-            saved = d.copy()
+                d, fresh = zlib.decompressobj(wbits=31), True
+            saved = None if fresh else d.copy()
+            fresh = False
             try:
                 out = d.decompress(raw, CHUNK)
             except zlib.error as exc:
-                good, at = _salvage(saved, raw)
+                good, at = _salvage(saved or zlib.decompressobj(wbits=31), raw)
                 if good:
                     yield good
                 skipped = _resync(src, raw[at:], _GZIP_MAGIC) if at < len(raw) else 0

@@ -72,16 +72,22 @@ class _Buffer:
 
     def fill(self, n: int) -> bool:
         """Make at least ``n`` bytes available unless the segment ends first; True when they are."""
-        while self.avail() < n and not self.ended:
+        have = self.avail()
+        if have >= n or self.ended:
+            return have >= n
+        parts = [self.buf[self.pos :]]
+        while have < n:
             nxt = next(self._chunks, None)
             if nxt is None:
                 self.ended = True
-            elif isinstance(nxt, Gap):
+                break
+            if isinstance(nxt, Gap):
                 self.ended, self.gap = True, nxt
-            else:
-                self.buf = self.buf[self.pos :] + nxt if self.pos else self.buf + nxt
-                self.pos = 0
-        return self.avail() >= n
+                break
+            parts.append(nxt)
+            have += len(nxt)
+        self.buf, self.pos = b"".join(parts), 0  # one copy per fill, however small the chunks
+        return have >= n
 
     def view(self, start: int, end: int) -> bytes:
         return self.buf[self.pos + start : self.pos + end]

@@ -130,8 +130,10 @@ def _warc(ctx: ReadContext) -> Iterator[Document | Reject]:
     A damaged record (wrong or non-numeric Content-Length, garbage, a gzip member that does not decode)
     is one reject that says how many bytes were skipped; the records after it are read.
     """
-    from warcio.archiveiterator import ArchiveIterator
+    from warcio.bufferedreaders import BufferedReader
+    from warcio.recordloader import ArcWarcRecordLoader
 
+    loader = ArcWarcRecordLoader()
     chunks = iter_chunks(ctx.shard.path, root=ctx.root, allow_outside=ctx.options.allow_symlinks_outside)
     if strip_compression(ctx.shard.path).lower().endswith(".arc"):
         yield from _arc(ctx, chunks)
@@ -157,12 +159,10 @@ def _warc(ctx: ReadContext) -> Iterator[Document | Reject]:
             )
             continue
         try:
-            records = iter(ArchiveIterator(io.BytesIO(item.data + b"\r\n\r\n")))  # alive while read
-            record = next(records, None)
-            if record is None or record.rec_type not in _DOC_TYPES:
+            record = loader.parse_record_stream(BufferedReader(io.BytesIO(item.data)), known_format="warc")
+            if record.rec_type not in _DOC_TYPES:
                 continue
             out = _from_warc_record(ctx, dedupe, index, record)
-            del records
         except Exception as exc:  # warcio: bad HTTP headers, bad chunked encoding, ...
             out = ctx.reject(
                 f"@{item.offset}",

@@ -111,3 +111,27 @@ def test_empty_files_yield_nothing_and_do_not_fail(tmp_path: Path) -> None:
     for name in ("e.jsonl", "e.jsonl.gz", "e.jsonl.zst"):
         (tmp_path / name).write_bytes(b"")
         assert read(shard(tmp_path / name, "web", "jsonl")) == ([], [])
+
+
+def test_sanitize_document_covers_every_string_field() -> None:
+    from curation.document import Document, sanitize_document
+
+    doc = Document(
+        id="i",
+        source_kind="web",
+        source="s\ud800",
+        text="ok",
+        path="p\udcff",
+        author="a\ud800",
+        messages=(("r\ud800", "c\udfff"),),
+        html="<p>\ud800</p>",
+        meta={"k\ud800": "v\udfff"},
+        signals={"x": ["a\ud800", "b"]},
+    )
+    out = sanitize_document(doc)
+    assert out.signals[SURROGATES_SIGNAL] == 9
+    assert out.source == "s\ufffd" and out.path == "p\ufffd" and out.author == "a\ufffd"
+    assert out.messages == (("r\ufffd", "c\ufffd"),) and out.html == "<p>\ufffd</p>"
+    assert out.meta == {"k\ufffd": "v\ufffd"} and out.signals["x"] == ["a\ufffd", "b"]
+    clean = Document(id="i", source_kind="web", source="s", text="caf\u00e9 \U0001f600", meta={"k": "v"})
+    assert sanitize_document(clean) is clean
