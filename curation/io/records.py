@@ -24,6 +24,8 @@ from curation.io.streams import Gap, LongLine, StreamError, guard_local, iter_ch
 Record = tuple[int, dict[str, Any]]
 
 _PARQUET_BATCH = 256
+# A row group larger than this uncompressed (metadata) is not decoded: max(64 MiB, 16 x max_doc_bytes).
+_ROW_GROUP_MIN_CAP = 64 << 20
 # Record fields copied into Document.meta when a reader does not map them to a typed column.
 _META_MAX_CHARS = 512
 _SKIP_META = frozenset({"source_kind", "html", "text", "content", "messages", "conversations"})
@@ -118,13 +120,25 @@ def _parquet(ctx: ReadContext) -> Iterator[Record | Reject]:
     if refused is not None:
         yield ctx.reject(index_key(0), refused[0], error=refused[1])
         return
+    cap = max(_ROW_GROUP_MIN_CAP, 16 * ctx.limits.max_doc_bytes)
     try:
         with open_raw(ctx.shard.path) as fh:
             pf = pq.ParquetFile(fh)
-            for batch in pf.iter_batches(batch_size=_PARQUET_BATCH):
-                for row in batch.to_pylist():
-                    yield index, row
-                    index += 1
+            for g in range(pf.num_row_groups):
+                meta = pf.metadata.row_group(g)
+                if meta.total_byte_size > cap:  # a Parquet bomb: never decoded (one reject per row)
+                    for _ in range(meta.num_rows):
+                        yield ctx.reject(
+                            index_key(index),
+                            "too_large",
+                            error=f"row group {g} is {meta.total_byte_size} bytes uncompressed > {cap}",
+                        )
+                        index += 1
+                    continue
+                for batch in pf.iter_batches(batch_size=_PARQUET_BATCH, row_groups=[g]):
+                    for row in batch.to_pylist():
+                        yield index, row
+                        index += 1
     except Exception as exc:  # pyarrow raises ArrowInvalid/OSError for damaged files
         reason = "corrupt_parquet"
         yield ctx.reject(index_key(index), reason, error=f"{type(exc).__name__}: {exc}")

@@ -135,3 +135,19 @@ def test_sanitize_document_covers_every_string_field() -> None:
     assert out.meta == {"k\ufffd": "v\ufffd"} and out.signals["x"] == ["a\ufffd", "b"]
     clean = Document(id="i", source_kind="web", source="s", text="caf\u00e9 \U0001f600", meta={"k": "v"})
     assert sanitize_document(clean) is clean
+
+
+def test_parquet_row_group_bomb_is_not_decoded(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from curation.config import Limits
+
+    p = tmp_path / "bomb.parquet"
+    big = "a" * (70 << 20)
+    pq.write_table(pa.table({"text": [big, "small"]}), p, compression="zstd", row_group_size=2)
+    del big
+    assert p.stat().st_size < 1_000_000
+    docs, rejects = read(shard(p, "web", "parquet"), Limits(max_doc_bytes=1_000_000))
+    assert not docs and [r.reason for r in rejects] == ["too_large", "too_large"]  # both rows accounted
+    assert "row group 0" in (rejects[0].error or "")
