@@ -58,3 +58,30 @@ def test_curate_run_on_hostile_inputs(tmp_path: Path) -> None:
         raws += [r.get("raw") or b"" for r in table]
     assert texts and not any(MARKER in t or "root:x:0:0" in t for t in texts)
     assert not any(MARKER.encode() in r or b"root:x:0:0" in r for r in raws)
+
+
+def test_curate_run_where_every_document_is_rejected(tmp_path: Path) -> None:
+    """A plain-text `.gz`, a corrupt `.zst` and a WARC of garbage: exit 0, three accounted rejects."""
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    (inputs / "a.jsonl.gz").write_bytes(b"not gzip at all\n")
+    (inputs / "b.jsonl.zst").write_bytes(b"\x28\xb5\x2f\xfd" + b"\x07" * 64)
+    (inputs / "c.warc").write_bytes(bytes(range(256)) * 12)
+    cfg = tmp_path / "p.yaml"
+    cfg.write_text(
+        f"models_dir: {REPO / 'models'}\nsources: [{{kind: web, paths: ['in/*']}}]\n"
+        "stages: [{name: normalize}, {name: langid}]\n"
+    )
+    out = tmp_path / "out"
+    env = {**os.environ, "HOME": str(tmp_path), "TMPDIR": str(tmp_path)}
+    res = subprocess.run(
+        [*_curate(), "run", "--config", str(cfg), "--output", str(out)],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr[-3000:]
+    read = json.loads((out / "report" / "stages.json").read_text())["stages"][0]["total"]
+    assert read["docs_in"] == 3 and read["docs_kept"] == 0
+    assert read["rejected_by_reason"] == {"corrupt_gzip": 1, "corrupt_zstd": 1, "malformed_warc": 1}
+    rows = [r for f in out.glob("rejects/*read*.parquet") for r in pq.read_table(f).to_pylist()]
+    skipped = {r["reason"]: json.loads(r["signals"]).get("read.skipped_bytes") for r in rows}
+    assert skipped["malformed_warc"] == 256 * 12 and skipped["corrupt_gzip"] > 0
