@@ -151,3 +151,29 @@ def test_parquet_row_group_bomb_is_not_decoded(tmp_path: Path) -> None:
     docs, rejects = read(shard(p, "web", "parquet"), Limits(max_doc_bytes=1_000_000))
     assert not docs and [r.reason for r in rejects] == ["too_large", "too_large"]  # both rows accounted
     assert "row group 0" in (rejects[0].error or "")
+
+
+def test_other_classic_json_failures(tmp_path: Path) -> None:
+    lines = [
+        b'{"text": "big number", "n": ' + b"9" * 5000 + b"}",  # over Python's int digit limit
+        b'{"text": "nan is accepted", "score": NaN}',
+        b'{"text": "dup key", "text": "last wins"}',
+        b'{"url": "https://d.example/", "text": "first copy"}',
+        b'{"url": "https://d.example/", "text": "second copy"}',
+        b'{"text": "\\u0000 nul escape"}',
+    ]
+    p = tmp_path / "c.jsonl"
+    p.write_bytes(b"\r\n".join(lines) + b"\r\n")  # CRLF line ends
+    docs, rejects = read(shard(p, "web", "jsonl"))
+    assert [r.reason for r in rejects] == ["malformed_json"]
+    assert [d.text for d in docs][:2] == ["nan is accepted", "last wins"]
+    assert len(docs) + len(rejects) == len(lines)
+    assert_unique_ids(docs, rejects)  # the repeated URL gets its own id
+    assert_writable(docs, rejects)
+
+
+def test_bom_only_book_is_empty(tmp_path: Path) -> None:
+    p = tmp_path / "b.txt"
+    p.write_bytes(b"\xef\xbb\xbf\n\n")
+    docs, rejects = read(shard(p, "book", "text"))
+    assert not docs and [r.reason for r in rejects] == ["empty"]

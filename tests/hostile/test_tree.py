@@ -144,3 +144,22 @@ def test_non_utf8_and_backslash_file_names(tmp_path: Path) -> None:
     assert not rejects
     assert_writable(docs, rejects)
     assert_unique_ids(docs, rejects)
+
+
+def test_deep_tree_archives_and_empty_folders(tmp_path: Path) -> None:
+    import zipfile
+
+    repo = tmp_path / "repo"
+    deep = repo.joinpath(*[f"d{i}" for i in range(60)])
+    deep.mkdir(parents=True)
+    (deep / "leaf.py").write_text("x = 1\n")
+    (repo / "empty_dir").mkdir()
+    with zipfile.ZipFile(repo / "bundle.zip", "w") as z:
+        z.writestr("a.txt", "inside a zip")
+    docs, rejects = read(shard(repo, "code", "tree"))
+    assert [d.path.count("/") for d in docs] == [60]
+    assert [(r.doc.path, r.reason) for r in rejects] == [("bundle.zip", "binary_file")]
+    empty = tmp_path / "nothing"
+    empty.mkdir()
+    docs, rejects = read(shard(empty, "code", "tree"))
+    assert not docs and [r.reason for r in rejects] == ["empty"]
