@@ -165,3 +165,14 @@ def test_rules_reject_unknown_tokenizer_and_non_word_prose() -> None:
         DedupRules(words=ShingleRules(tokenizer="identifiers"))
     with pytest.raises(ValueError, match="verify_k"):
         MinHashRules(verify_k=1)
+
+
+def test_complete_sets_and_bottom_k_sketches_compare_correctly() -> None:
+    small = SIGNER.shingle_hashes(words(_text(0, 604)), 5)  # 600 shingles: shipped as the complete set
+    big = SIGNER.shingle_hashes(words(_text(0, 1204)), 5)  # 1200 shingles: bottom-1024 sketch, a superset
+    s, b = verify_sketch(small, 1024), verify_sketch(big, 1024)
+    assert np.frombuffer(s[:4], dtype="<u4")[0] == 0 and np.frombuffer(b[:4], dtype="<u4")[0] == 1024
+    assert abs(sketch_jaccard(s, b) - 600 / 1200) < 0.05
+    assert sketch_jaccard(s, b) == sketch_jaccard(b, s)
+    dup = np.concatenate([small, small[:50]])  # repeated shingles count once
+    assert sketch_jaccard(verify_sketch(dup, 1024), s) == 1.0

@@ -41,7 +41,7 @@ class MinHashRules:
     seed: int = 1
     threshold: float = 0.8  # Jaccard at or above which two documents are near-duplicates
     verify: bool = True  # drop candidate edges whose Jaccard (bottom-k sketch) is below `threshold`
-    verify_k: int = 1024  # bottom-k sketch size: exact Jaccard for documents with fewer distinct shingles
+    verify_k: int = 1024  # sketch size: exact Jaccard for documents with at most this many shingles
 
     def __post_init__(self) -> None:
         if self.num_perm < 1 or self.bands < 1 or self.rows < 1:

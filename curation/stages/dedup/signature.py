@@ -270,24 +270,36 @@ _SKETCH_HEADER = np.dtype("<u4")
 
 
 def verify_sketch(hashes: np.ndarray, k: int) -> bytes:
-    """Bottom-``k`` sketch of a document's shingle hashes: ``k`` (uint32), then the sorted hashes."""
+    """Verification sketch of a document's shingle hashes, as bytes: a uint32 header, then hashes.
+
+    A document with at most ``k`` shingles ships them as they are (header 0: the complete set, not even
+    sorted, since only candidate pairs are ever compared and that is where the set is made); a longer one
+    ships its ``k`` smallest distinct hashes (header ``k``: a bottom-k sketch)."""
+    if len(hashes) <= k:
+        return _COMPLETE + np.asarray(hashes, dtype="<u4").tobytes()
     bottom = np.unique(hashes)[:k].astype("<u4")
     return np.array([k], dtype=_SKETCH_HEADER).tobytes() + bottom.tobytes()
 
 
+_COMPLETE = np.array([0], dtype=_SKETCH_HEADER).tobytes()
+
+
 def _sketch(data: bytes) -> tuple[int, np.ndarray]:
+    """(k, sorted distinct hashes); k = 0 for a complete set."""
     k = int(np.frombuffer(data[:4], dtype=_SKETCH_HEADER)[0])
-    return k, np.frombuffer(data[4:], dtype="<u4")
+    return k, np.unique(np.frombuffer(data[4:], dtype="<u4"))
 
 
 def sketch_jaccard(a: bytes, b: bytes) -> float:
-    """Jaccard index from two :func:`verify_sketch` values: exact when both documents have fewer than
-    ``k`` distinct shingles, else the bottom-k estimate over the ``k`` smallest hashes of the union."""
+    """Jaccard index from two :func:`verify_sketch` values: exact when both are complete sets, else the
+    bottom-k estimate over the ``k`` smallest hashes of the union (a complete set holds its bottom k)."""
     ka, sa = _sketch(a)
     kb, sb = _sketch(b)
     if not len(sa) or not len(sb):
         return 0.0
-    k = min(ka, kb)
-    union = np.union1d(sa, sb)[:k]
+    ks = [x for x in (ka, kb) if x > 0]
+    union = np.union1d(sa, sb)
+    if ks:
+        union = union[: min(ks)]
     both = np.intersect1d(sa, sb, assume_unique=True)
     return float(np.count_nonzero(both <= union[-1])) / len(union)
