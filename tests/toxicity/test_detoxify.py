@@ -133,3 +133,41 @@ def test_relocated_prepared_folder_still_loads(prepared: Path, tmp_path: Path) -
     torch.save(ck, moved / "model.ckpt")
     _, _, names = load_detoxify(moved / "model.ckpt", moved / "hf")
     assert names[-1] == "identity_attack"
+
+
+def test_multilingual_checkpoint_end_to_end_batched_on_auto_device(tmp_path: Path) -> None:
+    from curation.stages.toxicity.tiny import build_tiny_multilingual
+
+    ckpt, hf = build_tiny_multilingual(tmp_path)
+    out = tmp_path / "prepared"
+    argv = ["prepare-detoxify", "--checkpoint", str(ckpt), "--hf-dir", str(hf), "--out", str(out)]
+    assert main(argv) == 0
+    data = rules_dict(backend="detoxify")
+    data["detoxify"].update(
+        variant="multilingual",
+        checkpoint="prepared/model.ckpt",
+        hf_dir="prepared/hf",
+        batch_size=2,
+        device="auto",
+    )
+    cfg, spec = make_cfg(tmp_path, yaml.safe_dump(data, allow_unicode=True), models_dir=tmp_path)
+    scorer = build_scorer(spec, cfg)
+    texts = ["eres un idiota\nhola mundo\nel gato", "sei un idiota", "du bist ein idiot"]
+    langs = ["es", "it", "de"]
+    scored, _ = scorer.score_batch([doc(t, i=lang, lang=lang) for t, lang in zip(texts, langs, strict=True)])
+    assert scored[0].signals["toxicity.windows"] == 3  # 5 windows in batches of 2
+    for d in scored:  # the tiny head says toxicity ~1 in every language; sexual_explicit is a signal too
+        assert d.signals["toxicity.backend"] == "detoxify:multilingual"
+        assert d.signals["toxicity.toxicity.max"] > 0.99 and "toxicity.sexual_explicit" in d.signals
+    assert scorer._backend.rules.device == "cpu"  # auto: no GPU on this machine
+
+
+def test_auto_device_picks_cuda_when_torch_sees_a_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
+
+    from curation.stages.toxicity.scoring import resolve_device
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert resolve_device("auto") == "cuda"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert resolve_device("auto") == "cpu" and resolve_device("cuda") == "cuda"

@@ -46,8 +46,10 @@ def _options(spec: StageSpec, cfg: PipelineConfig) -> tuple[int, str | None]:
     if isinstance(bs, bool) or not isinstance(bs, int) or bs < 1:
         raise ConfigError(cfg.path, f"stages.{spec.name}.options.batch_size", "expected an integer >= 1")
     device = spec.options.get("device")
-    if device not in (None, "cpu", "cuda"):
-        raise ConfigError(cfg.path, f"stages.{spec.name}.options.device", "allowed values: 'cpu', 'cuda'")
+    if device not in (None, "auto", "cpu", "cuda"):
+        raise ConfigError(
+            cfg.path, f"stages.{spec.name}.options.device", "allowed values: 'auto', 'cpu', 'cuda'"
+        )
     return bs, device
 
 

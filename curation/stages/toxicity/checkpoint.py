@@ -138,6 +138,33 @@ def class_names(loaded: dict[str, Any]) -> list[str]:
     return [CLASS_RENAMES.get(c, c) for c in loaded["config"]["dataset"]["args"]["classes"]]
 
 
+def xlmr_tokenizer_json(spm_model: Path, out: Path) -> None:
+    """Write an XLM-R ``tokenizer.json`` from ``sentencepiece.bpe.model`` without protobuf.
+
+    transformers converts the SentencePiece file through protobuf; with a protobuf runtime older than
+    its generated code (as in this project's environment) that fails and it falls back to a TikToken
+    parser that cannot read the file. Here the pieces and scores come from the sentencepiece library
+    itself, laid out like transformers' XLM-R converter (fairseq order: ``<s> <pad> </s> <unk>``, the
+    model's pieces from id 3, ``<mask>`` last). Departure: NFKC replaces the model's precompiled
+    normalisation map (rare characters may tokenise differently).
+    """
+    import sentencepiece as spm
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
+
+    sp = spm.SentencePieceProcessor(model_file=str(spm_model))
+    vocab = [("<s>", 0.0), ("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0)]
+    vocab += [(sp.id_to_piece(i), float(sp.get_score(i))) for i in range(3, sp.get_piece_size())]
+    vocab.append(("<mask>", 0.0))
+    tk = Tokenizer(models.Unigram(vocab, unk_id=3, byte_fallback=False))
+    tk.normalizer = normalizers.Sequence([normalizers.NFKC(), normalizers.Replace("  ", " ")])
+    tk.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always")
+    tk.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always")
+    tk.post_processor = processors.TemplateProcessing(
+        single="<s> $A </s>", pair="<s> $A </s> </s> $B </s>", special_tokens=[("<s>", 0), ("</s>", 2)]
+    )
+    tk.save(str(out))
+
+
 def prepare(checkpoint: Path, hf_dir: Path, out: Path) -> dict[str, str]:
     """Make ``out/model.ckpt`` + ``out/hf/`` loadable offline; return what was written.
 
@@ -164,6 +191,11 @@ def prepare(checkpoint: Path, hf_dir: Path, out: Path) -> dict[str, str]:
             continue  # weights come from the detoxify checkpoint, not from the base model
         shutil.copyfile(f, out_hf / f.name)
         copied.append(f.name)
+    if tok == "XLMRobertaTokenizer" and not (out_hf / "tokenizer.json").is_file():
+        spm_model = out_hf / "sentencepiece.bpe.model"
+        if spm_model.is_file():
+            xlmr_tokenizer_json(spm_model, out_hf / "tokenizer.json")
+            copied.append("tokenizer.json (converted)")
     names = class_names(loaded)
     cfg = json.loads((out_hf / "config.json").read_text(encoding="utf-8"))
     cfg["num_labels"] = int(args["num_classes"])

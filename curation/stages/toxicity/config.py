@@ -15,7 +15,7 @@ from curation.rules import ConfigError, check_range, load_rules
 
 Backend = Literal["embedded", "detoxify"]
 Variant = Literal["original", "unbiased", "multilingual"]
-Device = Literal["cpu", "cuda"]
+Device = Literal["auto", "cpu", "cuda"]
 SpanAction = Literal["remove", "tag"]
 BiasAction = Literal["drop", "flag"]
 SOURCE_KIND_KEYS = ("web", "book", "code", "conversation")

@@ -48,6 +48,15 @@ UNITS = {"web": "line", "book": "sentence", "code": "line", "conversation": "lin
 REP_KINDS = frozenset({"web", "book", "conversation"})
 
 
+def resolve_device(device: str) -> str:
+    """``auto`` -> ``cuda`` when torch sees a GPU, else ``cpu`` (checked in the worker, at setup)."""
+    if device != "auto":
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
 @dataclass
 class ToxicityScorer:
     """Per-worker scorer: build with parsed rules and paths; :meth:`setup` loads the backend once."""
@@ -71,10 +80,11 @@ class ToxicityScorer:
         if self.rules.backend == "detoxify":
             assert self.detoxify_paths is not None
             drules = self.rules.detoxify
-            if self.device and self.device != drules.device:
+            device = resolve_device(self.device or drules.device)
+            if device != drules.device:
                 from dataclasses import replace
 
-                drules = replace(drules, device=self.device)
+                drules = replace(drules, device=device)
             self._backend = DetoxifyBackend(drules, *self.detoxify_paths)
         else:
             self._backend = EmbeddedBackend(self.rules.embedded, self.classifier_path)

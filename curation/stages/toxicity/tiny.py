@@ -60,3 +60,76 @@ def build_tiny_detoxify(root: Path, hidden: int = 16, layers: int = 1, seed: int
         ckpt,
     )
     return ckpt, hf
+
+
+ML_CLASSES = [
+    "toxicity",
+    "severe_toxicity",
+    "obscene",
+    "identity_attack",
+    "insult",
+    "threat",
+    "sexual_explicit",
+]
+_SPM_TEXT = (
+    "you are an idiot. the cat sat on a mat. hello world.\n"
+    "eres un idiota. el gato se sentó en la alfombra. hola mundo.\n"
+    "sei un idiota. il gatto è seduto sul tappeto. ciao mondo.\n"
+    "du bist ein idiot. die katze sitzt auf der matte. hallo welt.\n"
+)
+
+
+def build_tiny_multilingual(
+    root: Path, hidden: int = 16, layers: int = 1, seed: int = 0
+) -> tuple[Path, Path]:
+    """Like :func:`build_tiny_detoxify` for the ``multilingual`` variant: an XLM-R-format checkpoint
+    (``model_type`` = ``xlm-roberta-base``) and a folder with a base config and a tiny SentencePiece
+    model trained here on four lines (``sentencepiece.bpe.model``). Head: ``toxicity`` ~1, others ~0."""
+    import sentencepiece as spm
+    import torch
+    from transformers import XLMRobertaConfig, XLMRobertaForSequenceClassification
+
+    hf = root / "downloaded_hf_ml"
+    hf.mkdir(parents=True, exist_ok=True)
+    corpus = root / "spm.txt"
+    corpus.write_text(_SPM_TEXT * 4, encoding="utf-8")
+    spm.SentencePieceTrainer.train(
+        input=str(corpus),
+        model_prefix=str(hf / "sentencepiece.bpe"),
+        vocab_size=60,
+        model_type="bpe",
+        character_coverage=1.0,
+        num_threads=1,
+        seed_sentencepiece_size=1000,
+        minloglevel=2,
+    )
+    shape = {
+        "vocab_size": 70,
+        "hidden_size": hidden,
+        "num_hidden_layers": layers,
+        "num_attention_heads": 2,
+        "intermediate_size": 2 * hidden,
+        "max_position_embeddings": 514,
+        "pad_token_id": 1,
+    }
+    torch.manual_seed(seed)
+    model = XLMRobertaForSequenceClassification(XLMRobertaConfig(**shape, num_labels=len(ML_CLASSES)))
+    with torch.no_grad():
+        model.classifier.out_proj.weight.zero_()
+        model.classifier.out_proj.bias.copy_(torch.tensor([8.0] + [-8.0] * (len(ML_CLASSES) - 1)))
+    XLMRobertaConfig(**shape).save_pretrained(hf)
+    ckpt = root / "multilingual_tiny.ckpt"
+    args = {
+        "model_type": "xlm-roberta-base",
+        "model_name": "XLMRobertaForSequenceClassification",
+        "tokenizer_name": "XLMRobertaTokenizer",
+        "num_classes": len(ML_CLASSES),
+    }
+    torch.save(
+        {
+            "config": {"arch": {"args": args}, "dataset": {"args": {"classes": ML_CLASSES}}},
+            "state_dict": model.state_dict(),
+        },
+        ckpt,
+    )
+    return ckpt, hf
