@@ -16,6 +16,7 @@ from curation.stages.quality.rules import BookRules, FineWebRules, GopherRules
 from curation.stages.quality.textstats import (
     TextStats,
     dup_ngram_char_ratio,
+    dup_ngram_char_ratios,
     duplicate_stats,
     ratio,
     sentence_case_ratio,
@@ -89,11 +90,8 @@ def repetition_signals(stats: TextStats) -> Signals:
     }
     for n in (2, 3, 4):
         out[f"top_{n}gram_char_ratio"] = round(top_ngram_char_ratio(stats, n), 6)
-    prev = 1.0
-    for n in range(5, 11):
-        # a repeated (n+1)-gram is covered by repeated n-grams: once a ratio is 0, every longer one is 0
-        prev = round(dup_ngram_char_ratio(stats, n), 6) if prev > 0 else 0.0
-        out[f"dup_{n}gram_char_ratio"] = prev
+    for n, value in dup_ngram_char_ratios(stats, range(5, 11)).items():
+        out[f"dup_{n}gram_char_ratio"] = round(value, 6)
     out["unigram_entropy"] = round(unigram_entropy(stats), 6)
     order = word_order_ratio(stats)
     if order is not None:

@@ -140,6 +140,41 @@ def dup_ngram_char_ratio(stats: TextStats, n: int) -> float:
     return float(stats.word_lengths[covered].sum()) / stats.word_chars
 
 
+def dup_ngram_char_ratios(stats: TextStats, ns: range) -> dict[int, float]:
+    """:func:`dup_ngram_char_ratio` for consecutive ``ns`` (e.g. 5..10), sorting only what can repeat.
+
+    An n-gram can repeat only where its (n-1)-gram prefix repeats, so each longer n is evaluated on the
+    positions whose previous n-gram occurs at least twice (first occurrences included): the same result
+    as computing every n on all positions, with sorts over a shrinking subset.
+    """
+    out: dict[int, float] = {}
+    w = len(stats.words)
+    cand: np.ndarray | None = None
+    for n in ns:
+        h_all = stats.ngram_hashes(n)
+        if len(h_all) < 2 or stats.word_chars == 0 or (cand is not None and len(cand) < 2):
+            out[n] = 0.0
+            cand = np.zeros(0, dtype=np.int64)
+            continue
+        if cand is None:
+            cand = np.arange(len(h_all))
+        cand = cand[cand < len(h_all)]
+        h = h_all[cand]
+        _, first, inverse, counts = np.unique(h, return_index=True, return_inverse=True, return_counts=True)
+        if len(first) == len(h):
+            out[n] = 0.0
+            cand = np.zeros(0, dtype=np.int64)
+            continue
+        dup = np.ones(len(h), dtype=bool)
+        dup[first] = False
+        starts = cand[dup]
+        diff = np.bincount(starts, minlength=w + 1)[: w + 1] - np.bincount(starts + n, minlength=w + 1)[: w + 1]
+        covered = np.cumsum(diff)[:w] > 0
+        out[n] = float(stats.word_lengths[covered].sum()) / stats.word_chars
+        cand = cand[counts[inverse.ravel()] >= 2]
+    return out
+
+
 def duplicate_stats(items: list[str]) -> tuple[int, int]:
     """(number of items equal to an earlier item, characters in those items)."""
     seen: set[str] = set()
