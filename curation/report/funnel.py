@@ -119,9 +119,16 @@ def funnel_section(run: RunData, summary: Mapping[str, Any], top_langs: int = 30
             "Per stage. 'Tokens edited away' are removed from kept documents (e.g. spans, whitespace).",
         )
     )
-    png = plots.token_waterfall(run.stages)
-    if png:
-        sec.add(Figure("token_waterfall", png, "Tokens entering the pipeline, removed per stage, and left."))
+    ch = plots.chart(plots.token_waterfall_figure(run.stages))
+    if ch:
+        sec.add(
+            Figure(
+                "token_waterfall",
+                ch.png,
+                "Tokens entering the pipeline, removed per stage, and left.",
+                svg=ch.svg,
+            )
+        )
     sec.add(Heading("Per source kind"))
     kind_rows = []
     for s in summary["stages"]:
@@ -140,9 +147,13 @@ def funnel_section(run: RunData, summary: Mapping[str, Any], top_langs: int = 30
     sec.add(
         table(["stage", "source kind", "docs in", "docs kept", "tokens in", "tokens out", "kept"], kind_rows)
     )
-    png = plots.kind_funnel(run.stages)
-    if png:
-        sec.add(Figure("kind_funnel", png, "Tokens leaving each stage, per source kind (log scale)."))
+    ch = plots.chart(plots.kind_funnel_figure(run.stages))
+    if ch:
+        sec.add(
+            Figure(
+                "kind_funnel", ch.png, "Tokens leaving each stage, per source kind (log scale).", svg=ch.svg
+            )
+        )
     sec.add(Heading("Final mix"))
     shares_in = mix_shares(inp["tokens_by_source_kind"])
     mix_rows = [
@@ -159,9 +170,15 @@ def funnel_section(run: RunData, summary: Mapping[str, Any], top_langs: int = 30
     sec.add(
         table(["source kind", "docs", "tokens", "share of output", "share of input", "tokens kept"], mix_rows)
     )
-    png = plots.mix_bars({"input": shares_in, "output": fin["share_by_source_kind"]}, "Source-kind mix")
-    if png:
-        sec.add(Figure("mix", png, "Share of each source kind in the tokens read and in the output."))
+    ch = plots.chart(
+        plots.mix_bars_figure({"input": shares_in, "output": fin["share_by_source_kind"]}, "Source-kind mix")
+    )
+    if ch:
+        sec.add(
+            Figure(
+                "mix", ch.png, "Share of each source kind in the tokens read and in the output.", svg=ch.svg
+            )
+        )
     langs = sorted(fin["by_source_kind_lang"], key=lambda r: (-r["tokens"], r["source_kind"], r["lang"]))
     if langs:
         sec.add(Heading("Output per source kind and language"))

@@ -31,12 +31,13 @@ class Table:
 
 @dataclass(frozen=True)
 class Figure:
-    """A PNG figure (embedded as base64 in HTML, written beside the Markdown file)."""
+    """A chart: inline SVG in the HTML page (PNG when no SVG), PNG file beside the Markdown file."""
 
     name: str  # file-name stem, unique within the report
     png: bytes
     caption: str
     alt: str = ""
+    svg: str = ""  # self-contained <svg> element (ids prefixed with the name), or ""
 
 
 @dataclass(frozen=True)

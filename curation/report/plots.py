@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import textwrap
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import matplotlib
@@ -27,13 +28,39 @@ _REMOVED, _ADDED, _LEVEL = "#C44E52", "#55A868", "#4C72B0"
 DPI = 100
 
 
-def _png(fig: Any) -> bytes:
-    if fig is None:
-        return b""
+@dataclass(frozen=True)
+class Chart:
+    """One chart as PNG bytes (Markdown, fallback) and SVG text with real text elements (HTML page)."""
+
+    png: bytes = b""
+    svg: str = ""
+
+    def __bool__(self) -> bool:
+        return bool(self.png)
+
+
+def _save(fig: Any, fmt: str) -> bytes:
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None}, bbox_inches="tight", pad_inches=0.08)
-    plt.close(fig)
+    meta = (
+        {"Software": None} if fmt == "png" else {"Creator": None, "Date": None, "Format": None, "Type": None}
+    )
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "report"}):
+        fig.savefig(buf, format=fmt, dpi=DPI, metadata=meta, bbox_inches="tight", pad_inches=0.08)
     return buf.getvalue()
+
+
+def chart(fig: Any) -> Chart:
+    """Render a figure from a ``*_figure`` builder to PNG and SVG and close it (None: empty chart)."""
+    if fig is None:
+        return Chart()
+    try:
+        return Chart(_save(fig, "png"), _save(fig, "svg").decode("utf-8"))
+    finally:
+        plt.close(fig)
+
+
+def _png(fig: Any) -> bytes:
+    return chart(fig).png
 
 
 def _color(kind: str, i: int) -> Any:

@@ -286,6 +286,8 @@ def overlap_section(summary: dict[str, Any]) -> Section:
                     numeric=(False, *([True] * len(rules))),
                 )
             )
-            png = plots.overlap_heatmap(rules, m, f"{stage}: rules co-firing on the same document")
-            sec.add(Figure(f"overlap_{stage}", png, f"Co-firing of the {stage} rules."))
+            ch = plots.chart(
+                plots.overlap_heatmap_figure(rules, m, f"{stage}: rules co-firing on the same document")
+            )
+            sec.add(Figure(f"overlap_{stage}", ch.png, f"Co-firing of the {stage} rules.", svg=ch.svg))
     return sec

@@ -1,14 +1,17 @@
 """Render report sections to one self-contained HTML page and to Markdown.
 
-The HTML page has no script and loads nothing: styles are inline in ``<style>``, figures are
-``data:image/png;base64`` URIs, and every text is escaped. The Markdown file references the same figures
-as PNG files written beside it (``figures/``), for terminals and pull requests.
+The HTML page has no script and loads nothing: styles are inline in ``<style>``, charts are inline SVG
+(matplotlib's, with real ``<text>`` elements so a browser can measure them; ids prefixed per chart so they
+stay unique) or, without SVG, ``data:image/png;base64`` images, and every text is escaped. The Markdown
+file references the same figures as PNG files written beside it (``figures/``), for terminals and pull
+requests.
 """
 
 from __future__ import annotations
 
 import base64
 import html
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -29,6 +32,7 @@ th{background:#f0f3f6}td.n{text-align:right;font-variant-numeric:tabular-nums;wh
 caption{caption-side:bottom;text-align:left;color:#57606a;font-size:.8rem;padding-top:.2rem}
 .scroll{overflow-x:auto}
 figure{margin:.8rem 0}figure img{max-width:100%;border:1px solid #d8dee4;background:#fff}
+figure svg.chart{display:block;max-width:100%;height:auto;border:1px solid #d8dee4;background:#fff}
 figcaption{color:#57606a;font-size:.8rem}
 p.note{color:#3d4650;background:#eef4fb;border-left:4px solid #4c72b0;padding:.4rem .7rem}
 p.warn{background:#fff5e6;border-left:4px solid #dd8452;padding:.4rem .7rem}
@@ -57,6 +61,30 @@ def _html_table(t: Table) -> str:
     )
 
 
+_SVG_HEAD_RE = re.compile(r"^.*?(?=<svg\b)", re.S)
+_SVG_DROP_RE = re.compile(r"<metadata>.*?</metadata>\s*", re.S)
+_SVG_ID_RE = re.compile(r'\bid="([^"]+)"')
+
+
+def inline_svg(svg: str, prefix: str, label: str) -> str:
+    """matplotlib's SVG file as an element for an HTML page: no XML prolog, metadata or namespaces,
+    ids prefixed with ``prefix`` (references rewritten), sized by CSS to fit the column."""
+    s = _SVG_HEAD_RE.sub("", svg, count=1)
+    s = _SVG_DROP_RE.sub("", s)
+    s = re.sub(r'\s+xmlns(:\w+)?="[^"]*"', "", s)
+    s = s.replace("xlink:href=", "href=")
+    ids = set(_SVG_ID_RE.findall(s))
+    for old in sorted(ids, key=len, reverse=True):
+        new = f"{prefix}-{old}"
+        s = s.replace(f'id="{old}"', f'id="{new}"').replace(f'href="#{old}"', f'href="#{new}"')
+        s = s.replace(f"url(#{old})", f"url(#{new})")
+    m = re.match(r'<svg\b([^>]*)\swidth="([\d.]+)pt"\s+height="([\d.]+)pt"', s)
+    width = f"{float(m.group(2)):.1f}pt" if m else "100%"
+    s = re.sub(r'\s(width|height)="[\d.]+pt"', "", s, count=2)
+    attrs = f' class="chart" role="img" aria-label="{_e(label)}" style="width:{width}"'
+    return s.replace("<svg", "<svg" + attrs, 1).strip()
+
+
 def _html_block(b: object) -> str:
     if isinstance(b, Para):
         cls = f' class="{b.kind}"' if b.kind != "text" else ""
@@ -68,6 +96,9 @@ def _html_block(b: object) -> str:
     if isinstance(b, Figure):
         if not b.png:
             return ""
+        if b.svg:
+            body = inline_svg(b.svg, f"fig-{b.name}", b.alt or b.caption)
+            return f"<figure>{body}<figcaption>{_e(b.caption)}</figcaption></figure>"
         data = base64.b64encode(b.png).decode("ascii")
         alt = _e(b.alt or b.caption)
         return (

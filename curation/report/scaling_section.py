@@ -136,7 +136,7 @@ def _warn_para(warnings: Sequence[str]) -> Para | None:
     )
 
 
-def _loss_curves(unique: float, target: float | None) -> bytes:
+def _loss_curves(unique: float, target: float | None) -> plots.Chart:
     n_opt = laws.a3_params_for_tokens(unique)
     lo = min(n_opt / 100, target / 10 if target else n_opt / 100)
     hi = max(n_opt * 1e4, target * 10 if target else 0)
@@ -147,13 +147,15 @@ def _loss_curves(unique: float, target: float | None) -> bytes:
     marks = {"compute-optimal for 1 epoch (Approach 3)": n_opt}
     if target:
         marks["target"] = target
-    return plots.loss_vs_params(
-        {
-            "unlimited unique data": (ns, unique_loss),
-            "this corpus, repeated as needed": (ns, corpus_loss),
-        },
-        marks,
-        fitted=laws.MUENNIGHOFF_RANGE.params,
+    return plots.chart(
+        plots.loss_vs_params_figure(
+            {
+                "unlimited unique data": (ns, unique_loss),
+                "this corpus, repeated as needed": (ns, corpus_loss),
+            },
+            marks,
+            fitted=laws.MUENNIGHOFF_RANGE.params,
+        )
     )
 
 
@@ -362,14 +364,15 @@ def scaling_section(summary: dict[str, Any], tokenizer: str) -> Section:
         if wi.get("target"):
             line += f" For the target: {wi['target']['verdict']}"
         sec.add(Para(line, "note"))
-    png = _loss_curves(float(d), float(t["target_params"]) if t else None)
+    ch = _loss_curves(float(d), float(t["target_params"]) if t else None)
     sec.add(
         Figure(
             "scaling_loss",
-            png,
+            ch.png,
             "Predicted loss by model size (Muennighoff et al. 2023 law; each size trained on its Approach 3 "
             "compute-optimal tokens): unlimited unique data vs this corpus repeated. Shaded: outside the "
             "fitted model sizes.",
+            svg=ch.svg,
         )
     )
     sec.add(Para("Sources: " + CITATIONS, "note"))

@@ -108,9 +108,11 @@ def render_value(name: str, value: Any, fig_prefix: str) -> list[Block]:
                     lab = (path[-1] if path else name).replace("_", " ")
                     xlabel = lab.replace("histogram", "").strip() or "bin"
                     ylabel = "count" if all(float(v).is_integer() for v in bars.values()) else "value"
-                    png = plots.simple_bars(bars, title.replace("_", " "), xlabel=xlabel, ylabel=ylabel)
+                    ch = plots.chart(
+                        plots.simple_bars_figure(bars, title.replace("_", " "), xlabel=xlabel, ylabel=ylabel)
+                    )
                     slug = _slug("_".join((fig_prefix, name, *path)))
-                    blocks.append(Figure(slug, png, f"{title} (from the stage's stats)."))
+                    blocks.append(Figure(slug, ch.png, f"{title} (from the stage's stats).", svg=ch.svg))
             continue
         rows = [[" / ".join(path) or name, *(rec.get(c) for c in cols)] for path, rec in recs[:MAX_ROWS]]
         blocks.append(table(["", *cols], rows, _truncated(len(recs))))

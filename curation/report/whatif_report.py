@@ -198,12 +198,19 @@ def whatif_section(summary: dict[str, Any]) -> Section | None:
             ],
         )
     )
-    png = plots.mix_bars(
-        {"run": mix_shares(ft["original"]), "what-if": mix_shares(ft["what_if_estimate"])},
-        "Output mix: run vs what-if",
+    ch = plots.chart(
+        plots.mix_bars_figure(
+            {"run": mix_shares(ft["original"]), "what-if": mix_shares(ft["what_if_estimate"])},
+            "Output mix: run vs what-if",
+        )
     )
-    if png:
+    if ch:
         sec.add(
-            Figure("whatif_mix", png, "Share of each source kind in the output, run and what-if (estimate).")
+            Figure(
+                "whatif_mix",
+                ch.png,
+                "Share of each source kind in the output, run and what-if (estimate).",
+                svg=ch.svg,
+            )
         )
     return sec

@@ -4,8 +4,9 @@ A copy of the page gets a probe script (the report itself has none) that runs af
 its findings as JSON into ``<pre id="layout-probe">``; ``chromium --dump-dom`` prints the laid-out DOM.
 Checks, at the given window width:
 
-* every figure image decoded, is shown whole (inside the page's main column and the viewport) and
-  undistorted (shown aspect ratio = the PNG's);
+* every chart (inline SVG) is shown whole inside the main column, and inside it every text element, as
+  the browser lays it out with its own fonts, stays inside the chart, is at least 7 px tall and does not
+  overlap another text; every ``<img>`` decoded, is shown whole and undistorted;
 * consecutive blocks of a section (paragraphs, headings, tables, figures) do not overlap;
 * no text box is cut: headings, paragraphs, captions and table cells do not overflow their own box,
   and nothing but a deliberately scrollable table wrapper is wider than the main column;
@@ -38,6 +39,20 @@ FLAGS = (
 
 PROBE = r"""
 <script>
+// Separating-axis test for two convex quadrilaterals: their overlap depth in px (0 = apart).
+function penetration(p, q) {
+  let depth = Infinity;
+  for (const poly of [p, q]) for (let k = 0; k < 4; k++) {
+    const [x1, y1] = poly[k], [x2, y2] = poly[(k + 1) % 4];
+    const len = Math.hypot(x2 - x1, y2 - y1) || 1;
+    const ax = -(y2 - y1) / len, ay = (x2 - x1) / len;
+    const pr = p.map(([x, y]) => x * ax + y * ay), qr = q.map(([x, y]) => x * ax + y * ay);
+    const d = Math.min(Math.max(...pr), Math.max(...qr)) - Math.max(Math.min(...pr), Math.min(...qr));
+    if (d <= 0) return 0;
+    depth = Math.min(depth, d);
+  }
+  return depth;
+}
 window.addEventListener('load', () => {
   const out = {problems: [], counts: {}};
   const P = (m) => out.problems.push(m);
@@ -56,6 +71,39 @@ window.addEventListener('load', () => {
     if (Math.abs(ar - nr) / nr > 0.02) P('image distorted: ' + i.alt);
     if (r.width < 50) P('image too small: ' + i.alt);
   }
+  const charts = Array.from(document.querySelectorAll('svg.chart'));
+  out.counts.charts = charts.length;
+  let chartTexts = 0;
+  for (const svg of charts) {
+    const sr = svg.getBoundingClientRect();
+    const label = svg.getAttribute('aria-label').slice(0, 50);
+    if (sr.left < mr.left - 1 || sr.right > mr.right + 1 || sr.right > vw + 1) P('chart cut: ' + label);
+    if (sr.width < 50) P('chart too small: ' + label);
+    const quads = [];
+    for (const t of svg.querySelectorAll('text')) {
+      const s = (t.textContent || '').trim();
+      if (!s) continue;
+      const bb = t.getBBox();
+      if (bb.width === 0) continue;
+      chartTexts++;
+      // the text's own box mapped to the window: a rotated tick label is a rotated quadrilateral
+      const m = t.getScreenCTM();
+      const q = [[bb.x, bb.y], [bb.x + bb.width, bb.y], [bb.x + bb.width, bb.y + bb.height],
+                 [bb.x, bb.y + bb.height]]
+        .map(([x, y]) => [m.a * x + m.c * y + m.e, m.b * x + m.d * y + m.f]);
+      for (const [x, y] of q)
+        if (x < sr.left - 1 || x > sr.right + 1 || y < sr.top - 1 || y > sr.bottom + 1) {
+          P('chart text cut: "' + s + '" in ' + label);
+          break;
+        }
+      if (bb.height * Math.hypot(m.c, m.d) < 7) P('chart text under 7 px: "' + s + '" in ' + label);
+      quads.push([s, q]);
+    }
+    for (let i = 0; i < quads.length; i++) for (let j = i + 1; j < quads.length; j++)
+      if (penetration(quads[i][1], quads[j][1]) > 1.5)
+        P('chart texts overlap: "' + quads[i][0] + '" / "' + quads[j][0] + '" in ' + label);
+  }
+  out.counts.chart_texts = chartTexts;
   let blocks = 0;
   for (const sec of document.querySelectorAll('section')) {
     const kids = Array.from(sec.children).filter((e) => e.getBoundingClientRect().height > 0);

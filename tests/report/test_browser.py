@@ -34,7 +34,8 @@ def report_html(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_report_has_no_overlap_and_nothing_cut(report_html: Path, width: int) -> None:
     result = layout_report(report_html, width)
     assert result["problems"] == []
-    assert result["counts"]["images"] >= 4 and result["counts"]["blocks"] > 20
+    assert result["counts"]["charts"] >= 4 and result["counts"]["chart_texts"] > 50
+    assert result["counts"]["blocks"] > 20
 
 
 def test_probe_fires_on_a_broken_layout(tmp_path: Path) -> None:
@@ -49,3 +50,24 @@ def test_probe_fires_on_a_broken_layout(tmp_path: Path) -> None:
     problems = layout_report(page, 1000)["problems"]
     assert any(p.startswith("overlap:") for p in problems), problems
     assert any(p.startswith("text cut:") for p in problems), problems
+
+
+def test_probe_fires_on_overlapping_and_cut_chart_text(tmp_path: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    from curation.report import plots
+    from curation.report.model import Figure, Section
+    from curation.report.render import to_html
+
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.plot([0, 1], [0, 1])
+    ax.text(0.5, 0.5, "first label here", fontsize=10)
+    ax.text(0.52, 0.5, "second label here", fontsize=10)  # on top of the first
+    ax.text(0.5, 0.2, "t", fontsize=3)  # too small
+    ch = plots.chart(fig)
+    sec = Section("s", "S").add(Figure("bad", ch.png, "bad chart", svg=ch.svg))
+    page = tmp_path / "chart.html"
+    page.write_text(to_html("t", [], [sec]), encoding="utf-8")
+    problems = layout_report(page, 1000)["problems"]
+    assert any(p.startswith("chart texts overlap:") and "first label" in p for p in problems), problems
+    assert any(p.startswith("chart text under 7 px:") for p in problems), problems
