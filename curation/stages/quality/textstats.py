@@ -168,7 +168,8 @@ def dup_ngram_char_ratios(stats: TextStats, ns: range) -> dict[int, float]:
         dup = np.ones(len(h), dtype=bool)
         dup[first] = False
         starts = cand[dup]
-        diff = np.bincount(starts, minlength=w + 1)[: w + 1] - np.bincount(starts + n, minlength=w + 1)[: w + 1]
+        ends = np.bincount(starts + n, minlength=w + 1)[: w + 1]
+        diff = np.bincount(starts, minlength=w + 1)[: w + 1] - ends
         covered = np.cumsum(diff)[:w] > 0
         out[n] = float(stats.word_lengths[covered].sum()) / stats.word_chars
         cand = cand[counts[inverse.ravel()] >= 2]
