@@ -233,3 +233,8 @@ def test_number_first_streets_in_international_order(proc: PiiProcessor) -> None
                          ("lives at 9 Glorieta de Atilio Sosa, Cuenca", "9 Glorieta de Atilio Sosa")):
         out = run(proc, text, lang="en")
         assert street not in out.text and "<STREET_ADDRESS>" in out.text, out.text
+
+
+def test_sentence_initial_imperatives_are_not_names(proc: PiiProcessor) -> None:
+    assert "PERSON" not in types_in(run(proc, "Mark the box, then sign.", lang="en"))
+    assert types_in(run(proc, "Mark is very reliable.", lang="en")) == ["PERSON"]

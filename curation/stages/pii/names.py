@@ -58,6 +58,7 @@ def _common_in(text: str, word: str) -> bool:
     return False
 
 
+_NEXT_WORD = re.compile(r" (\w+)")
 _NUMBER_BEFORE = re.compile(r"\d[\w/-]*,? $")
 _AFTER_WORDS = re.compile(r" (\w+)(?:( [A-ZÀ-ÖØ-Þ][\w'-]+)+ (\w+))?")
 _PREV_WORD = re.compile(r"([\w.]+)(?: (?:de|di|del|de la|du|des|da))? $")
@@ -165,6 +166,8 @@ class PersonRecognizer:
         self.stop_by_lang = {lg: frozenset(w.lower() for w in spacy_stop_words(lg)) for lg in rules.languages}
         self.stop = frozenset().union(*self.stop_by_lang.values())
         self.soft = cldr_names(tuple(rules.languages))
+        self.objects_by_lang = {lg: frozenset(w.lower() for w in ws) for lg, ws in rules.verb_objects.items()}
+        self.objects: frozenset[str] = frozenset().union(*self.objects_by_lang.values())
         self.not_in_name = frozenset(w.lower().rstrip(".") for w in rules.org_suffixes)
         self.street_types = frozenset(w.lower().rstrip(".") for w in street_types)
         self.place_before = frozenset(w.lower().rstrip(".") for w in (*street_types, *rules.place_prefixes))
@@ -257,6 +260,11 @@ class PersonRecognizer:
                 continue  # the last word of a longer proper noun: "The Princess Royal", "Lake Louise"
             else:
                 at_start = a0 == 0 or _SENTENCE_END.search(text[max(0, a0 - 3) : a0]) is not None
+                if at_start:
+                    nxt = _NEXT_WORD.match(text, tokens[first][1])
+                    objects = self.objects_by_lang.get(lang, self.objects) if lang else self.objects
+                    if nxt is not None and nxt.group(1).lower() in objects:
+                        continue  # "Tell me a joke": an imperative, not a name
                 score = sc.lone_start if at_start else sc.lone
             out.append(Span(self.entity, a0, tokens[-1][1], score))
         return out

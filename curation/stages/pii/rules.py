@@ -74,6 +74,9 @@ class NameRules:
     titles: dict[str, tuple[str, ...]] = field(default_factory=dict)
     cues: dict[str, tuple[str, ...]] = field(default_factory=dict)
     strong_cues: dict[str, tuple[str, ...]] = field(default_factory=dict)  # any capitalised run after them
+    #: words that follow an imperative verb, not a subject ("Tell me", "Free the"), per language: a lone
+    #: first name at a sentence start directly followed by one of them is a verb
+    verb_objects: dict[str, tuple[str, ...]] = field(default_factory=dict)
     not_first_names: tuple[str, ...] = ()  # rank and nobility nouns in the gazetteer ("Princess", "Major")
     place_prefixes: tuple[str, ...] = ()  # a run right after one of these is a place ("Saint Martin")
     org_suffixes: tuple[str, ...] = ()  # a run containing one of these is an organisation ("Craig Group")
