@@ -151,3 +151,16 @@ def test_url_dedup_and_unverified_band_edges_only_when_switched_on() -> None:
     loose = {"loose-a", "loose-b"} & set(rej)
     assert len(loose) == 1 and rej[loose.pop()].doc.signals["dedup.match"] == "near"
     assert stats["edges"]["rejected_edges"] == 0
+
+
+def test_hot_cluster_keeps_the_shared_text_and_labels_exact_copies_exact() -> None:
+    """Issue 23: exact copies plus longer near variants of them; the copy kept is the text the exact
+    copies share (not the longest variant) and every exact copy is labelled `exact`."""
+    shared = _words(0, 120, "s")
+    docs = [_doc(f"copy-{i}", shared) for i in range(6)]
+    docs += [_doc(f"var-{i}", shared + " " + _words(0, 3 + i, f"x{i}")) for i in range(3)]  # longer, J > 0.9
+    kept, rejected, stats = run(docs, multi_processing=False)
+    assert [d.id for d in kept] == ["copy-0"] and kept[0].text == shared
+    match = {r.doc.id: r.doc.signals["dedup.match"] for r in rejected}
+    assert match == {**{f"copy-{i}": "exact" for i in range(1, 6)}, **{f"var-{i}": "near" for i in range(3)}}
+    assert stats["clusters"]["removed_by_match"]["exact"]["docs"] == 5
