@@ -23,7 +23,6 @@ CITATIONS = (
     "github.com/huggingface/datablations)."
 )
 READING_NAMES = {"approach3": "Chinchilla Approach 3", "table3": "Chinchilla Table 3"}
-MAX_WARNINGS = 8
 MAX_FILTERS = 25
 
 
@@ -124,14 +123,37 @@ def _q(q: Mapping[str, Any], digits: int = 4) -> str:
     return (human(v) if abs(v) >= 1e3 else f"{v:.{digits}g}") + (" ⚠" if q.get("warnings") else "")
 
 
+def _fit_text(r: laws.FitRange, params: bool = True) -> str:
+    parts = [f"{human(r.params[0])}-{human(r.params[1])} parameters"] if params else []
+    parts.append(f"{human(r.tokens[0])}-{human(r.tokens[1])} tokens")
+    if r.unique[0]:
+        parts.append(f">= {human(r.unique[0])} unique tokens")
+    return ", ".join(parts)
+
+
+FITTED = {
+    "Chinchilla Approach 3": _fit_text(laws.CHINCHILLA_RANGE),
+    "Chinchilla Table 3": f"rows for {human(laws.TABLE3[0][0])}-{human(laws.TABLE3[-1][0])} parameters",
+    "Muennighoff et al.": _fit_text(laws.MUENNIGHOFF_RANGE),
+    "Kaplan et al.": _fit_text(laws.KAPLAN_RANGE, params=False),
+}
+
+
 def _warn_para(warnings: Sequence[str]) -> Para | None:
+    """One sentence per law: how many inputs lie outside its fitted range (full list in summary.json)."""
     if not warnings:
         return None
-    shown = "; ".join(warnings[:MAX_WARNINGS])
-    more = f" (+{len(warnings) - MAX_WARNINGS} more in summary.json)" if len(warnings) > MAX_WARNINGS else ""
+    by_law: dict[str, int] = {}
+    for w in warnings:
+        law = w.split(":", 1)[0]
+        by_law[law] = by_law.get(law, 0) + 1
+    parts = [
+        f"{law} ({FITTED.get(law, 'see docs/scaling.md')}): {n} input{'s' if n > 1 else ''} outside"
+        for law, n in by_law.items()
+    ]
     return Para(
-        "Outside the range the laws were fitted on (values marked ⚠ are extrapolations, read them as "
-        f"trends only): {shown}{more}.",
+        "Extrapolation: values marked ⚠ use inputs outside the range their law was fitted on; read them as "
+        f"trends only. {'; '.join(parts)}. Every case is listed in summary.json (scaling.*.warnings).",
         "warn",
     )
 
