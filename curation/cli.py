@@ -7,6 +7,8 @@
     curate scaling fit <results.csv>
     curate quality train --positive pos.jsonl --negative neg.jsonl --out model.bin
     curate toxicity prepare-detoxify ...
+    curate init DIR                      (editable copy of rules, default config and sample data)
+    curate models fetch [--dest DIR]     (language-ID and default quality models)
 
 Subcommands owned by a stage or the report delegate to that module's ``main(argv)``; their modules are
 imported only when used.
@@ -29,6 +31,8 @@ _DELEGATES: dict[str, tuple[str, str]] = {
     "scaling": ("curation.scaling.cli", "data-scaling tools: `curate scaling fit <csv>`"),
     "quality": ("curation.stages.quality.cli", "quality classifier tools: `curate quality train ...`"),
     "toxicity": ("curation.stages.toxicity.cli", "toxicity tools: `curate toxicity prepare-detoxify ...`"),
+    "init": ("curation.project_init", "write an editable copy of the rules, default config and sample data"),
+    "models": ("curation.models", "fetch/build the model files: `curate models fetch [--dest DIR]`"),
 }
 
 
@@ -67,6 +71,7 @@ def _run(argv: Sequence[str]) -> int:
     from curation.progress import summary_lines
     from curation.run import RunCancelled, run
 
+    _check_output(args.output)
     progress = _progress(args)
     try:
         result = run(
@@ -98,6 +103,15 @@ def _run(argv: Sequence[str]) -> int:
     for line in summary_lines(stages, result.wall_seconds, result.cpu_seconds, outputs):
         print(line)
     return 0
+
+
+def _check_output(output: str) -> None:
+    """An output URL Beam cannot write (``https://``, ``gs://`` without the extra) fails before planning."""
+    from curation.io.shards import filesystem_problem
+
+    problem = filesystem_problem(output)
+    if problem:
+        raise ConfigError("command line", "--output", problem)
 
 
 def _progress(args: argparse.Namespace) -> Any:

@@ -28,6 +28,7 @@ from apache_beam.io.filesystems import FileSystems
 
 from curation.accounting import StageCounts, stages_report
 from curation.rules import ConfigError
+from curation.sinks import delete_tree, path_exists
 
 MANIFEST = "manifest/shards.jsonl"
 # Everything a run writes under its output folder (``--overwrite`` clears exactly these).
@@ -89,15 +90,13 @@ def read_manifest(output: str) -> list[dict[str, Any]]:
 
 def output_in_use(output: str) -> bool:
     """True if ``output`` already holds a run (data, rejects or a manifest)."""
-    return any(FileSystems.exists(FileSystems.join(output, sub)) for sub in OUTPUT_DIRS if sub != "report")
+    return any(path_exists(FileSystems.join(output, sub)) for sub in OUTPUT_DIRS if sub != "report")
 
 
 def clear_output(output: str) -> None:
     """Delete the folders a run writes (used by ``--overwrite``)."""
     for sub in OUTPUT_DIRS:
-        path = FileSystems.join(output, sub)
-        if FileSystems.exists(path):
-            FileSystems.delete([path])
+        delete_tree(FileSystems.join(output, sub))
 
 
 def plan_resume(output: str, shards: Sequence[Any], resume: bool, overwrite: bool) -> tuple[RunLayout, list]:
@@ -180,8 +179,7 @@ def _merge_stats(src_dirs: list[str], output: str) -> None:
                 value = json.loads(fh.read().decode("utf-8"))
             merged[name] = merge_stats_values(merged[name], value) if name in merged else value
     dst_dir = FileSystems.join(output, "report", "stats")
-    if FileSystems.exists(dst_dir):
-        FileSystems.delete([dst_dir])
+    delete_tree(dst_dir)
     if not merged:
         return
     FileSystems.mkdirs(dst_dir)

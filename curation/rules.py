@@ -18,6 +18,7 @@ Example::
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import types
 import typing
 from collections.abc import Mapping
@@ -28,8 +29,32 @@ import yaml
 
 T = TypeVar("T")
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-RULES_DIR = REPO_ROOT / "rules"
+REPO_ROOT = Path(__file__).resolve().parent.parent  # the checkout (meaningless in a wheel install)
+RULES_PACKAGE = "curation.rules_data"  # rules/ as package data (setup.py maps the top-level folder)
+SAMPLE_DATA_PACKAGE = "curation.sample_data"  # data/ (sample shards, evaluation set) as package data
+
+
+def package_data_dir(package: str, checkout_dir: Path) -> Path:
+    """The folder of a data package (``curation.rules_data``), or ``checkout_dir`` when it is not installed.
+
+    A wheel install has the folder inside the installed package, found through the import system (the
+    same lookup ``importlib.resources.files`` does; it is a plain folder because wheels install unzipped).
+    An editable install or a bare checkout (``PYTHONPATH=.``) cannot import a mapped data folder that has
+    no ``__init__.py``, and there the checkout's own folder is the right one.
+    """
+    try:
+        spec = importlib.util.find_spec(package)
+    except ModuleNotFoundError:
+        spec = None
+    locations = list(spec.submodule_search_locations or ()) if spec is not None else []
+    for loc in locations:
+        if Path(loc).is_dir():
+            return Path(loc)
+    return checkout_dir
+
+
+RULES_DIR = package_data_dir(RULES_PACKAGE, REPO_ROOT / "rules")
+SAMPLE_DATA_DIR = package_data_dir(SAMPLE_DATA_PACKAGE, REPO_ROOT / "data")
 
 
 class ConfigError(ValueError):
@@ -58,7 +83,12 @@ def load_yaml(path: str | Path) -> Any:
 
 
 def resolve_rules_path(name: str | Path, base_dir: Path | None = None) -> Path:
-    """Resolve a rules file name: absolute; relative to ``base_dir`` (the config's folder); or ``rules/``."""
+    """Resolve a rules file name: absolute; beside the config (``base_dir``); or in the packaged rules.
+
+    The packaged rules are :data:`RULES_DIR` (the installed ``curation.rules_data``, or the checkout's
+    ``rules/``), so a config anywhere on disk can name ``quality/quality.yaml`` and get the defaults.
+    ``rules/<name>`` (as written from a checkout's root) resolves to the packaged copy too.
+    """
     p = Path(name)
     if p.is_absolute():
         return p
@@ -66,7 +96,8 @@ def resolve_rules_path(name: str | Path, base_dir: Path | None = None) -> Path:
     if base_dir is not None:
         candidates.append(base_dir / p)
     candidates.append(RULES_DIR / p)
-    candidates.append(REPO_ROOT / p)
+    if p.parts[:1] == ("rules",):
+        candidates.append(RULES_DIR.joinpath(*p.parts[1:]))
     for c in candidates:
         if c.exists():
             return c

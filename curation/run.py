@@ -155,6 +155,7 @@ def run(
     t0, cpu0 = time.monotonic(), cpu_seconds()
     cfg = config if isinstance(config, PipelineConfig) else load_config(config)
     out = str(output).rstrip("/")
+    FileSystems.set_options(beam_options(beam_args))  # object-store options before planning lists inputs
     full_plan = plan(cfg)  # fails fast: globs, stages, rules
     if resume:
         for what in recover_staging(out):

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 import apache_beam as beam
+import pyarrow as pa
 from apache_beam import pvalue
 from apache_beam.io.filesystems import FileSystems
 
@@ -30,6 +31,13 @@ from curation.stage import COUNTS, REJECTED, AccountingDoFn
 WRITE_STAGE = "write"
 
 
+# ``source_kind`` is a column of the data files as well as their hive folder (``source_kind=<kind>/``), so
+# readers that ignore hive folders (Hugging Face ``datasets``, a single file opened alone) still see it. It
+# is dictionary-encoded: pyarrow's hive discovery infers folder keys as dictionary<int32, string>, and a
+# plain string column of the same name would not merge with that (``pq.read_table(<out>/data)`` fails).
+KIND_FIELD = pa.field("source_kind", pa.dictionary(pa.int32(), pa.string()), nullable=False)
+DATA_SCHEMA = pa.schema([DATA_FILE_SCHEMA.field(0), KIND_FIELD, *list(DATA_FILE_SCHEMA)[1:]])
+
 # Bytes of Arrow data a Parquet writer buffers before it writes a row group (Beam's default is 64 MiB).
 # Every stage writes its own rejects, so several writers are open at once in one fused stage; 16 MiB
 # bounds that memory while keeping row groups large enough for columnar readers.
@@ -38,6 +46,26 @@ ROW_GROUP_BYTES = 16 * 1024 * 1024
 
 def join_path(*parts: str) -> str:
     return FileSystems.join(*parts)
+
+
+def path_exists(path: str) -> bool:
+    """A file, or a folder with at least one file under it: object stores (s3://, gs://) have no folders,
+    so ``FileSystems.exists`` of a folder URL is False there even when files are under it."""
+    if FileSystems.exists(path):
+        return True
+    return bool(FileSystems.match([FileSystems.join(path, "**")])[0].metadata_list)
+
+
+def delete_tree(path: str) -> None:
+    """Delete a file or a folder and everything under it, locally and on object stores.
+
+    Beam's object-store filesystems delete a folder only when its URL ends with ``/`` (else they delete
+    the one object of that name); the local filesystem deletes a folder either way.
+    """
+    if "://" in path and not FileSystems.exists(path):
+        FileSystems.delete([path.rstrip("/") + "/"])
+    elif FileSystems.exists(path):
+        FileSystems.delete([path])
 
 
 class _ToRowFn(AccountingDoFn):
@@ -50,7 +78,6 @@ class _ToRowFn(AccountingDoFn):
     def process(self, doc: Document) -> Iterator[Any]:
         try:
             row = document_to_row(doc, keep_html=self.keep_html)
-            del row["source_kind"]  # it is the partition folder
         except Exception as exc:
             rej = Reject(
                 doc=doc, stage=WRITE_STAGE, reason="write_error", error=f"{type(exc).__name__}: {exc}"
@@ -85,7 +112,7 @@ class WriteDocuments(beam.PTransform):
             prefix = join_path(self.output, "data", f"source_kind={kind}", self.prefix)
             _ = rows[kind] | f"Write[{kind}]" >> beam.io.WriteToParquet(
                 prefix,
-                schema=DATA_FILE_SCHEMA,
+                schema=DATA_SCHEMA,
                 file_name_suffix=".parquet",
                 codec="zstd",
                 row_group_buffer_size=ROW_GROUP_BYTES,

@@ -28,6 +28,7 @@ from apache_beam.io.filesystems import FileSystems
 
 from curation.resume import MANIFEST, RunLayout, read_manifest, shard_key, write_manifest
 from curation.rules import ConfigError
+from curation.sinks import delete_tree, path_exists
 
 STAGING = "_staging"
 JOURNAL = "COMMIT.json"
@@ -115,7 +116,7 @@ def commit_wave(output: str, wave: Wave) -> None:
     files = []
     for sub in WAVE_DIRS:
         root = FileSystems.join(staging, sub)
-        if FileSystems.exists(root):
+        if path_exists(root):
             files += [_rel(p, staging) for p in _files_under(root) if "/.temp" not in _rel(p, staging)]
     journal = {
         "run": wave.run_id,
@@ -141,16 +142,16 @@ def _roll_forward(output: str, staging: str, journal: dict[str, Any]) -> None:
     entries = read_manifest(output)
     if not any(e.get("run") == journal["run"] for e in entries):
         write_manifest(output, entries + journal["shards"])
-    FileSystems.delete([staging])
+    delete_tree(staging)
     root = FileSystems.join(output, STAGING)
     if FileSystems.exists(root) and not _files_under(root):
-        FileSystems.delete([root])
+        delete_tree(root)
 
 
 def recover_staging(output: str) -> list[str]:
     """At start-up: roll forward journaled waves, discard unjournaled ones. Returns what was done."""
     root = FileSystems.join(output, STAGING)
-    if not FileSystems.exists(root):
+    if not path_exists(root):
         return []
     done = []
     journals = FileSystems.match([FileSystems.join(root, "*", JOURNAL)])[0].metadata_list
@@ -160,9 +161,9 @@ def recover_staging(output: str) -> list[str]:
             journal = json.loads(fh.read().decode("utf-8"))
         _roll_forward(output, staging, journal)
         done.append(f"committed {journal['run']}")
-    if FileSystems.exists(root):
+    if path_exists(root):
         left = _files_under(root)
-        FileSystems.delete([root])
+        delete_tree(root)
         if left:
             done.append("discarded unfinished waves")
     return done

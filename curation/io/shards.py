@@ -2,9 +2,14 @@
 
 Globs are resolved relative to the config's folder (``cfg.base_dir``) unless absolute or URLs, and
 matched with Beam's ``FileSystems`` so ``gs://`` / ``s3://`` work: ``*`` does not cross ``/``, ``**``
-does. A directory matched by a code source's glob is a code tree shard (directories are found as the
-ancestors of listed files, which also works on object stores). ``rel`` is the path relative to the
-glob's base folder (the part before the first wildcard), so ids never depend on where the data lives.
+does. Object-store options (``--s3_endpoint_url``, credentials, ``--project``) must be set with
+``FileSystems.set_options`` before planning (``curation.run.run`` does); a scheme Beam has no filesystem
+for (``https://``, or ``gs://`` without the ``[gcp]`` extra) and a listing that fails (no such bucket,
+access denied, no credentials) are :class:`~curation.rules.ConfigError` naming the URL and the cause,
+never "matches nothing". A directory matched by a code source's glob is a code tree shard
+(directories are found as the ancestors of listed files, which also works on object stores). ``rel``
+is the path relative to the glob's base folder (the part before the first wildcard), so ids never
+depend on where the data lives.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import os
 import posixpath
 import re
 
-from apache_beam.io.filesystem import FileSystem
+from apache_beam.io.filesystem import BeamIOError, FileSystem
 from apache_beam.io.filesystems import FileSystems
 
 from curation.config import PipelineConfig, SourceSpec
@@ -70,18 +75,67 @@ def _hidden(rel: str) -> bool:
     return any(part.startswith(".") for part in rel.split("/"))
 
 
-def _list(base: str) -> list[str]:
+# URL scheme -> the extra of this package that installs Beam's filesystem for it.
+SCHEME_EXTRAS = {"gs": "curation[gcp]", "s3": "curation[aws]", "hdfs": "apache-beam[hadoop]"}
+
+
+class StorageError(Exception):
+    """Listing an input location failed; the message names the URL and the underlying cause."""
+
+
+def _cause(exc: BaseException) -> str:
+    """The innermost error of Beam's nested ``BeamIOError`` (``{path: exception}`` details)."""
+    seen = 0
+    while isinstance(exc, BeamIOError) and exc.exception_details and seen < 10:
+        inner = next(iter(exc.exception_details.values()))
+        if not isinstance(inner, BaseException):
+            break
+        exc, seen = inner, seen + 1
+    return f"{type(exc).__name__}: {exc}"
+
+
+def filesystem_problem(path: str) -> str | None:
+    """``None`` when Beam can read ``path``; else why not, naming the scheme and what to install."""
+    if not _is_url(path):
+        return None
+    scheme = path.split("://", 1)[0].lower()
     try:
-        return sorted(m.path for m in FileSystems.match([_join(base, "**")])[0].metadata_list)
-    except Exception:
-        return []
+        FileSystems.get_filesystem(path)
+    except ValueError:
+        extra = SCHEME_EXTRAS.get(scheme)
+        if extra:
+            return f"no filesystem for {scheme}:// URLs ({path}): install {extra}"
+        known = ", ".join(f"{s}://" for s in SCHEME_EXTRAS)
+        return (
+            f"{scheme}:// is not a supported storage ({path}); use a local path or {known} "
+            f"(download {scheme}:// files first)"
+        )
+    except BeamIOError as exc:
+        return f"cannot use {path}: {_cause(exc)}"
+    return None
+
+
+def _list(base: str) -> list[str]:
+    """Every file under ``base`` (recursive). Raises :class:`StorageError` naming ``base`` on failure."""
+    try:
+        result = FileSystems.match([_join(base, "**")])[0]
+    except BeamIOError as exc:
+        raise StorageError(f"cannot list {base}: {_cause(exc)}") from exc
+    return sorted(m.path for m in result.metadata_list)
+
+
+def _exists(path: str) -> bool:
+    try:
+        return FileSystems.exists(path)
+    except BeamIOError as exc:
+        raise StorageError(f"cannot read {path}: {_cause(exc)}") from exc
 
 
 def match_pattern(pattern: str) -> list[tuple[str, bool, str]]:
     """Sorted ``(path, is_dir, rel)`` matched by ``pattern`` (files and, for trees, directories)."""
     if not _GLOB.search(pattern):
         p = pattern.rstrip("/")
-        if FileSystems.exists(p) and not (not _is_url(p) and os.path.isdir(p)):
+        if _exists(p) and not (not _is_url(p) and os.path.isdir(p)):
             return [(p, False, posixpath.basename(p))]
         if _list(p):  # a directory (or an object-store prefix with objects under it)
             return [(p, True, posixpath.basename(p))]
@@ -121,13 +175,19 @@ def _source_shards(cfg: PipelineConfig, i: int, src: SourceSpec) -> list[Shard]:
     name = src.name or f"{src.kind}-{i}"
     opts = parse_options(src.options, file=cfg.path or None, key=f"sources[{i}].options")
     out: dict[str, Shard] = {}
+    key = f"sources[{i}].paths"
     for pattern in src.paths:
         full = _resolve(cfg, pattern)
-        matches = match_pattern(full)
+        problem = filesystem_problem(full)
+        if problem:
+            raise ConfigError(cfg.path or None, key, problem)
+        try:
+            matches = match_pattern(full)
+        except StorageError as exc:
+            raise ConfigError(cfg.path or None, key, str(exc)) from exc
         if not matches:
-            raise ConfigError(
-                cfg.path or None, f"sources[{i}].paths", f"pattern {pattern!r} ({full}) matches nothing"
-            )
+            hint = " (object stores list a missing bucket as empty: check the bucket)" * _is_url(full)
+            raise ConfigError(cfg.path or None, key, f"pattern {pattern!r} ({full}) matches nothing{hint}")
         for path, is_dir, rel in matches:
             fmt = src.format if src.format != "auto" else detect_format(path, is_dir, src.kind)
             allowed = _ALLOWED[src.kind]
