@@ -231,3 +231,13 @@ def test_calibration_keeps_the_stated_share(tmp_path: Path) -> None:
     rules = load_stage_rules(tmp_path / "quality.yaml")
     assert set(rules.languages.params) == {"ru"}
     assert quality_cli(["calibrate", "--reference", str(tmp_path / "missing.jsonl"), "--out", str(out)]) == 2
+
+
+def test_mojibake_rule_fires_on_mis_decoded_utf8_not_on_accented_text() -> None:
+    broken = RU.encode("utf-8").decode("latin-1")
+    assert "quality:gopher.max_mojibake_ratio" in reasons(doc(broken, lang="ru"))
+    en = prose(3).replace("the", "the “café”").encode("utf-8").decode("cp1252", errors="replace")
+    assert "quality:gopher.max_mojibake_ratio" in reasons(doc(en, lang="en"))
+    fr = "L’été « à la plage » coûte cher… mais c’est la vie ; Dvořák píše: „žluťoučký kůň“ a œuvre."
+    _, s = score_document(doc(fr * 10, lang="fr"), RULES)
+    assert s["quality.gopher.mojibake_ratio"] == 0.0

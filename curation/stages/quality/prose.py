@@ -11,6 +11,8 @@ prefix); the decision is made elsewhere from these values only.
 
 from __future__ import annotations
 
+import re
+
 from curation.document import SignalValue
 from curation.stages.quality.rules import BookRules, FineWebRules, GopherRules
 from curation.stages.quality.textstats import (
@@ -26,6 +28,13 @@ from curation.stages.quality.textstats import (
 )
 
 Signals = dict[str, SignalValue]
+
+# A UTF-8 lead byte read as Latin-1/cp1252 (U+00C2..U+00F4) followed by a continuation byte read the same
+# way: "Ã©", "â€™", "ä¸­". Speer's ftfy (2019) detects mis-decoded text from such sequences. Continuation
+# characters that real text puts after an accented letter are left out: letters (š ž œ Ÿ ƒ, Czech and
+# French), quotes, dashes, ellipsis, NBSP, « » ° · (French spacing, Catalan l·l).
+_CONTINUATION = "\u0080-\u009f\u00a1-\u00aa\u00ac-\u00af\u00b1-\u00b6\u00b8-\u00ba\u00bc-\u00bf€‚„†‡ˆ‰‹›˜™"
+_MOJIBAKE_RE = re.compile(f"[\u00c2-\u00f4][{_CONTINUATION}]")
 
 
 def _word_signals(stats: TextStats, stop_words: frozenset[str] | None) -> Signals:
@@ -67,6 +76,7 @@ def gopher_signals(stats: TextStats, rules: GopherRules, stop_words: frozenset[s
         "hash_word_ratio": _per_word(hashes, n_words),
         "ellipsis_word_ratio": _per_word(ellipses, n_words),
         "symbol_word_ratio": max(_per_word(hashes, n_words), _per_word(ellipses, n_words)),
+        "mojibake_ratio": _per_word(len(_MOJIBAKE_RE.findall(text)), n_words),
         "bullet_lines_ratio": ratio(n_bullet, len(lines)),
         "ellipsis_lines_ratio": ratio(n_ellipsis, len(lines)),
     }

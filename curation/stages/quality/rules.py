@@ -53,6 +53,8 @@ class GopherRules:
     min_alpha_words_ratio: float | None = 0.8  # words with at least one alphabetic character
     min_stop_words: int | None = 2
     min_stop_word_ratio: float | None = None  # share of words that are stop words (per language)
+    # Not Gopher: UTF-8 text decoded as Latin-1/cp1252 ("Ã©", "â€™"), per word (the idea of ftfy).
+    max_mojibake_ratio: float | None = None
     stop_words: tuple[str, ...] = ("the", "be", "to", "of", "and", "that", "have", "with")
     bullets: tuple[str, ...] = ("•", "-", "*", "‣", "◦", "●", "▪", "–")
 
@@ -71,6 +73,7 @@ class GopherRules:
         "min_alpha_words_ratio": ("alpha_words_ratio", "min"),
         "min_stop_words": ("stop_words", "min"),
         "min_stop_word_ratio": ("stop_word_ratio", "min"),
+        "max_mojibake_ratio": ("mojibake_ratio", "max"),
     }
 
 
