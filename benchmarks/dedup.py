@@ -15,8 +15,11 @@ against ``<data>/dedup/clusters.jsonl`` (connected components of word-5-gram Jac
   time of the read + dedup pipeline minus that of the same read-and-count pipeline; also the wall time).
   MB = UTF-8 bytes of document text.
 
+``--via-curate`` instead runs ``curate run`` (stages license + dedup, the default order, so the keep rule
+sees license categories) on the same shards and scores its Parquet outputs (data + rejects).
+
 Usage: ``.venv/bin/python benchmarks/dedup.py [--data ../shared/data/eval-dev] [--rules rules/dedup.yaml]
-[--show 5] [--json out.json]``
+[--show 5] [--json out.json] [--via-curate [--models models]]``
 """
 
 from __future__ import annotations
@@ -164,17 +167,20 @@ def pairs(clusters: list[list[str]]) -> set[tuple[str, str]]:
     return {tuple(sorted(pr)) for c in clusters for pr in itertools.combinations(c, 2)}  # type: ignore[misc]
 
 
-def truth_keeper(cluster: list[str], texts: dict[str, str], doc_ids: dict[str, str]) -> str:
-    """The keep rule without license/quality signals: most exact copies, then longest, then smallest
-    document id (the stable id the reader gave it, as the stage sees it)."""
+def truth_keeper(cluster: list[str], texts: dict[str, str], doc_ids: dict[str, str],
+                 ranks: dict[str, int] | None = None) -> str:
+    """The keep rule: license rank (when the license stage ran: ``ranks``), most exact copies, then
+    longest, then smallest document id (the stable id the reader gave it, as the stage sees it)."""
     keys = {i: exact_key(texts[i]) for i in cluster}
     copies = Counter(k for k in keys.values() if k is not None)
-    return min(cluster, key=lambda i: (-copies.get(keys[i], 1) if keys[i] is not None else -1,
+    return min(cluster, key=lambda i: ((ranks or {}).get(i, 0),
+                                       -copies.get(keys[i], 1) if keys[i] is not None else -1,
                                        -len(texts[i]), doc_ids[i]))
 
 
 def score(texts: dict[str, str], kinds: dict[str, str], doc_ids: dict[str, str], assign: list,
-          truth_clusters: list[list[str]], jaccard: dict[tuple[str, str], float], show: int) -> dict:
+          truth_clusters: list[list[str]], jaccard: dict[tuple[str, str], float], show: int,
+          ranks: dict[str, int] | None = None) -> dict:
     removed_pred = {doc_id for doc_id, _, reason, _ in assign if reason.startswith("duplicate_of:")}
     kept_of = {doc_id: c for doc_id, c, _, _ in assign}
     truth_clusters = [[i for i in c if i in texts] for c in truth_clusters]
@@ -184,7 +190,7 @@ def score(texts: dict[str, str], kinds: dict[str, str], doc_ids: dict[str, str],
         for i in c:
             truth_of[i] = n
         if len(c) > 1:
-            keeper = truth_keeper(c, texts, doc_ids)
+            keeper = truth_keeper(c, texts, doc_ids, ranks)
             removed_truth |= {i for i in c if i != keeper}
     by_cluster: dict[str, list[str]] = {}
     for doc_id, cluster_id, _, _ in assign:
@@ -226,12 +232,78 @@ def signature_throughput(docs: list[Document], rules: DedupRules) -> dict[str, f
     return {"mb": round(mb, 3), "cpu_s": round(cpu, 3), "mb_per_cpu_s": round(mb / cpu, 2)}
 
 
+def via_curate(records: list[dict], tmp: Path, models: str) -> tuple[dict, list, dict, float, float]:
+    """Run ``curate run`` (stages license + dedup, as in the default pipeline order) on the shards and
+    read its outputs back: (rows by source id, assignments, license ranks, wall s, CPU s of the run)."""
+    import subprocess
+
+    import pyarrow.parquet as pq
+    import yaml
+
+    from curation.stages.dedup.cluster import license_rank
+    from curation.stages.dedup.rules import KeepRules
+
+    write_shards(records, tmp / "in")
+    cfg = {
+        "name": "dev-dedup", "tokenizer": "whitespace", "models_dir": models,
+        "sources": [{"name": k, "kind": k, "paths": [str(tmp / "in" / k / "*.jsonl")]}
+                    for k in sorted({r["source_kind"] for r in records})],
+        "stages": [{"name": "license", "rules": str(REPO / "rules" / "license.yaml")},
+                   {"name": "dedup", "rules": str(REPO / "rules" / "dedup.yaml")}],
+        "output": {"report": False, "rejects_text": True},
+    }
+    (tmp / "pipeline.yaml").write_text(yaml.safe_dump(cfg), encoding="utf-8")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t = time.perf_counter()
+    subprocess.run([str(REPO / ".venv" / "bin" / "curate"), "run", "--config", str(tmp / "pipeline.yaml"),
+                    "--output", str(tmp / "out"), "--progress", "none", "--quiet"], check=True)
+    wall = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    rows: dict[str, dict] = {}
+    assign, ranks = [], {}
+    keep = KeepRules()
+    for f in [*(tmp / "out" / "data").glob("*/*.parquet"), *(tmp / "out" / "rejects").glob("*.parquet")]:
+        for r in pq.read_table(f).to_pylist():
+            sid = json.loads(r["meta"] or "{}").get("source_id", r["id"])
+            sig = json.loads(r["signals"] or "{}")
+            rows[sid] = r
+            ranks[sid] = license_rank(sig.get("license.category"), keep)
+            if r.get("stage") in (None, "dedup"):
+                reason = r.get("reason") or ""
+                assign.append([sid, sig.get("dedup.cluster_id"), reason, sig.get("dedup.match", "")])
+    return rows, assign, ranks, wall, cpu
+
+
+def main_via_curate(args: argparse.Namespace, records: list[dict], truth: list, jaccard: dict) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        rows, assign, ranks, wall, cpu = via_curate(records, Path(tmp), args.models)
+    dedup_ids = {a[0] for a in assign}
+    texts = {i: rows[i]["text"] for i in dedup_ids}
+    kinds = {i: rows[i]["source_kind"] for i in dedup_ids}
+    doc_ids = {i: rows[i]["id"] for i in dedup_ids}
+    other = Counter(f"{r['stage']}:{r['reason']}" for i, r in rows.items() if i not in dedup_ids)
+    mb = sum(len(t.encode("utf-8")) for t in texts.values()) / 1e6
+    result = {
+        "via": "curate run (stages: license, dedup)", "docs": len(records),
+        "reached_dedup": len(dedup_ids), "rejected_before_dedup": dict(other),
+        "quality": score(texts, kinds, doc_ids, assign, truth, jaccard, args.show, ranks),
+        "run": {"wall_s": round(wall, 1), "cpu_s": round(cpu, 1), "mb_text": round(mb, 2)},
+    }
+    print(json.dumps(result, indent=2))
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=2))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=str(REPO.parent / "shared" / "data" / "eval-dev"))
     ap.add_argument("--rules", default=str(REPO / "rules" / "dedup.yaml"))
     ap.add_argument("--show", type=int, default=5, help="examples of false removals / misses per kind")
     ap.add_argument("--json", help="also write the figures to this file")
+    ap.add_argument("--via-curate", action="store_true",
+                    help="score the outputs of `curate run` (license + dedup stages) instead")
+    ap.add_argument("--models", default=str(REPO / "models"), help="models_dir for --via-curate")
     args = ap.parse_args()
     rules = load_dedup_rules(args.rules)
     data = Path(args.data) / "dedup"
@@ -240,6 +312,9 @@ def main() -> None:
     with gzip.open(data / "pairs.jsonl.gz", "rt", encoding="utf-8") as fh:
         jaccard = {tuple(sorted((p["id_a"], p["id_b"]))): p["jaccard"] for p in map(json.loads, fh)}
     truth = [json.loads(line)["ids"] for line in (data / "clusters.jsonl").read_text().splitlines() if line]
+    if args.via_curate:
+        main_via_curate(args, records, truth, jaccard)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         tmpd = Path(tmp)
         shards = write_shards(records, tmpd / "in")
