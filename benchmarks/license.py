@@ -1,7 +1,9 @@
 """Score license tagging on the labelled dev set and measure throughput, through the readers.
 
     .venv/bin/python benchmarks/license.py [--data ../shared/data/eval-dev] [--rules rules/license.yaml]
-        [--models models] [--show-errors N]
+        [--models models] [--show-errors N] [--via-curate]
+
+``--via-curate`` runs each variant through ``curate run`` (license stage) and scores its Parquet outputs.
 
 The dev examples are written as users would have them (a temp dir): JSONL shards per source kind with only
 the input fields (no labels), and the code examples three ways, each read with ``curation.io.read_shard``:
@@ -213,14 +215,60 @@ def report(variant: str, scored: tuple[dict, Counter, dict], rejects: Counter, s
     return failed
 
 
+def via_curate(recs: list[dict], tmp: Path, models: str, show: int) -> bool:
+    """Each variant through ``curate run`` (the license stage only) and scored from its Parquet outputs
+    (kept documents and rejects both carry the license columns). True if a floor is missed."""
+    import subprocess
+
+    import pyarrow.parquet as pq
+    import yaml
+
+    failed = False
+    tree_ids = {tree_file(r): r["id"] for r in recs if r["source_kind"] == "code"}
+    for variant in VARIANTS:
+        shards = write_inputs(recs, tmp, variant)
+        cfg = {
+            "name": f"dev-license-{variant}", "tokenizer": "whitespace", "models_dir": models,
+            "sources": [{"name": s.source, "kind": s.kind, "paths": [s.path],
+                         **({"format": "tree"} if s.format == "tree" else {})} for s in shards],
+            "stages": [{"name": "license", "rules": str(REPO / "rules" / "license.yaml")}],
+            "output": {"report": False},
+        }
+        cfg_file = tmp / f"{variant}.yaml"
+        cfg_file.write_text(yaml.safe_dump(cfg), encoding="utf-8")
+        out = tmp / f"out-{variant}"
+        subprocess.run([str(REPO / ".venv" / "bin" / "curate"), "run", "--config", str(cfg_file), "--output",
+                        str(out), "--progress", "none", "--quiet"], check=True)
+        preds: dict[str, str] = {}
+        rejects: Counter = Counter()
+        for f in [*(out / "data").glob("*/*.parquet"), *(out / "rejects").glob("*.parquet")]:
+            for r in pq.read_table(f).to_pylist():
+                if r.get("stage") == "read":
+                    rejects[r["reason"]] += 1
+                    continue
+                meta = json.loads(r["meta"] or "{}")
+                rid = meta.get("source_id") or meta.get("id")
+                if rid is None and r.get("path"):
+                    rid = tree_ids.get(f"{r.get('repo')}/{r['path']}") or tree_ids.get(r["path"])
+                if rid is not None:
+                    preds[str(rid)] = r.get("license") or "NOASSERTION"
+        failed |= report(f"{variant} via curate run", score(recs, preds), rejects, show)
+    return failed
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=str(REPO.parent / "shared" / "data" / "eval-dev"))
     ap.add_argument("--rules", default=str(REPO / "rules" / "license.yaml"))
     ap.add_argument("--models", default=str(REPO / "models"), help="models_dir holding license_index/")
     ap.add_argument("--show-errors", type=int, default=0, help="print this many mismatches per form")
+    ap.add_argument("--via-curate", action="store_true", help="score the outputs of `curate run` instead")
     args = ap.parse_args()
     data = Path(args.data)
+    if args.via_curate:
+        with tempfile.TemporaryDirectory() as tmp:
+            recs = load_jsonl(data / "license" / "examples.jsonl.gz")
+            return 1 if via_curate(recs, Path(tmp), args.models, args.show_errors) else 0
     rules = load_license_rules(args.rules)
     t0 = time.process_time()
     index: str | None = str(index_dir(args.models))
