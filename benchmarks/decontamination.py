@@ -3,7 +3,9 @@
 Generates N synthetic evaluation items (default 100k; question ~15 words, context ~60 words, answer
 ~3 words, Zipf-distributed words from a seeded vocabulary), builds the n-gram index exactly as the
 side-input path does, plants a few items verbatim into corpus documents, then scans the dev corpus
-(``<data>/corpus/*.jsonl.gz``) in batches with the stage's scoring code in one process (= one core).
+(``<data>/corpus/*.jsonl.gz``, written as JSONL shards and read with ``curation.io`` as users' runs are;
+items are planted into a middle turn of conversations) in batches with the stage's scoring code in one
+process (= one core), and checks that cut conversations changed only their contaminated turn.
 
 Prints: index build time, index size (bytes per indexed item, measured on the numpy structure and as
 the RSS growth while building), scan throughput in MB/s per core, and the outcomes.
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import ctypes
+import difflib
 import gzip
 import json
 import resource
@@ -65,14 +68,51 @@ def synthetic_items(n: int, seed: int = 0) -> list[dict[str, str]]:
     ]
 
 
-def load_corpus(data: Path) -> list[Document]:
-    docs = []
+_FIELDS = ("id", "text", "url", "title", "author", "path", "repo", "language", "lang", "messages")
+
+
+def plant(r: dict, item: dict) -> dict:
+    """Paste an eval item into the middle of a record (into a middle turn of a conversation)."""
+    pasted = item["question"] + " " + item["context"]
+    if r.get("messages"):
+        msgs = [dict(m) for m in r["messages"]]
+        m = msgs[len(msgs) // 2]
+        m["content"] = m["content"] + " " + pasted
+        return {**r, "messages": msgs}
+    mid = len(r["text"]) // 2
+    return {**r, "text": r["text"][:mid] + "\n" + pasted + "\n" + r["text"][mid:]}
+
+
+def load_corpus(data: Path, dest: Path, items: list[dict], planted: int) -> tuple[list[Document], set[str]]:
+    """The dev corpus records (some with an eval item planted) written as JSONL shards per kind and read
+    with ``curation.io`` as users' runs are; returns the documents and the planted records' ids."""
+    from curation.config import Limits
+    from curation.io import Shard, read_shard
+
+    records = []
     for f in sorted((data / "corpus").glob("*.jsonl.gz")):
         with gzip.open(f, "rt", encoding="utf-8") as fh:
-            for line in fh:
-                r = json.loads(line)
-                docs.append(Document(id=r["id"], source_kind=r["source_kind"], source=f.name, text=r["text"]))
-    return docs
+            records += [json.loads(line) for line in fh]
+    rng = np.random.default_rng(1)
+    chosen = rng.choice(len(records), size=min(planted, len(records)), replace=False).tolist()
+    ids = set()
+    for j in chosen:
+        records[j] = plant(records[j], items[int(rng.integers(len(items)))])
+        ids.add(records[j]["id"])
+    docs: list[Document] = []
+    for kind in sorted({r["source_kind"] for r in records}):
+        f = dest / f"{kind}.jsonl"
+        rows = [{k: r[k] for k in _FIELDS if r.get(k) is not None}
+                for r in records if r["source_kind"] == kind]
+        f.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+        shard = Shard(source=kind, kind=kind, path=str(f), format="jsonl", license=None, rel=f.name)
+        docs += [d for d in read_shard(shard, Limits()) if isinstance(d, Document)]
+    return docs, ids
+
+
+def source_id(doc: Document) -> str:
+    meta = doc.meta or {}
+    return str(meta.get("source_id") or meta.get("id") or doc.id)
 
 
 def main() -> None:
@@ -111,15 +151,8 @@ def main() -> None:
         f"(peak RSS during build {peak_build:.0f} MB)"
     )
 
-    docs = load_corpus(Path(args.data))
-    rng = np.random.default_rng(1)
-    for j in rng.choice(len(docs), size=min(args.planted, len(docs)), replace=False):
-        it = items[int(rng.integers(len(items)))]
-        d = docs[j]
-        mid = len(d.text) // 2
-        docs[j] = d.evolve(
-            text=d.text[:mid] + "\n" + it["question"] + " " + it["context"] + "\n" + d.text[mid:]
-        )
+    with tempfile.TemporaryDirectory() as tmp:
+        docs, planted_ids = load_corpus(Path(args.data), Path(tmp), items, args.planted)
     mb = sum(d.num_bytes for d in docs) / 1e6
     proc = DecontaminationProcessor(rules, index)
     proc.setup()
@@ -134,11 +167,29 @@ def main() -> None:
         best_cpu = min(best_cpu, time.process_time() - c0)
     dropped = sum(isinstance(o, Reject) for o in outs)
     cut = sum(isinstance(o, Document) and o.text != d.text for o, d in zip(outs, docs, strict=True))
+    # conversations: only the contaminated turn may change (or go, when nothing of it is left); every
+    # other turn byte-identical: align old and new turns and count the old turns not found unchanged
+    turns_changed = turns_other_changed = convs = 0
+    for o, d in zip(outs, docs, strict=True):
+        if d.messages is None or not isinstance(o, Document) or o.text == d.text or o.messages is None:
+            continue
+        convs += 1
+        sm = difflib.SequenceMatcher(a=list(d.messages), b=list(o.messages), autojunk=False)
+        kept_same = sum(block.size for block in sm.get_matching_blocks())
+        changed = len(d.messages) - kept_same
+        turns_changed += changed
+        turns_other_changed += max(0, changed - 1)
+    missed = sorted(planted_ids - {source_id(d) for o, d in zip(outs, docs, strict=True)
+                                   if isinstance(o, Reject) or o.text != d.text})
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
     print(
         f"scan: {len(docs)} docs, {mb:.2f} MB in {best:.2f} s wall / {best_cpu:.2f} s CPU = "
         f"{mb / best:.1f} MB/s wall, {mb / best_cpu:.1f} MB/s per core (CPU time; best of {args.repeat}); "
-        f"planted {args.planted}: {cut} cut, {dropped} dropped"
+        f"planted {args.planted}: {cut} cut, {dropped} dropped, {len(missed)} not found"
+    )
+    print(
+        f"conversations cut: {convs}, turns changed {turns_changed}, turns changed besides the contaminated "
+        f"one: {turns_other_changed}"
     )
     print(f"peak RSS {peak:.0f} MB")
 
