@@ -74,6 +74,7 @@ class TermMatcher:
     firsts: set[str] = field(default_factory=set)  # first words of multi-word terms
     stem_lengths: tuple[int, ...] = ()
     singles: frozenset[str] = frozenset()  # one-word exact terms (a C-speed disjointness pre-check)
+    seconds: frozenset[str] = frozenset()  # second words of multi-word terms (with firsts: a pre-check)
     stem_re: re.Pattern[str] | None = None  # any stem at a word start (pre-check over the folded text)
 
     @classmethod
@@ -96,6 +97,7 @@ class TermMatcher:
                     m.max_len = max(m.max_len, len(key))
         m.stem_lengths = tuple(sorted({len(s) for s in m.stems}, reverse=True))
         m.singles = frozenset(k[0] for k in m.exact if len(k) == 1)
+        m.seconds = frozenset(k[1] for k in m.exact if len(k) > 1)
         if m.stems:
             alt = "|".join(re.escape(s) for s in sorted(m.stems, key=lambda x: (-len(x), x)))
             m.stem_re = re.compile(rf"(?<!\w)(?:{alt})")
@@ -120,7 +122,7 @@ class TermMatcher:
         (``None``: check; a caller that ran :func:`windows_matching` with ``stem_re`` over a batch knows).
         """
         folded, ws = tokens if tokens is not None else tokenize(text)
-        if not self.firsts.isdisjoint(ws) and self._has_multi(ws):
+        if not self.firsts.isdisjoint(ws) and not self.seconds.isdisjoint(ws) and self._has_multi(ws):
             return [lab for _, _, lab in self._scan(ws)], len(ws)
         if stems is None:
             stems = self.stem_re is not None and self.stem_re.search(folded) is not None
