@@ -113,9 +113,10 @@ def check_embedded(rules: ToxicityRules, cfg: PipelineConfig, path: Path) -> Pat
         raise ConfigError(
             path,
             "embedded.classifier.model",
-            f"model file {p} not found; build the default with "
+            f"model file {p} not found; build the default with `curate models fetch` or "
             "`.venv/bin/python scripts/train_toxicity_model.py --out models/toxicity_default.bin` "
-            "(or train your own with `curate toxicity train`), or set embedded.classifier.model: null",
+            "(both need the labelled dev set), train your own with `curate toxicity train`, "
+            "or set embedded.classifier.model: null (lexicon only)",
         )
     return p
 
