@@ -35,6 +35,7 @@ def describe(rules: DedupRules) -> dict[str, Any]:
         "seed": mh.seed,
         "threshold": mh.threshold,
         "verify": mh.verify,
+        "verify_k": mh.verify_k,
         "max_rounds": rules.max_rounds,
         "s_curve": {f"{s:.1f}": round(s_curve(s, mh.bands, mh.rows), 4) for s in (0.5, 0.6, 0.7, 0.8, 0.9)},
     }
