@@ -3,7 +3,8 @@
 What can be proven without a cluster: every stage transform pickles with Beam's pickler (as it must to
 reach Flink/Spark/Dataflow workers), the whole pipeline runs under ``multi_processing`` with two worker
 processes, outputs are identical to the in-process runner, and nothing is written outside the declared
-output folder.
+output folder. ``tests/portability`` adds the portable protocol (``PortableRunner``, Beam's job service
+and an external worker pool running only the built wheel) and object stores (a local S3 server).
 """
 
 from __future__ import annotations
