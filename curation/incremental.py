@@ -34,19 +34,23 @@ from apache_beam import pvalue
 from apache_beam.io.filesystems import FileSystems
 
 from curation.document import Document, Reject
+from curation.rules import ConfigError
 from curation.stage import REJECTED, SplitOutcomes, StageOutput
 
 STAGE = "dedup"
 STATE_DIR = "dedup_state"
 BATCH = 1024
 
+# Bump when the fingerprint encoding changes (band keys, verification sketch): older state is refused.
+STATE_VERSION = "2"
 STATE_SCHEMA = pa.schema(
     [
         pa.field("id", pa.string(), nullable=False),
         pa.field("exact", pa.int64()),
         pa.field("bands", pa.binary(), nullable=False),
         pa.field("sig", pa.binary(), nullable=False),
-    ]
+    ],
+    metadata={"curation.dedup_state": STATE_VERSION},
 )
 
 
@@ -58,6 +62,27 @@ def state_files(output: str) -> list[str]:
     except Exception:  # nothing committed yet: Beam raises for a missing folder on some filesystems
         return []
     return sorted(m.path for m in found)
+
+
+def _check_version(path: str, schema: pa.Schema) -> None:
+    found = (schema.metadata or {}).get(b"curation.dedup_state", b"none").decode()
+    if found != STATE_VERSION:
+        raise ConfigError(
+            path,
+            None,
+            f"dedup state version {found}; this version reads {STATE_VERSION}: "
+            "rerun with --overwrite to rebuild the output folder",
+        )
+
+
+def check_state(files: Sequence[str]) -> list[str]:
+    """Driver-side check of committed fingerprint files before any worker loads them; returns them."""
+    import pyarrow.parquet as pq
+
+    for path in files:
+        with FileSystems.open(path) as fh:
+            _check_version(path, pq.read_schema(fh))
+    return list(files)
 
 
 def fingerprint_rows(fingerprinter: Any, docs: Sequence[Document]) -> list[dict[str, Any]]:
@@ -113,7 +138,9 @@ class PriorIndex:
         tables = []
         for path in files:
             with FileSystems.open(path) as fh:
-                tables.append(pq.read_table(fh))
+                table = pq.read_table(fh)
+            _check_version(path, table.schema)
+            tables.append(table.replace_schema_metadata(None))
         table = pa.concat_tables(tables) if tables else STATE_SCHEMA.empty_table()
         return cls.from_table(table)
 
@@ -242,6 +269,7 @@ __all__ = [
     "DropPriorDuplicates",
     "PriorIndex",
     "WriteDedupState",
+    "check_state",
     "fingerprint_rows",
     "prior_reject",
     "state_files",

@@ -24,7 +24,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from curation.config import PipelineConfig, load_config
-from curation.incremental import state_files
+from curation.incremental import check_state, state_files
 from curation.pipeline import Plan, build, plan
 from curation.progress import Progress, cpu_seconds
 from curation.resume import merge_run_reports, plan_resume
@@ -179,7 +179,7 @@ def run(
                 monitor.wave_started(done, len(wave.shards), wave.size_bytes)
                 staging = staging_layout(out, wave)
                 wave_plan = Plan(cfg=cfg, shards=wave.shards, stages=full_plan.stages)
-                prior = state_files(out) if rules is not None else []
+                prior = check_state(state_files(out)) if rules is not None else []
                 p = beam.Pipeline(options=beam_options(beam_args))
                 build(p, wave_plan, staging, dedup_prior=prior, dedup_state=rules is not None)
                 result = p.run()
@@ -191,6 +191,12 @@ def run(
                 done += 1
                 wave_stages = _read_json(join_path(out, "report", "runs", wave.run_id, "stages.json"))
                 monitor.wave_done(done - 1, wave.size_bytes, wave_stages)
+            monitor.close()
+            merge_run_reports(out, full_plan.stage_order, cfg.tokenizer)
+            write_json(run_json, run_info(cfg, the_plan, started, _now(), state, (done, len(waves))))
+            files: dict[str, Any] = {}
+            if cfg.output.report if report is None else report:
+                files = _build_report(out)
     except KeyboardInterrupt as exc:
         monitor.close()
         write_json(run_json, run_info(cfg, the_plan, started, _now(), "CANCELLED", (done, len(waves))))
@@ -201,13 +207,6 @@ def run(
         monitor.close()
         write_json(run_json, run_info(cfg, the_plan, started, _now(), "FAILED", (done, len(waves))))
         raise
-    monitor.close()
-    merge_run_reports(out, full_plan.stage_order, cfg.tokenizer)
-    write_json(run_json, run_info(cfg, the_plan, started, _now(), state, (done, len(waves))))
-
-    files: dict[str, Any] = {}
-    if cfg.output.report if report is None else report:
-        files = _build_report(out)
     return RunResult(
         output=out,
         plan=the_plan,

@@ -184,3 +184,14 @@ def test_commit_moves_files_and_records_shards_and_recovery_rolls_forward_or_bac
     assert [e["run"] for e in read_manifest(str(out))] == ["r0", "r1"]
     assert not (out / STAGING).exists() and wave.run_id == "r1"
     assert recover_staging(str(out)) == []
+
+
+def test_state_of_another_fingerprint_version_is_refused_before_the_run(tmp_path: Path) -> None:
+    from curation.incremental import STATE_SCHEMA, check_state
+
+    good, old = tmp_path / "good.parquet", tmp_path / "old.parquet"
+    pq.write_table(STATE_SCHEMA.empty_table(), good)
+    pq.write_table(STATE_SCHEMA.empty_table().replace_schema_metadata({"curation.dedup_state": "1"}), old)
+    assert check_state([str(good)]) == [str(good)]
+    with pytest.raises(ConfigError, match="dedup state version 1.*--overwrite"):
+        check_state([str(good), str(old)])
