@@ -193,5 +193,5 @@ def test_state_of_another_fingerprint_version_is_refused_before_the_run(tmp_path
     pq.write_table(STATE_SCHEMA.empty_table(), good)
     pq.write_table(STATE_SCHEMA.empty_table().replace_schema_metadata({"curation.dedup_state": "1"}), old)
     assert check_state([str(good)]) == [str(good)]
-    with pytest.raises(ConfigError, match="dedup state version 1.*--overwrite"):
+    with pytest.raises(ConfigError, match=r"dedup state version 1.*--overwrite"):
         check_state([str(good), str(old)])
