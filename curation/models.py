@@ -89,11 +89,14 @@ def fetch_lid(dest: Path) -> None:
 
 
 def script_builder(script: str, *args: str) -> Callable[[Path], None]:
-    """A build function that runs ``scripts/<script> *args`` with this Python; ``{dest}`` is substituted."""
+    """A build function that runs ``scripts/<script> *args`` with this Python.
+
+    ``{dest}`` in an argument becomes the models folder, ``{eval_dev}`` the labelled dev sets' folder.
+    """
 
     def build(dest: Path) -> None:
         path = SCRIPTS_DIR / script
-        argv = [a.format(dest=dest) for a in args]
+        argv = [a.format(dest=dest, eval_dev=eval_dev_dir()) for a in args]
         subprocess.run([sys.executable, str(path), *argv], check=True)
 
     return build
@@ -107,7 +110,12 @@ def eval_dev_dir() -> Path:
 
 def _toxicity_data_missing() -> str | None:
     d = eval_dev_dir() / "toxicity"
-    return None if d.is_dir() else f"its training data {d} is absent (set CURATION_EVAL_DEV)"
+    if d.is_dir():
+        return None
+    return (
+        f"its training data {d} is absent: set CURATION_EVAL_DEV to a copy of the dev sets, or set "
+        "embedded.classifier.model: null in toxicity.yaml (lexicon only)"
+    )
 
 
 def build_license_index(dest: Path) -> None:
@@ -145,9 +153,9 @@ STEPS: tuple[ModelStep, ...] = (
         "toxicity",
         "toxicity_default.bin",
         "default fastText toxicity classifier (es/it, TRAIN half of the dev set)",
-        lambda dest: script_builder(
-            "train_toxicity_model.py", "--data", str(eval_dev_dir()), "--out", "{dest}/toxicity_default.bin"
-        )(dest),
+        script_builder(
+            "train_toxicity_model.py", "--data", "{eval_dev}", "--out", "{dest}/toxicity_default.bin"
+        ),
         script="train_toxicity_model.py",
         missing=_toxicity_data_missing,
     ),

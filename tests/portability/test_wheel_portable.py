@@ -1,10 +1,10 @@
 """The built wheel, installed into a fresh venv outside the checkout, and Beam's portable runner.
 
 One venv is built per module (the two tests share it; ``--dist loadfile`` keeps them on one xdist
-worker): ``pip wheel`` of the checkout, then ``pip install <wheel>`` with its declared dependencies only
-(no extras, no dev tools, no torch), so a dependency the default config needs but pyproject does not
-declare fails here. Every command runs with the venv's ``bin`` first on PATH, the working directory
-outside the checkout and ``PYTHONPATH`` unset, so the checkout cannot be imported.
+worker): ``pip wheel`` of a copy of the checkout's sources, then ``pip install <wheel>`` with its
+declared dependencies only (no extras, no dev tools, no torch), so a dependency the default config needs
+but pyproject does not declare fails here. Every command runs with the venv's ``bin`` first on PATH, the
+working directory outside the checkout and ``PYTHONPATH`` unset, so the checkout cannot be imported.
 
 * wheel test: ``curate init`` writes the packaged rules, default config and sample data; the sample job
   runs in-process from there and every stage's accounting holds.
@@ -37,6 +37,9 @@ MODELS = REPO / "models"
 # pip's cache of the real user (read at import, before tests move HOME): the venv install reuses what
 # `make install` downloaded instead of fetching every dependency again.
 PIP_CACHE = os.environ.get("PIP_CACHE_DIR") or str(Path("~").expanduser() / ".cache" / "pip")
+# What the wheel is built from: a copy, so a stale build/ folder of the checkout never leaks into it and
+# concurrent builds do not share one.
+SOURCE = ("curation", "pipelines", "rules", "data", "scripts", "pyproject.toml", "setup.py", "README.md")
 MODEL_FILES = ("lid.176.ftz", "quality_default.bin", "toxicity_default.bin", "license_index/meta.json")
 
 pytestmark = pytest.mark.beam
@@ -78,12 +81,19 @@ class Venv:
 @pytest.fixture(scope="module")
 def venv(tmp_path_factory: pytest.TempPathFactory) -> Venv:
     root = tmp_path_factory.mktemp("wheelvenv")
-    for d in ("home", "tmp", "work", "dist"):
+    for d in ("home", "tmp", "work", "dist", "src"):
         (root / d).mkdir()
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
+    for name in SOURCE:
+        src = REPO / name
+        if src.is_dir():
+            shutil.copytree(src, root / "src" / name, ignore=ignore)
+        else:
+            shutil.copy2(src, root / "src" / name)
     env = {**os.environ, "HOME": str(root / "home"), "TMPDIR": str(root / "tmp"), "PIP_CACHE_DIR": PIP_CACHE}
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
-         "-w", str(root / "dist"), str(REPO)],
+         "-w", str(root / "dist"), str(root / "src")],
         check=True, env=env, cwd=root / "work", capture_output=True,
     )
     wheels = sorted((root / "dist").glob("curation-*.whl"))
