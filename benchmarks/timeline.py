@@ -10,7 +10,8 @@ CPU), so it is a diagnostic for this runner only, not part of the pipeline.
 
 Builds the same input as ``run.py`` (the dev corpus at 1x, web text from HTML; ``--scale`` for the scale
 test) and runs the pipeline once in this process. Prints the fused stages that took the most CPU of the
-runner thread (start time, wall and CPU seconds, leading transforms) and the time before the first bundle.
+runner thread (with ``--workers 2``: the most wall time; start time, wall and CPU seconds, leading
+transforms) and the time before the first bundle.
 """
 
 from __future__ import annotations
@@ -90,7 +91,8 @@ def main() -> None:
           f" the last ends at {end:.1f} s; sum of bundle times {busy:.1f} s wall, {cpu_total:.1f} s CPU of"
           " this thread (with 1 worker the bundles run in it; with more, in the workers)")
     print(f"{'start s':>8} {'secs':>7} {'CPU s':>7} {'share':>6}  fused stage (leading transforms)")
-    for start, dur, cpu, name in sorted(rows, key=lambda r: -r[2])[: args.top]:
+    by = 2 if args.workers == 1 else 1  # CPU of the runner thread with 1 worker; wall with more
+    for start, dur, cpu, name in sorted(rows, key=lambda r: -r[by])[: args.top]:
         print(f"{start:8.1f} {dur:7.2f} {cpu:7.2f} {dur / end:6.0%}  {_short(name)}")
     if args.rss:
         print(f"\n{'start s':>8} {'secs':>7} {'RSS MB':>7}  every fused stage in order (RSS after it)")
