@@ -27,7 +27,7 @@ from curation.config import PipelineConfig, load_config
 from curation.incremental import check_state, state_files
 from curation.pipeline import Plan, build, plan
 from curation.progress import Progress, cpu_seconds
-from curation.resume import merge_run_reports, plan_resume
+from curation.resume import merge_run_reports, plan_resume, read_manifest
 from curation.sinks import join_path, write_json
 from curation.waves import commit_wave, plan_waves, recover_staging, staging_layout
 
@@ -199,6 +199,9 @@ def run(
                 files = _build_report(out)
     except KeyboardInterrupt as exc:
         monitor.close()
+        # the signal may land between a wave's commit and the counter: the manifest is the truth
+        committed = {e.get("run") for e in read_manifest(out)}
+        done = sum(w.run_id in committed for w in waves)
         write_json(run_json, run_info(cfg, the_plan, started, _now(), "CANCELLED", (done, len(waves))))
         if done:
             merge_run_reports(out, full_plan.stage_order, cfg.tokenizer)
