@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from curation.report.funnel import funnel_section, funnel_summary
+from curation.report.langrules import langrules_section
 from curation.report.load import RunData, iter_kept, iter_rejected, load_run
 from curation.report.mask import load_masker
 from curation.report.model import Section
@@ -104,6 +105,9 @@ def build_sections(run: RunData, summary: dict[str, Any]) -> list[Section]:
         removed_section(summary, reasons),
         overlap_section(summary),
     ]
+    langs = langrules_section(r.signals() for r in itertools.chain(iter_kept(run), iter_rejected(run)))
+    if langs is not None:
+        sections.append(langs)
     wi = whatif_section(summary["what_if"])
     if wi is not None:
         sections.append(wi)
