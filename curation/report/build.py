@@ -19,7 +19,7 @@ from curation.report.langrules import langrules_section
 from curation.report.load import RunData, iter_kept, iter_rejected, load_run
 from curation.report.mask import load_masker
 from curation.report.model import Section
-from curation.report.rejects import collect, overlap_section, rejects_summary, removed_section
+from curation.report.rejects import collect, overlap_section, read_skipped, rejects_summary, removed_section
 from curation.report.render import to_html, to_markdown, write_figures
 from curation.report.scaling_section import scaling_section, scaling_summary
 from curation.report.stats import stage_sections
@@ -88,6 +88,7 @@ def build_summary(
         "input": funnel["input"],
         "final": funnel["final"],
         "removed": rej["removed"],
+        "read_skipped": read_skipped(r.signals() for r in iter_rejected(run) if r.stage == "read"),
         "examples_masking": masking,
         "overlap": rej["overlap"],
         "what_if": wi,

@@ -187,6 +187,12 @@ def rejects_summary(st: RejectStats, stage_order: list[str]) -> dict[str, Any]:
     return {"removed": removed, "overlap": overlap}
 
 
+def read_skipped(signals: Iterable[dict[str, Any]]) -> dict[str, int]:
+    """Bytes the readers could not delimit into records (``read.skipped_bytes`` on read rejects; pure)."""
+    sizes = [int(s.get("read.skipped_bytes") or 0) for s in signals]
+    return {"rejects": sum(1 for b in sizes if b), "bytes": sum(sizes)}
+
+
 def removed_section(summary: dict[str, Any], stages_json_reasons: dict[str, dict[str, int]]) -> Section:
     """Per stage and reason: documents (from stages.json), tokens and examples (from the rejects)."""
     sec = Section("removed", "Why documents were removed")
@@ -210,6 +216,16 @@ def removed_section(summary: dict[str, Any], stages_json_reasons: dict[str, dict
         else:
             text = f"Offensive words are not masked: {m.get('note', '')}."
         sec.add(Para(text, "note"))
+    skipped = summary.get("read_skipped") or {}
+    if skipped.get("bytes"):
+        sec.add(
+            Para(
+                f"{skipped['bytes']:,} bytes of input could not be delimited into records and were skipped "
+                f"({skipped['rejects']:,} read rejects say where; signal read.skipped_bytes). See "
+                "docs/readers.md for what each format can recover.",
+                "warn",
+            )
+        )
     by_stage: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in summary["removed"]:
         by_stage[row["stage"]].append(row)

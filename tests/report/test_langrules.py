@@ -30,3 +30,16 @@ def test_coverage_counts_modes_and_skipped_rules_per_language() -> None:
 
 def test_no_section_without_the_quality_stage() -> None:
     assert langrules_section([{"dedup.cluster_size": 1}]) is None
+
+
+def test_read_skipped_sums_undelimited_bytes_and_the_report_warns() -> None:
+    from curation.report.model import Para
+    from curation.report.rejects import read_skipped, removed_section
+
+    skipped = read_skipped([{"read.skipped_bytes": 120}, {}, {"read.skipped_bytes": 30}])
+    assert skipped == {"rejects": 2, "bytes": 150}
+    summary = {"removed": [], "read_skipped": skipped}
+    sec = removed_section(summary, {"read": {"malformed_warc": 2}})
+    assert any(isinstance(b, Para) and "150 bytes" in b.text for b in sec.blocks)
+    quiet = removed_section({"removed": [], "read_skipped": read_skipped([{}])}, {"read": {"empty": 1}})
+    assert not any(isinstance(b, Para) and "bytes of input" in b.text for b in quiet.blocks)
