@@ -16,9 +16,9 @@ from curation.document import Document
 from curation.stages.quality import decide, load_stage_rules, score_document
 from curation.stages.quality.calibrate import calibrate, thresholds, windows
 from curation.stages.quality.cli import main as quality_cli
-from curation.stages.quality.lexicon import spacy_stop_words
 from curation.stages.quality.segment import count_sentences, tokenize
 from curation.stages.quality.view import line_kind, prose_view
+from curation.stopwords import spacy_stop_words
 from tests.quality.helpers import doc, prose
 
 REPO = Path(__file__).resolve().parents[2]

@@ -27,16 +27,15 @@ at ~0.06 MB/cpu-s, below this detector on both (see docs/pii.md).
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from pathlib import Path
 
 from curation.stages.pii.rules import NAM_DICT_COUNTRIES, NameRules
 from curation.stages.pii.spans import Span
+from curation.stopwords import spacy_stop_words
 
 _OFFSET = 30
 
@@ -94,21 +93,6 @@ def load_gazetteer(countries: tuple[str, ...], min_frequency: int) -> dict[str, 
     return parse_nam_dict(path.read_text(encoding="utf-8"), countries, min_frequency)
 
 
-def spacy_stop_words(lang: str) -> frozenset[str]:
-    """spaCy's stop-word list for ``lang`` (``spacy/lang/<lang>/stop_words.py``), read as data.
-
-    The file is parsed, not imported: importing ``spacy.lang.<lang>`` would import spaCy (~2 CPU-s).
-    """
-    spec = importlib.util.find_spec("spacy")
-    if spec is None or not spec.submodule_search_locations:
-        return frozenset()
-    path = Path(next(iter(spec.submodule_search_locations))) / "lang" / lang / "stop_words.py"
-    if not path.exists():
-        return frozenset()
-    m = re.search(r'"""(.*?)"""', path.read_text(encoding="utf-8"), re.DOTALL)
-    return frozenset(m.group(1).split()) if m else frozenset()
-
-
 @lru_cache(maxsize=4)
 def cldr_names(languages: tuple[str, ...]) -> frozenset[str]:
     """Lower-cased CLDR country, language, month and weekday names (Babel) of ``languages``: first names
@@ -163,7 +147,7 @@ class PersonRecognizer:
             key = strip_accents(n)
             self.first_plain[key] = max(f, self.first_plain.get(key, 0))
         # stop words are not first-name evidence in their own language ("Non" in Italian, "May" in English)
-        self.stop_by_lang = {lg: frozenset(w.lower() for w in spacy_stop_words(lg)) for lg in rules.languages}
+        self.stop_by_lang = {lg: spacy_stop_words(lg) for lg in rules.languages}
         self.stop = frozenset().union(*self.stop_by_lang.values())
         self.soft = cldr_names(tuple(rules.languages))
         self.objects_by_lang = {lg: frozenset(w.lower() for w in ws) for lg, ws in rules.verb_objects.items()}

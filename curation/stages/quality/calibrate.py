@@ -31,9 +31,9 @@ import numpy as np
 import yaml
 
 from curation.document import Document
-from curation.stages.quality.lexicon import spacy_stop_words
 from curation.stages.quality.rules import LanguageRules, QualityRules
 from curation.stages.quality.segment import has_unspaced
+from curation.stopwords import spacy_stop_words
 
 # (set, threshold key, signal, "min"|"max") calibrated per language.
 CALIBRATED: tuple[tuple[str, str, str, str], ...] = (

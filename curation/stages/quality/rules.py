@@ -392,7 +392,7 @@ def with_stop_words(lr: LanguageRules, file: Path) -> LanguageRules:
     """Resolve ``stop_words: spacy`` into lists for every language of ``params`` (at load time)."""
     if not lr.enabled or lr.stop_words != "spacy":
         return lr
-    from curation.stages.quality.lexicon import spacy_stop_words
+    from curation.stopwords import spacy_stop_words
 
     lists = dict(lr.stop_word_lists)
     for lang in lr.params:

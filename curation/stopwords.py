@@ -1,4 +1,4 @@
-"""Per-language stop-word lists from a well-kept source: the lists that ship inside the ``spacy`` package.
+"""Per-language stop-word lists (quality rules, PII name filter): the lists that ship inside ``spacy``.
 
 spaCy keeps a curated ``STOP_WORDS`` set for about 70 languages in ``spacy/lang/<code>/stop_words.py``
 (MIT licence; sources per language are cited in those files). We read the file with :mod:`ast` instead of
