@@ -15,8 +15,6 @@ per language with >= 20 documents), kept rate per web site, dropped rate per jun
 from __future__ import annotations
 
 import argparse
-import gzip
-import json
 import resource
 import sys
 import time
@@ -27,7 +25,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from benchmarks.quality_corpus import good_documents, junk_documents  # noqa: E402
+from benchmarks.quality_corpus import (  # noqa: E402
+    KINDS,
+    good_documents,
+    junk_documents,
+    read_jsonl_gz,
+    record_document,
+)
 from curation.document import Document  # noqa: E402
 from curation.rules import load_rules  # noqa: E402
 from curation.stage import DocProcessor  # noqa: E402
@@ -37,29 +41,11 @@ from curation.stages.normalize import NormalizeProcessor, NormalizeRules  # noqa
 from curation.stages.quality import QualityProcessor, load_stage_rules  # noqa: E402
 from curation.stages.quality.rules import QualityRules  # noqa: E402
 
-KINDS = ("web", "book", "code", "conversation")
-
-
-def read_jsonl_gz(path: Path) -> list[dict]:
-    with gzip.open(path, "rt", encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
-
 
 def corpus_docs(data: Path) -> dict[str, list[Document]]:
-    out: dict[str, list[Document]] = {}
-    for kind in KINDS:
-        docs = []
-        for r in read_jsonl_gz(data / "corpus" / f"{kind}.jsonl.gz"):
-            msgs = r.get("messages")
-            docs.append(
-                Document(
-                    id=r["id"], source_kind=kind, source=f"eval-dev/{kind}", text=r["text"], url=r.get("url"),
-                    path=r.get("path"), repo=r.get("repo"), code_language=r.get("language"),
-                    messages=None if msgs is None else tuple((m["speaker"], m["content"]) for m in msgs),
-                )
-            )
-        out[kind] = docs
-    return out
+    """Every kind's dev records as given (web ``text`` too: language ID is measured on reference text)."""
+    return {kind: [record_document(kind, r) for r in read_jsonl_gz(data / "corpus" / f"{kind}.jsonl.gz")]
+            for kind in KINDS}
 
 
 def timed(proc: DocProcessor, docs: Sequence[Document], batch: int) -> tuple[float, float, list]:

@@ -63,18 +63,18 @@ def good_documents(data: Path) -> dict[str, list[Document]]:
         if kind == "web":
             out[kind] = web_documents(rows)
             continue
-        docs = []
-        for r in rows:
-            msgs = r.get("messages")
-            docs.append(
-                Document(
-                    id=r["id"], source_kind=kind, source=f"eval-dev/{kind}", text=r["text"], url=r.get("url"),
-                    path=r.get("path"), repo=r.get("repo"), code_language=r.get("language"),
-                    messages=None if msgs is None else tuple((m["speaker"], m["content"]) for m in msgs),
-                )
-            )
-        out[kind] = docs
+        out[kind] = [record_document(kind, r) for r in rows]
     return out
+
+
+def record_document(kind: str, r: dict) -> Document:
+    """A dev corpus record as a Document built directly from its fields (its ``text`` as given)."""
+    msgs = r.get("messages")
+    return Document(
+        id=r["id"], source_kind=kind, source=f"eval-dev/{kind}", text=r["text"], url=r.get("url"),
+        path=r.get("path"), repo=r.get("repo"), code_language=r.get("language"),
+        messages=None if msgs is None else tuple((m["speaker"], m["content"]) for m in msgs),
+    )
 
 
 # ----------------------------------------------------------------------------------------------- junk
