@@ -118,6 +118,19 @@ print(json.dumps([n, p, r]))
 """
 
 
+def train_rows(rows: list[str], out: Path, seed: int, **fasttext_args: Any) -> tuple[int, float, float]:
+    """Train fastText on ``__label__x text`` rows, reproducibly: seeded shuffle, one thread, a child process
+    with zeroed allocations (:func:`_train_in_child`). Returns (examples, train precision, train recall)."""
+    rows = list(rows)
+    random.Random(seed).shuffle(rows)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        train_file = Path(tmp) / "train.txt"
+        train_file.write_text("\n".join(rows) + "\n", encoding="utf-8")
+        kwargs = dict(input=str(train_file), **fasttext_args, thread=1, seed=seed, verbose=0)
+        return _train_in_child(kwargs, out)
+
+
 def _train_in_child(kwargs: dict[str, Any], out: Path) -> tuple[int, float, float]:
     """Run ``fasttext.train_supervised(**kwargs)`` in a fresh process; save to ``out``; training metrics."""
     argv = [sys.executable, "-c", _CHILD, json.dumps(kwargs), str(out)]
@@ -154,17 +167,11 @@ def train(
     if not pos or not neg:
         raise ValueError(f"need positive and negative examples (got {len(pos)} and {len(neg)})")
     rows = [f"{POSITIVE} {t}" for t in pos] + [f"{NEGATIVE} {t}" for t in neg]
-    random.Random(seed).shuffle(rows)
     out = Path(out_path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        train_file = Path(tmp) / "train.txt"
-        train_file.write_text("\n".join(rows) + "\n", encoding="utf-8")
-        kwargs = dict(
-            input=str(train_file), epoch=epoch, lr=lr, dim=dim, wordNgrams=word_ngrams,
-            minCount=min_count, bucket=bucket, thread=1, seed=seed, verbose=0,
-        )
-        n, precision, recall = _train_in_child(kwargs, out)
+    n, precision, recall = train_rows(
+        rows, out, seed,
+        epoch=epoch, lr=lr, dim=dim, wordNgrams=word_ngrams, minCount=min_count, bucket=bucket,
+    )
     return {
         "positives": len(pos), "negatives": len(neg), "train_examples": n,
         "train_precision": round(precision, 4), "train_recall": round(recall, 4), "out": str(out),

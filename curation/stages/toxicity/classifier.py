@@ -1,7 +1,7 @@
 """A trainable fastText toxicity classifier: labelled JSONL in any language -> model -> batched scores.
 
 Training reuses the quality stage's deterministic fastText mechanism (one thread, fixed seed, seeded
-shuffle, a child process with zeroed allocations: :func:`curation.stages.quality.classifier._train_in_child`)
+shuffle, a child process with zeroed allocations: :func:`curation.stages.quality.classifier.train_rows`)
 and its preprocessing (:func:`~curation.stages.quality.classifier.preprocess`, the same at training and
 inference). Character n-grams (``minn``/``maxn``) let the model see inflections and spelling variants
 in any language, following fastText's subword model (Bojanowski et al. 2017; Joulin et al. 2017).
@@ -14,14 +14,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import random
-import tempfile
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from curation.stages.quality.classifier import FastTextScorer, Preprocess, _train_in_child, preprocess
+from curation.stages.quality.classifier import FastTextScorer, Preprocess, preprocess, train_rows
 
 TOXIC = "__label__toxic"
 CLEAN = "__label__clean"
@@ -76,19 +74,11 @@ def train_records(
     n_pos = sum(1 for r in rows if r.startswith(TOXIC))
     if not n_pos or n_pos == len(rows):
         raise ValueError(f"need toxic and clean examples (got {n_pos} toxic of {len(rows)})")
-    random.Random(seed).shuffle(rows)
     out = Path(out_path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        train_file = Path(tmp) / "train.txt"
-        train_file.write_text("\n".join(rows) + "\n", encoding="utf-8")
-        ft = dict(
-            input=str(train_file), epoch=kw["epoch"], lr=kw["lr"], dim=kw["dim"],
-            wordNgrams=kw["word_ngrams"],
-            minn=kw["minn"], maxn=kw["maxn"], minCount=kw["min_count"], bucket=kw["bucket"], thread=1,
-            seed=seed, verbose=0,
-        )
-        n, precision, recall = _train_in_child(ft, out)
+    n, precision, recall = train_rows(
+        rows, out, seed, epoch=kw["epoch"], lr=kw["lr"], dim=kw["dim"], wordNgrams=kw["word_ngrams"],
+        minn=kw["minn"], maxn=kw["maxn"], minCount=kw["min_count"], bucket=kw["bucket"],
+    )
     langs = Counter(str(r.get("lang")) for r in records)
     return {
         "model": out.name, "label": TOXIC, "examples": n, "toxic": n_pos, "clean": len(rows) - n_pos,
