@@ -192,17 +192,12 @@ def funnel_lines(stages: Mapping[str, Any], top_reasons: int = 3) -> list[str]:
     for row in rows:
         t = row["total"]
         reasons = sorted(t.get("rejected_by_reason", {}).items(), key=lambda kv: (-kv[1], kv[0]))
-        top = ", ".join(f"{_short(r)} {n}" for r, n in reasons[:top_reasons])
+        top = ", ".join(f"{r} {n}" for r, n in reasons[:top_reasons])
         lines.append(
             f"{row['stage']:<16}{t['docs_in']:>10}{t['docs_kept']:>10}{t['docs_rejected']:>10}"
             f"{t['tokens_out']:>13}  {top}"
         )
     return lines
-
-
-def _short(reason: str) -> str:
-    """``duplicate_of:<id>`` reasons are one per kept document: group them under their prefix."""
-    return reason.split(":", 1)[0] + ":*" if reason.startswith("duplicate_of:") else reason
 
 
 def summary_lines(
