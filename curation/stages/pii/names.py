@@ -61,6 +61,8 @@ _NEXT_WORD = re.compile(r" (\w+)")
 _NUMBER_BEFORE = re.compile(r"\d[\w/-]*,? $")
 _AFTER_WORDS = re.compile(r" (\w+)(?:( [A-ZÀ-ÖØ-Þ][\w'-]+)+ (\w+))?")
 _PREV_WORD = re.compile(r"([\w.]+)(?: (?:de|di|del|de la|du|des|da))? $")
+_DAY_AFTER = re.compile(r"\.? \d{1,2}\b")
+_WORD_BEFORE = re.compile(r"(\w+)[.,]? $")
 _SENTENCE_END = re.compile(r"(?:^|[.!?:;\"“”»«()\[\]*#>-]|\n)\s*$")
 
 
@@ -108,6 +110,22 @@ def cldr_names(languages: tuple[str, ...]) -> frozenset[str]:
     return frozenset(out)
 
 
+@lru_cache(maxsize=4)
+def cldr_dates(languages: tuple[str, ...]) -> tuple[frozenset[str], frozenset[str]]:
+    """Lower-cased CLDR (Babel) month and weekday names of ``languages``, wide and abbreviated, without a
+    final dot: ``Mar``/``May``/``June`` next to a day number or weekday are dates, not first names."""
+    from babel import Locale
+
+    months: set[str] = set()
+    days: set[str] = set()
+    for lang in languages:
+        loc = Locale.parse(lang)
+        for width in ("wide", "abbreviated"):
+            months |= {str(v).lower().rstrip(".") for v in loc.months["format"][width].values()}
+            days |= {str(v).lower().rstrip(".") for v in loc.days["format"][width].values()}
+    return frozenset(months), frozenset(days)
+
+
 def strip_accents(word: str) -> str:
     """``Édith`` -> ``Edith`` (nam_dict spells some names without their accents)."""
     return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
@@ -128,6 +146,13 @@ def _cues(titles: set[str], phrases: set[str], strong: set[str]) -> _Cues:
     st = frozenset(tuple(p.lower().split()) for p in strong)
     longest = max((len(p) for p in (*ph, *st)), default=1)
     return _Cues(frozenset(t.lower().rstrip(".") for t in titles), ph, st, longest)
+
+
+def _list_pattern(conjunctions: tuple[str, ...]) -> re.Pattern[str]:
+    """``A, B and C`` / ``A & B``: two or more single capitalised words joined by commas and a conjunction."""
+    conj = "|".join(re.escape(c) for c in sorted(conjunctions, key=len, reverse=True))
+    one = rf"(?:{_WORD})(?! [{_UP}])"
+    return re.compile(rf"(?<![\w'’.-]){one}(?:, {one})*,? (?:{conj}) {one}(?![\w-])")
 
 
 class PersonRecognizer:
@@ -155,6 +180,14 @@ class PersonRecognizer:
         self.not_in_name = frozenset(w.lower().rstrip(".") for w in rules.org_suffixes)
         self.street_types = frozenset(w.lower().rstrip(".") for w in street_types)
         self.place_before = frozenset(w.lower().rstrip(".") for w in (*street_types, *rules.place_prefixes))
+        self.months, self.days = cldr_dates(tuple(rules.languages))
+        self.determiners = {lg: frozenset(ws) for lg, ws in rules.determiners.items()}
+        self.all_determiners = frozenset().union(*self.determiners.values())
+        self.prepositions = {lg: frozenset(ws) for lg, ws in rules.place_prepositions.items()}
+        self.all_prepositions = frozenset().union(*self.prepositions.values())
+        self.lists = {lg: _list_pattern(ws) for lg, ws in rules.conjunctions.items() if ws}
+        every = sorted({w for ws in rules.conjunctions.values() for w in ws})
+        self.all_lists = _list_pattern(tuple(every)) if every else None
         self.cues: dict[str, _Cues] = {}
         for lang in rules.languages:
             self.cues[lang] = _cues(set(rules.titles.get(lang, ())), set(rules.cues.get(lang, ())),
@@ -187,6 +220,43 @@ class PersonRecognizer:
         prev = _PREV_WORD.search(text[max(0, a - 32) : a])
         return prev is not None and prev.group(1).lower() in self.place_before
 
+    def _firm_lists(self, text: str, lang: str | None) -> set[int]:
+        """Start offsets of the words of lists that are firm names made of surnames: a list of single
+        capitalised words (``Lee, Martinez and Johnson``, ``Franco and Sons``) with one word that is
+        neither a known first name nor a stop word."""
+        pattern = self.lists.get(lang) if lang is not None else self.all_lists
+        if pattern is None:
+            return set()
+        stop = self.stop_by_lang.get(lang, self.stop) if lang is not None else self.stop
+        out: set[int] = set()
+        for m in pattern.finditer(text):
+            words = [(w.start() + m.start(), w.group()) for w in _TOKEN.finditer(m.group())]
+            if len(words) < 2:
+                continue
+            if any(w.lower() not in stop and not self._frequency(w) for _a, w in words):
+                out.update(a for a, _w in words)
+        return out
+
+    def _not_person_context(self, text: str, tokens: list[tuple[int, int]], first: int | None,
+                            lang: str | None) -> bool:
+        """A date (``Tue Mar 31``), a determiner before the run (``the Franco``), or a place after a
+        locative preposition whose first name is not its first word (``in Nogaredo Di Prato``)."""
+        a0 = tokens[0][0]
+        before = _WORD_BEFORE.search(text[max(0, a0 - 24) : a0])
+        prev = before.group(1).lower() if before is not None else ""
+        if first is not None:
+            fa, fb = tokens[first]
+            if text[fa:fb].lower() in self.months and first == len(tokens) - 1 and (
+                    _DAY_AFTER.match(text, fb) is not None or prev in self.days or prev.isdigit()):
+                return True
+        if lang is not None:
+            dets, preps = self.determiners.get(lang, frozenset()), self.prepositions.get(lang, frozenset())
+        else:
+            dets, preps = self.all_determiners, self.all_prepositions
+        if prev in dets and text[a0 - 1 : a0] == " ":
+            return True
+        return bool(first) and prev in preps
+
     def _street_context(self, text: str, start: int, end: int) -> bool:
         """A run ending in a street type is a street when a house number precedes it, a street word
         follows it (``Reed Fields street``) or another street is joined to it (``X Flat and Y Ridges``)."""
@@ -205,7 +275,10 @@ class PersonRecognizer:
         sc = self.rules.scores
         first_names = self.first_names
         out: list[Span] = []
+        firms = self._firm_lists(text, lang)
         for m in _RUN.finditer(text):
+            if m.start() in firms:
+                continue
             # words of the run with their offsets (particles are lower case, never first names)
             tokens: list[tuple[int, int]] = []
             pos = m.start()
@@ -228,7 +301,8 @@ class PersonRecognizer:
             title, phrase, strong = self._cue(text, a0, lang)
             if first is None and not ((title or strong) and len(tokens) <= 3):
                 continue
-            if self._place_or_org(text, tokens, start_i):
+            if (self._place_or_org(text, tokens, start_i)
+                    or self._not_person_context(text, tokens, first, lang)):
                 continue
             if first is None:
                 score = sc.cue

@@ -80,6 +80,14 @@ class NameRules:
     not_first_names: tuple[str, ...] = ()  # rank and nobility nouns in the gazetteer ("Princess", "Major")
     place_prefixes: tuple[str, ...] = ()  # a run right after one of these is a place ("Saint Martin")
     org_suffixes: tuple[str, ...] = ()  # a run containing one of these is an organisation ("Craig Group")
+    #: per language: a run right after one of these words is not a person ("the Franco and Sons website")
+    determiners: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: per language: a proper noun whose first name is not its first word right after one of these is a
+    #: place ("in Nogaredo Di Prato")
+    place_prepositions: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: per language: list conjunctions; a list of single capitalised words of which one is not a first
+    #: name is a firm name made of surnames ("Lee, Martinez and Johnson")
+    conjunctions: dict[str, tuple[str, ...]] = field(default_factory=dict)
     speakers: Literal["names", "all", "off"] = "names"  # conversation speaker labels
     generic_speakers: tuple[str, ...] = ("user", "bot", "assistant", "system", "human", "gpt", "ai", "agent")
     scores: NameScores = field(default_factory=NameScores)
