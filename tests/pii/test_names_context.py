@@ -60,3 +60,15 @@ def test_place_after_a_locative_preposition(proc: PiiProcessor) -> None:
 def test_determiners_are_per_language(proc: PiiProcessor) -> None:
     # German "der" is not a determiner rule (colloquial "der Peter"): the name is still found
     assert persons(proc, "Gestern hat der Peter Müller angerufen.", "de") == ["Peter Müller"]
+
+
+def test_first_names_of_other_countries_count_before_a_surname(proc: PiiProcessor) -> None:
+    assert persons(proc, "For questions, contact Zehra Zahn at the front desk.") == ["Zehra Zahn"]
+    assert persons(proc, "You picked a fine time to leave me Claus-Dieter Brandt, he sang.") == [
+        "Claus-Dieter Brandt"]
+
+
+def test_first_names_of_other_countries_alone_or_as_particles_are_not_names(proc: PiiProcessor) -> None:
+    assert persons(proc, "The word Zehra appears in the title.") == []
+    assert persons(proc, "bot: Queen Of The Highway\nbot: De Klerk\n") == []
+    assert persons(proc, "[Tue Mar 31 11:27:55 1998] [debug] mod_ssl started") == []

@@ -168,6 +168,14 @@ class PersonRecognizer:
         self.first_names = {n: f for n, f in load_gazetteer(countries, rules.min_frequency).items()
                             if n.lower() not in ranks}
         self.first_plain: dict[str, int] = {}
+        extra = tuple(sorted(set(rules.full_name_countries) - set(countries)))
+        months, days = cldr_dates(tuple(rules.languages))
+        every_stop = frozenset().union(*(spacy_stop_words(lg) for lg in rules.languages))
+        # only distinctive words: no particle or stop word ("De Klerk"), weekday or month ("Tue Mar 31")
+        self.full_only = frozenset(
+            n for n in (load_gazetteer(extra, rules.min_frequency) if extra else {})
+            if n not in self.first_names and len(n) > 2
+            and n.lower() not in ranks | every_stop | months | days)
         for n, f in self.first_names.items():
             key = strip_accents(n)
             self.first_plain[key] = max(f, self.first_plain.get(key, 0))
@@ -293,7 +301,8 @@ class PersonRecognizer:
                 low = word.lower()
                 if low in stop or (low in self.soft and i == len(tokens) - 1):
                     continue
-                if word in first_names or strip_accents(word) in self.first_plain:
+                if (word in first_names or strip_accents(word) in self.first_plain
+                        or (i < len(tokens) - 1 and (word in self.full_only or self._compound(word)))):
                     first = i
                     break
             start_i = 0 if first is None else first
@@ -326,6 +335,11 @@ class PersonRecognizer:
                 score = sc.lone_start if at_start else sc.lone
             out.append(Span(self.entity, a0, tokens[-1][1], score))
         return out
+
+    def _compound(self, word: str) -> bool:
+        """``Claus-Dieter``, ``Jean-Baptiste``: every hyphen-joined part is a known first name."""
+        parts = word.split("-")
+        return len(parts) > 1 and all(p in self.first_names or p in self.full_only for p in parts)
 
     def _frequency(self, word: str) -> int:
         return self.first_names.get(word) or self.first_plain.get(strip_accents(word), 0)

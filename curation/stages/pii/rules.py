@@ -70,6 +70,9 @@ class NameRules:
     languages: tuple[str, ...] = ("en", "de", "fr", "es", "it", "nl")
     countries: dict[str, tuple[str, ...]] = field(default_factory=dict)
     min_frequency: int = 1  # nam_dict frequency 1 (rare) .. 13 (extremely common)
+    #: further nam_dict countries whose first names count only when a surname follows ("Zehra Zahn",
+    #: "Imre Renner": residents' names from other countries), never alone
+    full_name_countries: tuple[str, ...] = ()
     lone_min_frequency: int = 2  # a first name alone (no surname, no cue) must be at least this common
     titles: dict[str, tuple[str, ...]] = field(default_factory=dict)
     cues: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -206,10 +209,11 @@ def validate_rules(rules: PiiRules, file: str | Path | None, supported: frozense
         raise ConfigError(file, "mask.char", "expected exactly one character")
     if "{entity}" not in rules.placeholder:
         raise ConfigError(file, "placeholder", "the placeholder must contain '{entity}'")
-    for lang, countries in rules.names.countries.items():
+    for lang, countries in (*rules.names.countries.items(), ("*", rules.names.full_name_countries)):
+        key = "names.full_name_countries" if lang == "*" else f"names.countries.{lang}"
         for c in countries:
             if c not in NAM_DICT_COUNTRIES:
-                raise ConfigError(file, f"names.countries.{lang}",
+                raise ConfigError(file, key,
                                   f"unknown country {c!r}; allowed: {', '.join(NAM_DICT_COUNTRIES)}")
     check_range(file, "names.min_frequency", rules.names.min_frequency, 1, 13)
     if rules.names_on and not rules.names.countries:
