@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import numpy as np
 from datasketch import MinHash
 
@@ -11,6 +13,7 @@ from curation.stages.dedup.signature import (
     estimate_jaccard,
     estimate_jaccard_bbit,
     exact_key,
+    joined_tokens,
     sketch_jaccard,
     tokens_for,
     url_key,
@@ -176,3 +179,29 @@ def test_complete_sets_and_bottom_k_sketches_compare_correctly() -> None:
     assert sketch_jaccard(s, b) == sketch_jaccard(b, s)
     dup = np.concatenate([small, small[:50]])  # repeated shingles count once
     assert sketch_jaccard(verify_sketch(dup, 1024), s) == 1.0
+
+
+def test_joined_tokens_equal_the_joined_token_list_for_ascii_and_unicode_text() -> None:
+    rng = random.Random(5)
+    alphabet = [chr(c) for c in range(128)] + list("éÉßçÇ«»’“”—\u00a0\u2028\u3000中文")
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randrange(40)))
+        for kind, tok in (("web", "lexemes"), ("code", "lexemes"), ("code", "identifiers"),
+                          ("code", "symbols")):
+            expected = " ".join(tokens_for(kind, text, tok)).encode("utf-8", "surrogatepass")
+            assert joined_tokens(kind, text, tok) == expected, (text, kind, tok)
+    hashes = SIGNER.shingle_hashes_joined(joined_tokens("web", _text(0, 20)), 5)
+    assert np.array_equal(hashes, SIGNER.shingle_hashes(words(_text(0, 20)), 5))
+    assert len(SIGNER.shingle_hashes_joined(joined_tokens("web", _text(0, 4)), 5)) == 0
+    assert len(SIGNER.shingle_hashes_joined(b"", 1)) == 0
+
+
+def test_bottom_k_sketch_of_many_duplicate_hashes_is_the_k_smallest_distinct() -> None:
+    rng = np.random.default_rng(3)
+    for distinct in (300, 900, 1100, 5000):  # fewer, as many and more distinct than k
+        hashes = rng.integers(0, 2**32, size=distinct, dtype=np.uint32)
+        many = np.concatenate([hashes] * 5 + [hashes[:7]])
+        rng.shuffle(many)
+        sketch = verify_sketch(many, 1024)
+        expected = np.unique(many)[:1024].astype("<u4").tobytes()
+        assert sketch[4:] == expected

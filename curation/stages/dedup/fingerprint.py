@@ -13,7 +13,7 @@ import numpy as np
 from curation.document import Document
 from curation.stages.dedup.cluster import MemberTuple, member_of
 from curation.stages.dedup.rules import DedupRules
-from curation.stages.dedup.signature import Signer, exact_key, tokens_for, url_key, verify_sketch
+from curation.stages.dedup.signature import Signer, exact_key, joined_tokens, url_key, verify_sketch
 
 # Bucket key types (first element of a bucket key).
 EXACT_TEXT = 0
@@ -57,8 +57,8 @@ class Fingerprinter:
         assert self._signer is not None, "call setup() first"
         if not self.rules.near:
             return np.empty(0, dtype=np.uint32)
-        tokens = tokens_for(doc.source_kind, doc.text, self.rules.code_tokens.tokenizer)
-        return self._signer.shingle_hashes(tokens, self.ngram(doc.source_kind))
+        joined = joined_tokens(doc.source_kind, doc.text, self.rules.code_tokens.tokenizer)
+        return self._signer.shingle_hashes_joined(joined, self.ngram(doc.source_kind))
 
     def fingerprint_batch(self, docs: Sequence[Document]) -> BatchFingerprints:
         """Fingerprints of ``docs``; signatures and band keys of the whole batch are computed as matrices."""

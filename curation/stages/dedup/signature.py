@@ -44,6 +44,15 @@ _CODE_TOKEN_RE = re.compile(r"\w+")
 _SYMBOL_TOKEN_RE = re.compile(r"\w+|[^\w\s]")
 _URL_FRAGMENT_RE = re.compile(r"#.*$")
 
+# ASCII fast path of :func:`words` on bytes, in one ``bytes.translate`` pass: lower-case A-Z, delete what
+# ``[^\w\s]`` deletes, and map the separators that ``str.split`` (and ``\s``) treat as whitespace but
+# ``bytes.split`` does not (\x1c-\x1f) to a space, so the joined result is byte-identical (tested).
+_WORD_OR_SPACE_RE = re.compile(r"[\w\s]")
+_ASCII_DELETE = bytes(c for c in range(128) if not _WORD_OR_SPACE_RE.match(chr(c)))
+_ASCII_TABLE = bytes(
+    c + 32 if 65 <= c <= 90 else 32 if 0x1C <= c <= 0x1F else c for c in range(256)
+)
+
 _U32_MAX = np.uint32(0xFFFFFFFF)
 _U64 = np.uint64
 # Polynomial hash base (odd, so it is invertible mod 2**64) and its inverse.
@@ -85,6 +94,16 @@ TOKENIZERS = {
 def tokens_for(source_kind: str, text: str, code_tokenizer: str = "lexemes") -> list[str]:
     """The tokens a document is shingled on: ``code_tokenizer`` for code, words for everything else."""
     return TOKENIZERS[code_tokenizer](text) if source_kind == "code" else words(text)
+
+
+def joined_tokens(source_kind: str, text: str, code_tokenizer: str = "lexemes") -> bytes:
+    """``" ".join(tokens_for(...))`` as UTF-8 bytes, what shingles are hashed on.
+
+    Words and lexemes of ASCII text (most of a crawl) take a single ``bytes.translate`` pass instead of
+    a regex substitution over the text (about 2x faster on the dev corpus); the result is the same."""
+    if text.isascii() and (source_kind != "code" or code_tokenizer == "lexemes"):
+        return b" ".join(text.encode("ascii").translate(_ASCII_TABLE, _ASCII_DELETE).split())
+    return " ".join(tokens_for(source_kind, text, code_tokenizer)).encode("utf-8", "surrogatepass")
 
 
 def _hash64(data: str) -> int:
@@ -163,7 +182,13 @@ class Signer:
         """32-bit hashes of all runs of ``n`` consecutive tokens (empty if fewer than ``n`` tokens)."""
         if len(tokens) < n:
             return np.empty(0, dtype=np.uint32)
-        data = np.frombuffer(" ".join(tokens).encode("utf-8", "surrogatepass"), dtype=np.uint8)
+        return self.shingle_hashes_joined(" ".join(tokens).encode("utf-8", "surrogatepass"), n)
+
+    def shingle_hashes_joined(self, joined: bytes, n: int) -> np.ndarray:
+        """:meth:`shingle_hashes` of tokens already joined by single spaces (:func:`joined_tokens`)."""
+        if not joined or joined.count(b" ") + 1 < n:
+            return np.empty(0, dtype=np.uint32)
+        data = np.frombuffer(joined, dtype=np.uint8)
         length = len(data)
         pw, ipw = self._powers(length)
         prefix = np.empty(length + 1, dtype=_U64)
@@ -277,7 +302,11 @@ def verify_sketch(hashes: np.ndarray, k: int) -> bytes:
     ships its ``k`` smallest distinct hashes (header ``k``: a bottom-k sketch)."""
     if len(hashes) <= k:
         return _COMPLETE + np.asarray(hashes, dtype="<u4").tobytes()
-    bottom = np.unique(hashes)[:k].astype("<u4")
+    # The k smallest distinct values lie among the 2k smallest values whenever those hold k distinct
+    # ones (every value below the k-th distinct one of that part is in it): a partial sort, not a sort.
+    m = min(len(hashes), 2 * k)
+    part = np.unique(np.partition(hashes, m - 1)[:m]) if m < len(hashes) else np.unique(hashes)
+    bottom = (part if len(part) >= k else np.unique(hashes))[:k].astype("<u4")
     return np.array([k], dtype=_SKETCH_HEADER).tobytes() + bottom.tobytes()
 
 
