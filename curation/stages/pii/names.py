@@ -168,27 +168,25 @@ class PersonRecognizer:
         self.first_names = {n: f for n, f in load_gazetteer(countries, rules.min_frequency).items()
                             if n.lower() not in ranks}
         self.first_plain: dict[str, int] = {}
-        extra = tuple(sorted(set(rules.full_name_countries) - set(countries)))
-        months, days = cldr_dates(tuple(rules.languages))
-        every_stop = frozenset().union(*(spacy_stop_words(lg) for lg in rules.languages))
-        # only distinctive words: no particle or stop word ("De Klerk"), weekday or month ("Tue Mar 31")
-        self.full_only = frozenset(
-            n for n in (load_gazetteer(extra, rules.min_frequency) if extra else {})
-            if n not in self.first_names and len(n) > 2
-            and n.lower() not in ranks | every_stop | months | days)
         for n, f in self.first_names.items():
             key = strip_accents(n)
             self.first_plain[key] = max(f, self.first_plain.get(key, 0))
         # stop words are not first-name evidence in their own language ("Non" in Italian, "May" in English)
         self.stop_by_lang = {lg: spacy_stop_words(lg) for lg in rules.languages}
         self.stop = frozenset().union(*self.stop_by_lang.values())
+        self.months, self.days = cldr_dates(tuple(rules.languages))
+        extra = tuple(sorted(set(rules.full_name_countries) - set(countries)))
+        # only distinctive words: no particle or stop word ("De Klerk"), weekday or month ("Tue Mar 31")
+        not_full = ranks | self.stop | self.months | self.days
+        self.full_only = frozenset(
+            n for n in (load_gazetteer(extra, rules.min_frequency) if extra else {})
+            if n not in self.first_names and len(n) > 2 and n.lower() not in not_full)
         self.soft = cldr_names(tuple(rules.languages))
         self.objects_by_lang = {lg: frozenset(w.lower() for w in ws) for lg, ws in rules.verb_objects.items()}
         self.objects: frozenset[str] = frozenset().union(*self.objects_by_lang.values())
         self.not_in_name = frozenset(w.lower().rstrip(".") for w in rules.org_suffixes)
         self.street_types = frozenset(w.lower().rstrip(".") for w in street_types)
         self.place_before = frozenset(w.lower().rstrip(".") for w in (*street_types, *rules.place_prefixes))
-        self.months, self.days = cldr_dates(tuple(rules.languages))
         self.determiners = {lg: frozenset(ws) for lg, ws in rules.determiners.items()}
         self.all_determiners = frozenset().union(*self.determiners.values())
         self.prepositions = {lg: frozenset(ws) for lg, ws in rules.place_prepositions.items()}
