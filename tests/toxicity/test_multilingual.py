@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from curation.document import Document, Reject
-from curation.rules import ConfigError
 from curation.stage import run_processor
 from curation.stages.toxicity import build_scorer
 from curation.stages.toxicity.cli import main as cli_main
@@ -115,9 +114,3 @@ def test_train_cli_is_reproducible_and_the_stage_applies_the_model(tmp_path: Pat
 def test_train_needs_both_labels(tmp_path: Path) -> None:
     data = _write(tmp_path / "t.jsonl", [{"text": "hola", "label": "clean"}])
     assert cli_main(["train", "--input", str(data), "--out", str(tmp_path / "m.bin")]) == 2
-
-
-def test_missing_default_model_fails_at_build_naming_the_command(tmp_path: Path) -> None:
-    cfg, spec = make_cfg(tmp_path, models_dir=tmp_path / "empty")
-    with pytest.raises(ConfigError, match=r"scripts/train_toxicity_model\.py"):
-        build_scorer(spec, cfg)

@@ -12,6 +12,7 @@ curation) and the what-if protocol :func:`load_stage_rules` / :func:`decide`.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
     import apache_beam as beam
 
     from curation.config import PipelineConfig, StageSpec
+
+log = logging.getLogger(__name__)
 
 STAGE = "toxicity"
 OPTION_KEYS = ("batch_size", "device")
@@ -94,8 +97,29 @@ def build_scorer(spec: StageSpec, cfg: PipelineConfig, rules: ToxicityRules | No
     )
 
 
+def classifier_file(rules: ToxicityRules, cfg: PipelineConfig) -> Path | None:
+    """The configured classifier file (relative names: under ``models_dir``), or None when off."""
+    model = rules.embedded.classifier.model
+    if not model:
+        return None
+    p = Path(model).expanduser()
+    return p if p.is_absolute() else cfg.models_path / p
+
+
+def missing_classifier_note(p: Path) -> str:
+    """What a user is told (log and ``run.json``) when the classifier file is absent."""
+    return (
+        f"toxicity classifier {p} not found: running the lexicon (and the English model) only; build it "
+        "with `curate models fetch` (needs the labelled dev set, CURATION_EVAL_DEV) or train your own with "
+        "`curate toxicity train`"
+    )
+
+
 def check_embedded(rules: ToxicityRules, cfg: PipelineConfig, path: Path) -> Path | None:
-    """Build-time checks of the embedded backend: the lexicon package's lists and the classifier file."""
+    """Build-time checks of the embedded backend: the lexicon package's lists and the classifier file.
+
+    Returns the classifier file to load, or None (no classifier configured, or absent with
+    ``if_missing: lexicon``: one warning is logged)."""
     from curation.stages.toxicity.lexicon import LexiconPackageError, load_package_lists
 
     lex = rules.embedded.lexicon
@@ -104,21 +128,30 @@ def check_embedded(rules: ToxicityRules, cfg: PipelineConfig, path: Path) -> Pat
             load_package_lists(lex.package, lex.package_files)
         except LexiconPackageError as exc:
             raise ConfigError(path, "embedded.lexicon.package", str(exc)) from exc
-    model = rules.embedded.classifier.model
-    if not model:
+    p = classifier_file(rules, cfg)
+    if p is None or p.is_file():
+        return p
+    if rules.embedded.classifier.if_missing == "lexicon":
+        log.warning("%s", missing_classifier_note(p))
         return None
-    p = Path(model).expanduser()
-    p = p if p.is_absolute() else cfg.models_path / p
-    if not p.is_file():
-        raise ConfigError(
-            path,
-            "embedded.classifier.model",
-            f"model file {p} not found; build the default with `curate models fetch` or "
-            "`.venv/bin/python scripts/train_toxicity_model.py --out models/toxicity_default.bin` "
-            "(both need the labelled dev set), train your own with `curate toxicity train`, "
-            "or set embedded.classifier.model: null (lexicon only)",
-        )
-    return p
+    raise ConfigError(
+        path,
+        "embedded.classifier.model",
+        f"model file {p} not found; build the default with `curate models fetch` (needs the labelled dev "
+        "set), train your own with `curate toxicity train`, set embedded.classifier.model: null (lexicon "
+        "only), or embedded.classifier.if_missing: lexicon (allowed: lexicon, error)",
+    )
+
+
+def stage_notes(spec: StageSpec, cfg: PipelineConfig) -> tuple[str, ...]:
+    """Notes for ``run.json``: what this run's toxicity stage runs without (pure; no logging)."""
+    rules = load_toxicity_rules(cfg.rules_path(spec))
+    if rules.backend != "embedded":
+        return ()
+    p = classifier_file(rules, cfg)
+    if p is not None and not p.is_file() and rules.embedded.classifier.if_missing == "lexicon":
+        return (missing_classifier_note(p),)
+    return ()
 
 
 def build_stage(spec: StageSpec, cfg: PipelineConfig) -> beam.PTransform:
@@ -128,7 +161,9 @@ def build_stage(spec: StageSpec, cfg: PipelineConfig) -> beam.PTransform:
     rules = load_toxicity_rules(cfg.rules_path(spec))
     batch_size, _ = _options(spec, cfg)
     scorer = build_scorer(spec, cfg, rules)
-    return ToxicityStage(scorer, rules, batch_size=batch_size, tokenizer=cfg.tokenizer)
+    stage = ToxicityStage(scorer, rules, batch_size=batch_size, tokenizer=cfg.tokenizer)
+    stage.notes = stage_notes(spec, cfg)  # read into run.json (what this stage runs without)
+    return stage
 
 
 def build_probe(spec: StageSpec, cfg: PipelineConfig) -> beam.PTransform:

@@ -18,6 +18,7 @@ Variant = Literal["original", "unbiased", "multilingual"]
 Device = Literal["auto", "cpu", "cuda"]
 SpanAction = Literal["remove", "tag"]
 BiasAction = Literal["drop", "flag"]
+IfMissing = Literal["lexicon", "error"]
 SOURCE_KIND_KEYS = ("web", "book", "code", "conversation")
 
 
@@ -49,9 +50,14 @@ class ClassifierRules:
 
     ``langs``: languages the model was trained for; documents of other languages are not scored by it
     (signal ``toxicity.classifier`` = 0, the lexicon still applies). Empty = every language.
+    ``if_missing``: what a build does when ``model`` names a file that does not exist: ``error`` (a
+    ConfigError naming the file and how to build it) or ``lexicon`` (run without the classifier, say so
+    once in the log and in ``run.json``). The shipped default model is trained from the labelled dev set
+    at install, which a pip user may not have, so the shipped rules say ``lexicon``.
     """
 
     model: str | None = "toxicity_default.bin"  # under models_dir; null = no classifier
+    if_missing: IfMissing = "error"
     label: str = "__label__toxic"
     langs: tuple[str, ...] = ()
     block_chars: int = 1500  # windows are grouped into blocks of about this size for the classifier
