@@ -113,8 +113,9 @@ def _toxicity_data_missing() -> str | None:
     if d.is_dir():
         return None
     return (
-        f"its training data {d} is absent: set CURATION_EVAL_DEV to a copy of the dev sets, or set "
-        "embedded.classifier.model: null in toxicity.yaml (lexicon only)"
+        f"its training data {d} is absent, so the toxicity stage will run its lexicons (and the English "
+        "model) only (toxicity.yaml embedded.classifier.if_missing: lexicon); to build it, set "
+        "CURATION_EVAL_DEV to a copy of the dev sets, or train your own with `curate toxicity train`"
     )
 
 

@@ -97,6 +97,10 @@ def run_info(
     }
     if waves is not None:
         info["waves_done"], info["waves_total"] = waves
+    # what a stage runs without (e.g. an absent optional model): said once at build, kept here
+    notes = [f"{ps.spec.name}: {n}" for ps in the_plan.stages for n in getattr(ps.transform, "notes", ())]
+    if notes:
+        info["notes"] = notes
     return info
 
 
