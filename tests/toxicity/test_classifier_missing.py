@@ -79,3 +79,38 @@ def test_no_classifier_configured_is_not_a_missing_file(tmp_path: Path) -> None:
     cfg, spec = make_cfg(tmp_path, _rules_text(embedded__classifier__model=None), models_dir=tmp_path)
     stage = build_stage(spec, cfg)
     assert stage.scorer.classifier_path is None and stage.notes == ()
+
+
+def test_a_run_without_the_model_keeps_going_and_says_so_in_run_json(tmp_path: Path) -> None:
+    import json
+
+    from curation.run import run
+
+    (tmp_path / "data").mkdir()
+    rows = [
+        {"id": "t", "text": "Eres un gilipollas, hijo de puta. Cabrón de mierda, vete a la mierda."},
+        {"id": "c", "text": "El jardín tiene flores bonitas y árboles altos junto al río."},
+    ]
+    (tmp_path / "data" / "es.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    (tmp_path / "models").mkdir()
+    cfg = {
+        "name": "no-model",
+        "tokenizer": "whitespace",
+        "models_dir": str(tmp_path / "models"),
+        "sources": [{"name": "w", "kind": "web", "paths": ["data/*.jsonl"]}],
+        "stages": [
+            {"name": "normalize", "rules": "normalize.yaml"},
+            {"name": "toxicity", "rules": str(Path(__file__).parents[2] / "rules" / "toxicity.yaml")},
+        ],
+        "output": {"report": False},
+    }
+    path = tmp_path / "pipeline.yaml"
+    path.write_text(yaml.safe_dump(cfg), encoding="utf-8")
+    run(path, tmp_path / "out")
+    info = json.loads((tmp_path / "out" / "report" / "run.json").read_text())
+    (note,) = info["notes"]
+    assert note.startswith("toxicity: ") and "toxicity_default.bin not found" in note
+    stages = json.loads((tmp_path / "out" / "report" / "stages.json").read_text())
+    tox = next(s for s in stages["stages"] if s["stage"] == "toxicity")["total"]
+    assert tox["docs_in"] == 2 and tox["docs_kept"] == 1  # the lexicon still rejects the abusive page
+    assert tox["rejected_by_reason"] == {"toxicity:combined": 1}
