@@ -112,8 +112,13 @@ def _toxicity_data_missing() -> str | None:
     d = eval_dev_dir() / "toxicity"
     if d.is_dir():
         return None
+    where = (
+        f"its training data {d} is absent"
+        if os.environ.get("CURATION_EVAL_DEV") or (REPO_ROOT / "pyproject.toml").is_file()
+        else "its training data (the labelled dev set, $CURATION_EVAL_DEV) is not set for this install"
+    )
     return (
-        f"its training data {d} is absent, so the toxicity stage will run its lexicons (and the English "
+        f"{where}, so the toxicity stage will run its lexicons (and the English "
         "model) only (toxicity.yaml embedded.classifier.if_missing: lexicon); to build it, set "
         "CURATION_EVAL_DEV to a copy of the dev sets, or train your own with `curate toxicity train`"
     )
