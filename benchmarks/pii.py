@@ -268,7 +268,8 @@ def big_document_check(proc: PiiProcessor, docs: list[Document]) -> None:
           f"{expected} ({pieces} planted across chunk borders), found {found}: {verdict}")
 
 
-def with_model(rules: PiiRules, spec: str, max_score: float | None, extend: bool) -> PiiRules:
+def with_model(rules: PiiRules, spec: str, max_score: float | None, extend: bool,
+               candidate: float | None = None) -> PiiRules:
     """``rules`` with the PERSON window model replaced by ``spec`` (see ``--model``), validated again."""
     model = rules.names.model
     if spec != "rules":
@@ -278,7 +279,10 @@ def with_model(rules: PiiRules, spec: str, max_score: float | None, extend: bool
         model = dataclasses.replace(model, max_score=max_score)
     if extend:
         model = dataclasses.replace(model, extend=True)
-    out = dataclasses.replace(rules, names=dataclasses.replace(rules.names, model=model))
+    names = dataclasses.replace(rules.names, model=model)
+    if candidate is not None:
+        names = dataclasses.replace(names, scores=dataclasses.replace(names.scores, candidate=candidate))
+    out = dataclasses.replace(rules, names=names)
     return validate_rules(out, "--model", SUPPORTED_ENTITIES)
 
 
@@ -297,12 +301,15 @@ def main() -> int:
     ap.add_argument("--model-max-score", type=float, default=None,
                     help="override names.model.max_score (spans scored below it go to the model)")
     ap.add_argument("--model-extend", action="store_true", help="names.model.extend: true")
+    ap.add_argument("--model-candidates", type=float, default=None, metavar="SCORE",
+                    help="names.scores.candidate: emit runs without name evidence at SCORE for the model")
     ap.add_argument("--skip-quality", action="store_true")
     ap.add_argument("--skip-throughput", action="store_true")
     args = ap.parse_args()
 
     c0 = time.process_time()
-    rules = with_model(load_stage_rules(args.rules), args.model, args.model_max_score, args.model_extend)
+    rules = with_model(load_stage_rules(args.rules), args.model, args.model_max_score, args.model_extend,
+                       args.model_candidates)
     print(f"PERSON window model: {dict(rules.names.model.packages) or 'off'} "
           f"(scores [{rules.names.model.min_score}, {rules.names.model.max_score}), "
           f"extend {rules.names.model.extend})")

@@ -306,10 +306,15 @@ class PersonRecognizer:
             start_i = 0 if first is None else first
             a0 = tokens[start_i][0]
             title, phrase, strong = self._cue(text, a0, lang)
-            if first is None and not ((title or strong) and len(tokens) <= 3):
+            weak = first is None and not ((title or strong) and len(tokens) <= 3)
+            if weak and not sc.candidate:
                 continue
             if (self._place_or_org(text, tokens, start_i)
                     or self._not_person_context(text, tokens, first, lang)):
+                continue
+            if weak:  # no name evidence: below the threshold, only the window model can promote it
+                if a0 > 0 and _SENTENCE_END.search(text[max(0, a0 - 3) : a0]) is None:
+                    out.append(Span(self.entity, a0, tokens[-1][1], sc.candidate))
                 continue
             if first is None:
                 score = sc.cue

@@ -53,6 +53,9 @@ class NameScores:
     cue: float = 0.8  # a title before a capitalised run, or a phrase cue before a first name
     lone: float = 0.6  # a lone first name inside a sentence, never seen in lower case in the text
     lone_start: float = 0.5  # the same at the start of a sentence or line
+    #: a capitalised run inside a sentence without name evidence; 0 = not emitted. Set below the threshold
+    #: with names.model.min_score at or below it, so that only the window model can turn it into a name
+    candidate: float = 0.0
 
 
 @dataclass(frozen=True)
