@@ -269,7 +269,7 @@ def big_document_check(proc: PiiProcessor, docs: list[Document]) -> None:
 
 
 def with_model(rules: PiiRules, spec: str, max_score: float | None, extend: bool,
-               candidate: float | None = None) -> PiiRules:
+               candidate: float | None = None, reject: str | None = None) -> PiiRules:
     """``rules`` with the PERSON window model replaced by ``spec`` (see ``--model``), validated again."""
     model = rules.names.model
     if spec != "rules":
@@ -279,6 +279,8 @@ def with_model(rules: PiiRules, spec: str, max_score: float | None, extend: bool
         model = dataclasses.replace(model, max_score=max_score)
     if extend:
         model = dataclasses.replace(model, extend=True)
+    if reject is not None:
+        model = dataclasses.replace(model, reject=reject)
     names = dataclasses.replace(rules.names, model=model)
     if candidate is not None:
         names = dataclasses.replace(names, scores=dataclasses.replace(names.scores, candidate=candidate))
@@ -301,6 +303,8 @@ def main() -> int:
     ap.add_argument("--model-max-score", type=float, default=None,
                     help="override names.model.max_score (spans scored below it go to the model)")
     ap.add_argument("--model-extend", action="store_true", help="names.model.extend: true")
+    ap.add_argument("--model-reject", choices=("no_person", "other_entity"), default=None,
+                    help="override names.model.reject")
     ap.add_argument("--model-candidates", type=float, default=None, metavar="SCORE",
                     help="names.scores.candidate: emit runs without name evidence at SCORE for the model")
     ap.add_argument("--skip-quality", action="store_true")
@@ -309,10 +313,10 @@ def main() -> int:
 
     c0 = time.process_time()
     rules = with_model(load_stage_rules(args.rules), args.model, args.model_max_score, args.model_extend,
-                       args.model_candidates)
+                       args.model_candidates, args.model_reject)
     print(f"PERSON window model: {dict(rules.names.model.packages) or 'off'} "
           f"(scores [{rules.names.model.min_score}, {rules.names.model.max_score}), "
-          f"extend {rules.names.model.extend})")
+          f"extend {rules.names.model.extend}, reject {rules.names.model.reject})")
     no_names = dataclasses.replace(rules, names=dataclasses.replace(rules.names, enabled=False))
     with_names = dataclasses.replace(rules, names=dataclasses.replace(rules.names, enabled=True))
     proc = PiiProcessor(no_names if args.no_names else with_names)

@@ -161,3 +161,38 @@ def test_model_loads_once_per_worker_not_per_document(monkeypatch: pytest.Monkey
     worker.process(docs[0])
     assert calls == [EN_MODEL]
     assert pickle.loads(pickle.dumps(worker))._analyzer is None  # a second worker loads its own
+
+
+# ---- names.model.reject: what a span the model does not tag PERSON becomes
+
+
+def _patched(monkeypatch: pytest.MonkeyPatch, reject: str, other: bool) -> PiiAnalyzer:
+    """An analyzer whose window model answers "no person here" (and ``other``: another entity type)."""
+    analyzer = PiiAnalyzer(with_model({"en": EN_MODEL}, reject=reject))
+    assert analyzer.ner is not None
+    monkeypatch.setattr(analyzer.ner, "persons",
+                        lambda lang, cands, batch_size=256: [(None, other)] * len(cands))
+    return analyzer
+
+
+@pytest.mark.parametrize(("reject", "other", "kept"), [
+    ("no_person", False, False),  # the default: no PERSON entity is enough to reject
+    ("no_person", True, False),
+    ("other_entity", False, True),  # no entity at all: the cheap pass's score stands
+    ("other_entity", True, False),  # tagged as a place / organisation: rejected
+])
+def test_reject_mode_decides_spans_the_model_does_not_tag(monkeypatch: pytest.MonkeyPatch, reject: str,
+                                                          other: bool, kept: bool) -> None:
+    text = "We drove through Florence yesterday."
+    got = persons(_patched(monkeypatch, reject, other), text, "en")
+    assert got == ([("Florence", 0.6)] if kept else [])
+
+
+def test_reject_mode_is_validated_at_build(tmp_path: Path) -> None:
+    text = (RULES_DIR / "pii.yaml").read_text(encoding="utf-8")
+    assert "    extend: false\n" in text
+    path = tmp_path / "pii.yaml"
+    path.write_text(text.replace("    extend: false\n", "    extend: false\n    reject: sometimes\n", 1),
+                    encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"names\.model\.reject.*other_entity"):
+        load_pii_rules(path, SUPPORTED_ENTITIES)

@@ -243,12 +243,12 @@ class PiiAnalyzer:
                                            for i, k in items], m.batch_size)
             cost = (time.thread_time() - t0) / len(items)
             self.model_windows += len(items)
-            for (i, k), hit in zip(items, hits, strict=True):
+            for (i, k), (hit, other) in zip(items, hits, strict=True):
                 s = persons[i][k]
                 name_s[i] += cost
-                if hit is None:
+                if hit is None and (m.reject == "no_person" or other):
                     persons[i][k] = Span(s.entity_type, s.start, s.end, m.rejected)
-                else:
+                elif hit is not None:
                     a, b = (min(s.start, hit[0]), max(s.end, hit[1])) if m.extend else (s.start, s.end)
                     persons[i][k] = Span(s.entity_type, a, b, max(s.score, m.confirmed))
 

@@ -77,18 +77,19 @@ class WindowNer:
         return nlp
 
     def persons(self, lang: str, candidates: Sequence[tuple[str, int, int]], batch_size: int = 256
-                ) -> list[tuple[int, int] | None]:
+                ) -> list[tuple[tuple[int, int] | None, bool]]:
         """For each candidate ``(text, start, end)``: the model's PERSON entity overlapping it (offsets in
-        ``text``), or None when the model tags no person there. One ``nlp.pipe`` over all windows."""
+        ``text``) or None, and whether another entity type (place, organisation...) overlaps it. One
+        ``nlp.pipe`` over all windows."""
         if not candidates:
             return []
         bounds = [window_bounds(t, a, b, self.width) for t, a, b in candidates]
         docs = self._pipeline(lang).pipe((t[lo:hi] for (t, _a, _b), (lo, hi) in zip(candidates, bounds,
                                                                                     strict=True)),
                                          batch_size=batch_size)
-        out: list[tuple[int, int] | None] = []
+        out: list[tuple[tuple[int, int] | None, bool]] = []
         for (_t, a, b), (lo, _hi), doc in zip(candidates, bounds, docs, strict=True):
-            out.append(overlapping_person(doc.ents, lo, a, b))
+            out.append((overlapping_person(doc.ents, lo, a, b), overlapping_other(doc.ents, lo, a, b)))
         return out
 
 
@@ -101,3 +102,9 @@ def overlapping_person(ents: Sequence[Any], offset: int, start: int, end: int) -
             if s < end and start < e:
                 return s, e
     return None
+
+
+def overlapping_other(ents: Sequence[Any], offset: int, start: int, end: int) -> bool:
+    """An entity that is not a person overlaps ``[start, end)`` (text offsets)."""
+    return any(ent.label_ not in PERSON_LABELS and offset + ent.start_char < end
+               and start < offset + ent.end_char for ent in ents)

@@ -66,7 +66,8 @@ class NameModelRules:
     a language absent from it keeps the cheap pass's decision. Spans scored in ``[min_score, max_score)``
     are sent to the model (higher ones are trusted without it, which keeps the model off most spans): a
     span the model tags PERSON scores ``confirmed`` (extended to the model's entity on the same line when
-    ``extend``), one it does not tag scores ``rejected`` (below the threshold: not replaced).
+    ``extend``), one it does not tag scores ``rejected`` (below the threshold: not replaced; with
+    ``reject: other_entity`` only when the model tags it as another entity type).
     """
 
     packages: dict[str, str] = field(default_factory=dict)
@@ -76,6 +77,9 @@ class NameModelRules:
     confirmed: float = 0.9
     rejected: float = 0.0
     extend: bool = False
+    #: no_person: a span the model does not tag PERSON is rejected; other_entity: only one the model tags
+    #: as another entity (place, organisation); with no entity at all it keeps the cheap pass's score
+    reject: Literal["no_person", "other_entity"] = "no_person"
     batch_size: int = 256  # windows per nlp.pipe batch
 
 
