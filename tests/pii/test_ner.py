@@ -190,9 +190,8 @@ def test_reject_mode_decides_spans_the_model_does_not_tag(monkeypatch: pytest.Mo
 
 def test_reject_mode_is_validated_at_build(tmp_path: Path) -> None:
     text = (RULES_DIR / "pii.yaml").read_text(encoding="utf-8")
-    assert "    extend: false\n" in text
+    assert "    reject: no_person" in text
     path = tmp_path / "pii.yaml"
-    path.write_text(text.replace("    extend: false\n", "    extend: false\n    reject: sometimes\n", 1),
-                    encoding="utf-8")
+    path.write_text(text.replace("    reject: no_person", "    reject: sometimes", 1), encoding="utf-8")
     with pytest.raises(ConfigError, match=r"names\.model\.reject.*other_entity"):
         load_pii_rules(path, SUPPORTED_ENTITIES)
