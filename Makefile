@@ -7,8 +7,9 @@ STAMP   := $(VENV)/.installed
 MODELS  := models
 MSTAMP  := $(MODELS)/.fetched
 OUT     ?= out/sample
-# Everything the tests and the sample need: the detoxify (torch) backend and the S3 filesystem.
-EXTRAS  ?= dev,detoxify,aws
+# Everything the tests and the sample need: the detoxify (torch) backend, the S3 filesystem and the spaCy
+# NER models the PII window-model tests load.
+EXTRAS  ?= dev,detoxify,aws,ner
 
 .PHONY: sample test install models lint bench clean sample-data
 
