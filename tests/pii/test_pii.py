@@ -147,6 +147,31 @@ def test_precheck_skips_recognizers_that_cannot_match() -> None:
     assert {"EMAIL_ADDRESS", "AWS_ACCESS_KEY_ID"} <= need and "CREDIT_CARD" not in need
 
 
+@pytest.mark.parametrize(("text", "needed"), [
+    ("We passed the compass on the passage.", False),  # "pass" in prose is no password key
+    ("db_password = 'hunter22'", True),
+    ("PASSWD=s3cret!", True),
+    ("export PWD_FILE=x", True),
+    ("the passphrase: 'open sesame'", True),
+    ("postgres://bob:pa55@db.example.com/x", True),  # URL credentials need no key word
+])
+def test_precheck_password_key_words(text: str, needed: bool) -> None:
+    assert ("PASSWORD" in precheck(text, RULES.pattern_entities)) is needed
+
+
+def test_email_search_from_each_at_equals_the_plain_pattern() -> None:
+    import random
+
+    from curation.stages.pii.structured import _EMAIL, email_matches
+
+    rng = random.Random(17)
+    texts = ["a@b.com.x@y.com", "@property\ndef f(): mail bob@example.org", "x:@@a@b.co a@ b@c.de",
+             "émile.zola@paris.fr, é@x.fr", "user:pw@host.com and (me+tag@mail.example.co.uk)."]
+    texts += ["".join(rng.choice("ab.@-_1 :é+\n") for _ in range(rng.randint(1, 30))) for _ in range(3000)]
+    for text in texts:
+        assert [m.span() for m in email_matches(text)] == [m.span() for m in _EMAIL.finditer(text)], text
+
+
 def _mode(mode: str, entity: str) -> PiiProcessor:
     ents = dict(RULES.entities)
     ents[entity] = EntityRule(mode=mode)  # type: ignore[arg-type]

@@ -38,7 +38,9 @@ _GITHUB_HINT = re.compile(r"gh[pousr]_|github_pat_")
 _AWS_ID_HINT = re.compile(r"A(?:KIA|SIA|3T|BIA|CCA)[A-Z0-9]")
 _SECRET_WORDS = ("secret", "token", "api_key", "apikey", "api-key", "access_key", "auth", "credential",
                  "private_key")
-_PASSWORD_WORDS = ("pass", "pwd")
+# The key words _PASSWORD_KEY starts with (passw(or)d, passwd, pwd, passphrase): "pass" alone also
+# matched "passage", "passed", "compass" and sent a third of the prose to the password patterns.
+_PASSWORD_WORDS = ("passw", "pwd", "passphrase")
 
 
 def _max_digits(text: str) -> int:
