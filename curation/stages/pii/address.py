@@ -83,37 +83,40 @@ class AddressRecognizer:
         out: dict[tuple[int, int], Span] = {}
         for m in _HOUSE.finditer(text):
             s, e = m.span()
-            after = text[e : e + 40]
+            forward_hint = _FORWARD_HINT.match(text, e) is not None  # once per number, not per layout
             before = text[max(0, s - 90) : s]
-            words_before = before.lower().replace(",", " ").split()[-7:]
+            words_before: list[str] | None = None  # split only when a layout needs the words before
             for lg in langs:
                 layout, rx, types, suffixes = self.layouts[lg]
                 if layout in ("number_name_type", "number_type_name"):
                     start = s
-                    unit = _UNIT_BEFORE.search(before)
-                    if unit and layout == "number_name_type":
+                    unit = _UNIT_BEFORE.search(before) if layout == "number_name_type" else None
+                    if unit:
                         start = s - len(before) + unit.start()
-                    elif not _FORWARD_HINT.match(after):
+                    elif not forward_hint:
                         continue
                     found = rx.match(text, start)
                     if found:
                         out.setdefault(found.span(), Span(self.entity, *found.span(), self.rules.score))
                     continue
                 forward = self.number_first.get(lg)
-                if forward is not None and _FORWARD_HINT.match(after):
+                if forward is not None and forward_hint:
                     found = forward.match(text, s)
                     if found:
                         out.setdefault(found.span(), Span(self.entity, *found.span(), self.rules.score))
                         continue
+                if words_before is None:  # the up to 7 words before the number, without trailing dots
+                    words_before = [w.rstrip(".") for w in before.lower().replace(",", " ").split()[-7:]]
+                    last = words_before[-1] if words_before else ""
+                    if last in ("n", "nº", "n.º", "no"):
+                        last = words_before[-2] if len(words_before) > 1 else ""
+                    seen = frozenset(words_before)
                 if not words_before:
                     continue
-                last = words_before[-1].rstrip(".")
-                if last in ("n", "nº", "n.º", "no"):
-                    last = words_before[-2].rstrip(".") if len(words_before) > 1 else ""
                 if layout == "fused_type_number":
                     if not last.endswith(suffixes):
                         continue
-                elif not any(w.rstrip(".") in types for w in words_before):
+                elif types.isdisjoint(seen):
                     continue
                 lo = max(0, s - 90)
                 for found in rx.finditer(text, lo, min(len(text), e + 30)):
