@@ -145,6 +145,7 @@ def build(
     counts = [read.counts]
     stats = []
     probes = [ps for ps in the_plan.stages if ps.probe is not None]
+    prior_rejects = None
 
     # Raw HTML is large and only some stages read it: drop it after the last of them (or right after
     # reading if none runs), unless the output keeps it. Less memory and less data in every shuffle.
@@ -157,9 +158,7 @@ def build(
         if ps.spec.name == "dedup" and dedup_prior:
             docs, prior = docs | "dedup[prior]" >> DropPriorDuplicates(ps.transform.rules, dedup_prior)
             counts.append(prior.counts)
-            _ = prior.rejected | "rejects[prior_dedup]" >> WriteRejects(
-                output, keep_text=cfg.output.rejects_text, prefix=f"{layout.part_prefix}-prior_dedup"
-            )
+            prior_rejects = prior.rejected
         out: StageOutput = docs | ps.spec.name >> ps.transform
         if ps.spec.name == "dedup" and dedup_state:
             _ = out.kept | "dedup[state]" >> WriteDedupState(ps.transform.rules, output, layout.part_prefix)
@@ -194,13 +193,14 @@ def build(
     rejected.append(write_rejects)
     counts.append(write_counts)
 
-    # Rejects are written where they arise, one file set per stage (rejects/part-r<N>-<stage>-*), rather
-    # than flattened into one sink: a Flatten across stages is materialised until its last input is done,
-    # so every rejected document would wait in memory for the end of the run on a batch runner.
-    for stage, rej in zip(the_plan.stage_order, rejected, strict=True):
-        _ = rej | f"rejects[{stage}]" >> WriteRejects(
-            output, keep_text=cfg.output.rejects_text, prefix=f"{layout.part_prefix}-{stage}"
-        )
+    # Rejects are written where they arise, one file set per stage (rejects/part-r<N>-<stage>-*), by one
+    # sink with a single finalise step (see curation.sinks.WriteRejects).
+    by_stage = dict(zip(the_plan.stage_order, rejected, strict=True))
+    if prior_rejects is not None:
+        by_stage["prior_dedup"] = prior_rejects
+    _ = by_stage | "rejects" >> WriteRejects(
+        output, keep_text=cfg.output.rejects_text, prefix=layout.part_prefix
+    )
     _ = (
         tuple(counts)
         | "AllCounts" >> beam.Flatten()

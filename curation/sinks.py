@@ -16,6 +16,7 @@ import apache_beam as beam
 import pyarrow as pa
 from apache_beam import pvalue
 from apache_beam.io.filesystems import FileSystems
+from apache_beam.transforms.window import GlobalWindows
 
 from curation.accounting import MergeCounts, check_invariants, stages_report
 from curation.document import (
@@ -68,8 +69,193 @@ def delete_tree(path: str) -> None:
         FileSystems.delete([path])
 
 
+# --- Parquet file sets written where their rows arise -------------------------------------------------
+#
+# Beam's ``WriteToParquet`` expands to ~14 leaf transforms and ~5 fused stages (initialise, write bundles,
+# group results, pre-finalise, finalise, each with side inputs); one per reject stage and per source kind
+# made ~200 of the graph's ~520 leaf transforms and about half of its fused stages, a fixed cost of every
+# run (bundle-processor creation inspects every DoFn of every stage). Here one ParDo per input writes
+# each bundle's rows to temp files (fused with the stage that produced them, so rows never wait in a
+# buffer), and one finalise step renames them all: the same files (``<prefix>-SSSSS-of-NNNNN.parquet``,
+# at least one per prefix, empty if no row), the same row groups (record batches of 1,000 rows, a row
+# group per ``ROW_GROUP_BYTES`` of Arrow data, zstd) and the same temp-then-rename commit as Beam's sink.
+
+#: Rows per Arrow record batch (Beam's ``WriteToParquet`` default ``record_batch_size``).
+RECORD_BATCH_ROWS = 1000
+
+
+class _BundleFile:
+    """One temp Parquet file of one bundle: rows buffered into record batches, written per row group."""
+
+    def __init__(self, path: str, schema: pa.Schema) -> None:
+        import pyarrow.parquet as pq
+
+        self.path = path
+        self.schema = schema
+        self.rows = 0
+        self.first_id = ""
+        self._columns: list[list[Any]] = [[] for _ in schema.names]
+        self._batches: list[pa.RecordBatch] = []
+        self._batch_bytes = 0
+        self._fh = FileSystems.create(path, mime_type="application/x-parquet")
+        self._writer = pq.ParquetWriter(
+            self._fh, schema, compression="zstd", use_deprecated_int96_timestamps=False,
+            use_compliant_nested_type=False,
+        )
+
+    def add(self, row: dict[str, Any]) -> None:
+        # Same order of checks as Beam's _RowDictionariesToArrowTable, so the row groups come out alike.
+        if len(self._columns[0]) >= RECORD_BATCH_ROWS:
+            self._flush_batch()
+        if self._batch_bytes >= ROW_GROUP_BYTES:
+            self._write_row_group()
+        if not self.rows:
+            self.first_id = str(row.get("id") or "")
+        self.rows += 1
+        for i, name in enumerate(self.schema.names):
+            self._columns[i].append(row.get(name) if self.schema.field(i).nullable else row[name])
+
+    def _flush_batch(self) -> None:
+        arrays = [pa.array(col, type=self.schema.types[i]) for i, col in enumerate(self._columns)]
+        self._columns = [[] for _ in self.schema.names]
+        self._batches.append(pa.RecordBatch.from_arrays(arrays, schema=self.schema))
+        self._batch_bytes += sum(b.size for a in arrays for b in a.buffers() if b is not None)
+
+    def _write_row_group(self) -> None:
+        self._writer.write_table(pa.Table.from_batches(self._batches, schema=self.schema))
+        self._batches = []
+        self._batch_bytes = 0
+
+    def close(self) -> None:
+        if self._columns[0]:
+            self._flush_batch()
+        if self._batch_bytes > 0:
+            self._write_row_group()
+        self._writer.close()
+        self._fh.close()
+
+
+class _WriteBundlesFn(beam.DoFn):
+    """Writes the rows of each bundle to one temp file per final prefix; emits ``(prefix, temp, rows,
+    first id)`` per file at bundle end (a retried bundle writes new temp files; only the committed
+    attempt's are renamed, the others go with the temp folder)."""
+
+    def __init__(self, to_row: Any, schema: pa.Schema, temp_dir: str) -> None:
+        self.to_row = to_row  # element -> (final prefix, row)
+        self.schema = schema
+        self.temp_dir = temp_dir
+
+    def start_bundle(self) -> None:
+        self._files: dict[str, _BundleFile] = {}
+
+    def process(self, element: Any) -> None:
+        prefix, row = self.to_row(element)
+        f = self._files.get(prefix)
+        if f is None:
+            import uuid
+
+            path = join_path(self.temp_dir, f"{uuid.uuid4().hex}.parquet")
+            f = self._files[prefix] = _BundleFile(path, self.schema)
+        f.add(row)
+
+    def finish_bundle(self) -> Iterator[Any]:
+        for prefix, f in self._files.items():
+            f.close()
+            yield GlobalWindows.windowed_value((prefix, f.path, f.rows, f.first_id))
+        self._files = {}
+
+
+def finalize_parquet(
+    written: Iterable[tuple[str, str, int, str]], prefixes: Iterable[str], schema: pa.Schema, temp_dir: str
+) -> list[str]:
+    """Rename the temp files to ``<prefix>-SSSSS-of-NNNNN.parquet`` (in a deterministic order: first row
+    id, rows, temp name), write one empty file for a prefix without rows, delete the temp folder."""
+    import pyarrow.parquet as pq
+
+    by_prefix: dict[str, list[tuple[str, int, str]]] = {p: [] for p in prefixes}
+    for prefix, temp, rows, first_id in written:
+        by_prefix.setdefault(prefix, []).append((first_id, rows, temp))
+    finals = []
+    for prefix, files in by_prefix.items():
+        parent = prefix.rsplit("/", 1)[0]
+        if "://" not in prefix and not FileSystems.exists(parent):
+            FileSystems.mkdirs(parent)
+        if not files:
+            final = f"{prefix}-00000-of-00001.parquet"
+            with FileSystems.create(final, mime_type="application/x-parquet") as fh:
+                pq.ParquetWriter(fh, schema, compression="zstd").close()
+            finals.append(final)
+            continue
+        n = len(files)
+        src, dst = [], []
+        for i, (_, _, temp) in enumerate(sorted(files)):
+            final = f"{prefix}-{i:05d}-of-{n:05d}.parquet"
+            finals.append(final)
+            if FileSystems.exists(temp):  # a retried finalise finds the files already renamed
+                src.append(temp)
+                dst.append(final)
+        if src:
+            FileSystems.rename(src, dst)
+    delete_tree(temp_dir)
+    return finals
+
+
+class _ParquetSet:
+    """Graph-building helper: write PCollections into Parquet file sets under one temp folder, then
+    finalise them all in one step (a ``Create`` of one element reading the written files as a side
+    input, so it runs, and writes the empty files, even when nothing was written)."""
+
+    def __init__(self, output: str, schema: pa.Schema) -> None:
+        import uuid
+
+        self.schema = schema
+        self.temp_dir = join_path(output, f".temp-parquet-{uuid.uuid4().hex}")
+        self.written: list[beam.PCollection] = []
+
+    def write(self, pcoll: beam.PCollection, label: str, to_row: Any) -> None:
+        self.written.append(pcoll | label >> beam.ParDo(_WriteBundlesFn(to_row, self.schema, self.temp_dir)))
+
+    def finalize(self, pipeline: beam.Pipeline, prefixes: list[str]) -> beam.PCollection:
+        schema, temp_dir = self.schema, self.temp_dir
+        infos = (
+            self.written[0] if len(self.written) == 1 else tuple(self.written) | "Written" >> beam.Flatten()
+        )
+        return (
+            pipeline
+            | "Once" >> beam.Create([None])
+            | "Finalize"
+            >> beam.FlatMap(
+                lambda _, w: finalize_parquet(w, prefixes, schema, temp_dir), beam.pvalue.AsList(infos)
+            )
+        )
+
+
+class _KindRow:
+    """``(source_kind, row)`` -> ``(data/source_kind=<kind>/<prefix>, row)``."""
+
+    def __init__(self, prefixes: dict[str, str]) -> None:
+        self.prefixes = prefixes
+
+    def __call__(self, kv: tuple[str, dict[str, Any]]) -> tuple[str, dict[str, Any]]:
+        return self.prefixes[kv[0]], kv[1]
+
+
+class _RejectRow:
+    """A reject -> ``(rejects/<prefix>, row)`` (text dropped unless the run keeps rejects' text)."""
+
+    def __init__(self, prefix: str, keep_text: bool) -> None:
+        self.prefix = prefix
+        self.keep_text = keep_text
+
+    def __call__(self, rej: Reject) -> tuple[str, dict[str, Any]]:
+        row = reject_to_row(rej)
+        if not self.keep_text:
+            row["text"] = None
+        return self.prefix, row
+
+
 class _ToRowFn(AccountingDoFn):
-    """Serialises kept documents to Parquet rows keyed by source kind; failures become rejects."""
+    """Serialises kept documents to ``(source_kind, Parquet row)``; failures become rejects."""
 
     def __init__(self, keep_html: bool) -> None:
         super().__init__(WRITE_STAGE)
@@ -86,13 +272,14 @@ class _ToRowFn(AccountingDoFn):
             yield pvalue.TaggedOutput(REJECTED, rej)
             return
         self.acc.kept(doc, doc)
-        yield pvalue.TaggedOutput(doc.source_kind, row)
+        yield doc.source_kind, row
 
 
 class WriteDocuments(beam.PTransform):
     """Write kept documents to ``<out>/data/source_kind=<kind>/part-*.parquet``.
 
-    Returns ``(write_rejects, write_counts)``.
+    Returns ``(write_rejects, write_counts)``; ``write_counts`` are per-bundle partial counts (summed
+    with the other stages' in ``stages.json``).
     """
 
     def __init__(
@@ -106,23 +293,20 @@ class WriteDocuments(beam.PTransform):
 
     def expand(self, docs: beam.PCollection) -> tuple[beam.PCollection, beam.PCollection]:
         rows = docs | "ToRow" >> beam.ParDo(_ToRowFn(self.keep_html)).with_outputs(
-            REJECTED, COUNTS, *self.kinds
+            REJECTED, COUNTS, main="rows"
         )
-        for kind in self.kinds:
-            prefix = join_path(self.output, "data", f"source_kind={kind}", self.prefix)
-            _ = rows[kind] | f"Write[{kind}]" >> beam.io.WriteToParquet(
-                prefix,
-                schema=DATA_SCHEMA,
-                file_name_suffix=".parquet",
-                codec="zstd",
-                row_group_buffer_size=ROW_GROUP_BYTES,
-            )
-        counts = rows[COUNTS] | "Account" >> beam.CombinePerKey(MergeCounts())
-        return rows[REJECTED], counts
+        prefixes = {k: join_path(self.output, "data", f"source_kind={k}", self.prefix) for k in self.kinds}
+        files = _ParquetSet(self.output, DATA_SCHEMA)
+        files.write(rows["rows"], "WriteBundles", _KindRow(prefixes))
+        _ = files.finalize(docs.pipeline, list(prefixes.values()))
+        return rows[REJECTED], rows[COUNTS]
 
 
 class WriteRejects(beam.PTransform):
-    """Write rejects to ``<out>/rejects/<prefix>-*.parquet`` (the pipeline uses one prefix per stage)."""
+    """Write the rejects of every stage, ``{stage: PCollection[Reject]}``, to
+    ``<out>/rejects/<prefix>-<stage>-*.parquet``: each stage's rejects are written by the workers of that
+    stage (no Flatten: a Flatten across stages is materialised until its last input is done, so every
+    reject would wait in memory), and one step finalises all the files."""
 
     def __init__(self, output: str, keep_text: bool = True, prefix: str = "part") -> None:
         super().__init__()
@@ -130,27 +314,15 @@ class WriteRejects(beam.PTransform):
         self.keep_text = keep_text
         self.prefix = prefix
 
-    def expand(self, rejects: beam.PCollection) -> beam.pvalue.PDone:
-        keep_text = self.keep_text
-
-        def to_row(rej: Reject) -> dict[str, Any]:
-            row = reject_to_row(rej)
-            if not keep_text:
-                row["text"] = None
-            return row
-
-        return (
-            rejects
-            | "ToRow" >> beam.Map(to_row)
-            | "Write"
-            >> beam.io.WriteToParquet(
-                join_path(self.output, "rejects", self.prefix),
-                schema=REJECT_SCHEMA,
-                file_name_suffix=".parquet",
-                codec="zstd",
-                row_group_buffer_size=ROW_GROUP_BYTES,
-            )
-        )
+    def expand(self, rejects: dict[str, beam.PCollection]) -> beam.PCollection:
+        files = _ParquetSet(self.output, REJECT_SCHEMA)
+        prefixes = []
+        for stage, pcoll in rejects.items():
+            prefix = join_path(self.output, "rejects", f"{self.prefix}-{stage}")
+            prefixes.append(prefix)
+            files.write(pcoll, f"Write[{stage}]", _RejectRow(prefix, self.keep_text))
+        pipeline = next(iter(rejects.values())).pipeline
+        return files.finalize(pipeline, prefixes)
 
 
 def write_json(path: str, data: Any) -> None:
