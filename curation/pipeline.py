@@ -21,15 +21,24 @@ from dataclasses import dataclass
 from typing import Any
 
 import apache_beam as beam
+from apache_beam import pvalue
 from apache_beam.metrics import Metrics
 from apache_beam.options.pipeline_options import TypeOptions
 
 from curation.config import PipelineConfig, StageSpec
-from curation.document import Document, Reject
+from curation.document import Document
 from curation.incremental import DropPriorDuplicates, WriteDedupState
 from curation.resume import RunLayout
 from curation.sinks import WriteDocuments, WriteRejects, WriteStagesReport, WriteStats
-from curation.stage import STAGE_MICROS, SplitOutcomes, StageOutput, cpu_micros_since
+from curation.stage import (
+    COUNTS,
+    KEPT,
+    REJECTED,
+    STAGE_MICROS,
+    AccountingDoFn,
+    StageOutput,
+    cpu_micros_since,
+)
 from curation.stages import registry
 from curation.tokens import get_counter
 
@@ -72,10 +81,12 @@ def plan(cfg: PipelineConfig, shards: list[Any] | None = None) -> Plan:
     return Plan(cfg=cfg, shards=tuple(shard_list), stages=tuple(planned))
 
 
-class _ReadShardFn(beam.DoFn):
-    """Reads one shard (streaming) and counts the tokens of every document with the run's tokenizer."""
+class _ReadShardFn(AccountingDoFn):
+    """Reads one shard (streaming), counts the tokens of every document with the run's tokenizer and
+    accounts the ``read`` stage (documents on the main output, rejects and per-bundle counts tagged)."""
 
     def __init__(self, limits: Any, tokenizer: str) -> None:
+        super().__init__(READ_STAGE)
         self.limits = limits
         self.tokenizer = tokenizer
 
@@ -85,19 +96,25 @@ class _ReadShardFn(beam.DoFn):
         self._read = read_shard
         self._counter = get_counter(self.tokenizer)
 
-    def process(self, shard: Any) -> Iterator[Document | Reject]:
+    def process(self, shard: Any) -> Iterator[Any]:
         micros = Metrics.counter(READ_STAGE, STAGE_MICROS)
         t0 = time.thread_time()  # CPU time of reading, not of the fused stages after each yield
         for out in self._read(shard, self.limits):
             if isinstance(out, Document):
                 out = out.evolve(token_count=self._counter.count(out.text))
-            micros.inc(cpu_micros_since(t0))
-            yield out
+                self.acc.kept(out, out)
+                micros.inc(cpu_micros_since(t0))
+                yield out
+            else:
+                self.acc.rejected(out.doc, out)
+                micros.inc(cpu_micros_since(t0))
+                yield pvalue.TaggedOutput(REJECTED, out)
             t0 = time.thread_time()
 
 
 class ReadSources(beam.PTransform):
-    """The ``read`` stage: shards are spread over workers, each read as a stream."""
+    """The ``read`` stage: shards are spread over workers (``Create`` reshuffles its elements when there
+    are several), each read as a stream."""
 
     def __init__(self, shards: tuple[Any, ...], limits: Any, tokenizer: str) -> None:
         super().__init__()
@@ -106,13 +123,13 @@ class ReadSources(beam.PTransform):
         self.tokenizer = tokenizer
 
     def expand(self, pbegin: beam.pvalue.PBegin) -> StageOutput:
-        outcomes = (
+        results = (
             pbegin
             | "Shards" >> beam.Create(list(self.shards))
-            | "Spread" >> beam.Reshuffle()
-            | "ReadShard" >> beam.ParDo(_ReadShardFn(self.limits, self.tokenizer))
+            | "ReadShard"
+            >> beam.ParDo(_ReadShardFn(self.limits, self.tokenizer)).with_outputs(REJECTED, COUNTS, main=KEPT)
         )
-        return outcomes | SplitOutcomes(READ_STAGE)
+        return StageOutput(kept=results[KEPT], rejected=results[REJECTED], counts=results[COUNTS])
 
 
 def _tag_stats(stage: str) -> Any:
@@ -174,16 +191,15 @@ def build(
         name = ps.spec.name
         before = read.kept | f"Probe[{name}]/before" >> ps.probe
         after = docs | f"Probe[{name}]/after" >> ps.probe
-        both = (
-            (before | f"Probe[{name}]/TagBefore" >> beam.Map(lambda kv: ("before", kv))),
-            (after | f"Probe[{name}]/TagAfter" >> beam.Map(lambda kv: ("after", kv))),
-        )
+        # Both sides read whole by one one-element step (a side input each), rather than tagged, flattened
+        # and gathered with ToList's global combine: the same two dicts, a third of the transforms.
         merged = (
-            both
-            | f"Probe[{name}]/Flatten" >> beam.Flatten()
-            | f"Probe[{name}]/Group" >> beam.combiners.ToList()
-            | f"Probe[{name}]/Fold" >> beam.FlatMap(_fold_probe)
-            | f"Probe[{name}]/Tag" >> beam.Map(lambda kv, s=f"{name}.probe": (s, kv))
+            p
+            | f"Probe[{name}]/Once" >> beam.Impulse()
+            | f"Probe[{name}]/Fold"
+            >> beam.FlatMap(
+                _fold_probe, beam.pvalue.AsList(before), beam.pvalue.AsList(after), stage=f"{name}.probe"
+            )
         )
         stats.append(merged)
 
@@ -210,9 +226,10 @@ def build(
         _ = tuple(stats) | "AllStats" >> beam.Flatten() | "stats" >> WriteStats(layout.run_report_dir)
 
 
-def _fold_probe(items: list[tuple[str, tuple[str, dict]]]) -> Iterator[tuple[str, dict]]:
-    """Turn [("before", (name, d)), ("after", (name, d)), ...] into ("before", {name: d}), ("after", ...)."""
-    folded: dict[str, dict] = {"before": {}, "after": {}}
-    for when, (name, d) in items:
-        folded[when][name] = d
-    yield from folded.items()
+def _fold_probe(
+    _: Any, before: list[tuple[str, dict]], after: list[tuple[str, dict]], stage: str
+) -> Iterator[tuple[str, tuple[str, dict]]]:
+    """Turn the probe's ``[(name, d), ...]`` before and after curation into
+    ``(stage, ("before", {name: d}))`` and ``(stage, ("after", {name: d}))``."""
+    yield stage, ("before", dict(sorted(before, key=lambda kv: kv[0])))
+    yield stage, ("after", dict(sorted(after, key=lambda kv: kv[0])))

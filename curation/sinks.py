@@ -202,7 +202,7 @@ def finalize_parquet(
 
 class _ParquetSet:
     """Graph-building helper: write PCollections into Parquet file sets under one temp folder, then
-    finalise them all in one step (a ``Create`` of one element reading the written files as a side
+    finalise them all in one step (an ``Impulse``, one element, reading the written files as a side
     input, so it runs, and writes the empty files, even when nothing was written)."""
 
     def __init__(self, output: str, schema: pa.Schema) -> None:
@@ -222,7 +222,7 @@ class _ParquetSet:
         )
         return (
             pipeline
-            | "Once" >> beam.Create([None])
+            | "Once" >> beam.Impulse()
             | "Finalize"
             >> beam.FlatMap(
                 lambda _, w: finalize_parquet(w, prefixes, schema, temp_dir), beam.pvalue.AsList(infos)
@@ -352,11 +352,14 @@ class WriteStagesReport(beam.PTransform):
             write_json(path, stages_report(rows, order, tok))
             return path
 
+        # One combine of every stage's partial counts, read whole as a side input by a one-element step
+        # (so stages.json is written, with no stage, even when nothing was read); cheaper to build and run
+        # than ToList's global combine with its default value.
+        merged = counts | "Merge" >> beam.CombinePerKey(MergeCounts())
         return (
-            counts
-            | "Remerge" >> beam.CombinePerKey(MergeCounts())
-            | "Gather" >> beam.combiners.ToList()
-            | "WriteJson" >> beam.Map(write)
+            counts.pipeline
+            | "Once" >> beam.Impulse()
+            | "WriteJson" >> beam.Map(lambda _, rows: write(rows), beam.pvalue.AsList(merged))
         )
 
 

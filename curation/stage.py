@@ -5,7 +5,7 @@ Two ways to write a stage:
 * **Per-document stages** (normalize, language ID, quality, PII, toxicity, license, ...) implement a
   picklable :class:`DocProcessor` holding their parsed rules: ``setup()`` loads models once per worker,
   ``process_batch(docs)`` scores each document (namespaced signals) and decides (keep, edit or reject).
-  :class:`MapStage` wraps it: ``Batch`` -> ``ScoreAndDecide`` -> ``Account``.
+  :class:`MapStage` wraps it: ``Batch`` -> ``ScoreAndDecide`` (which also accounts, per bundle).
 * **Whole-collection stages** (dedup, decontamination joins) build their own transforms and finish with
   :class:`SplitOutcomes`, which turns a ``PCollection[Document | Reject]`` into the same three outputs.
 
@@ -26,7 +26,7 @@ from apache_beam import pvalue
 from apache_beam.metrics import Metrics
 from apache_beam.transforms.window import GlobalWindows
 
-from curation.accounting import CountAccumulator, CountKey, MergeCounts, StageCounts
+from curation.accounting import CountAccumulator, CountKey, StageCounts
 from curation.document import Document, Reject
 from curation.tokens import DEFAULT_TOKENIZER, get_counter
 
@@ -50,7 +50,12 @@ def cpu_micros_since(t0: float) -> int:
 
 @dataclass(frozen=True)
 class StageOutput:
-    """What every stage returns: kept documents, rejects, combined per-key counts, optional stats.
+    """What every stage returns: kept documents, rejects, per-key counts, optional stats.
+
+    ``counts`` holds partial sums, one ``(CountKey, StageCounts)`` pair per key per bundle; the pipeline
+    sums the counts of every stage in one ``CombinePerKey`` (:class:`MergeCounts`) for ``stages.json``
+    rather than each stage combining its own (a combine per stage was a shuffle and a fused stage more
+    per stage, a fixed cost of every run). Anyone reading one stage's counts sums them per key.
 
     ``stats`` (optional) is a ``PCollection[tuple[str, dict]]`` of already-combined, JSON-serialisable
     summaries (one element per name, e.g. ``("clusters", {...})``); the pipeline writes them to
@@ -59,7 +64,7 @@ class StageOutput:
 
     kept: beam.PCollection  # PCollection[Document]
     rejected: beam.PCollection  # PCollection[Reject]
-    counts: beam.PCollection  # PCollection[tuple[CountKey, StageCounts]]
+    counts: beam.PCollection  # PCollection[tuple[CountKey, StageCounts]], partial sums per bundle
     stats: beam.PCollection | None = None  # PCollection[tuple[str, dict]]
 
 
@@ -153,7 +158,7 @@ class _ProcessorDoFn(AccountingDoFn):
 
 
 class MapStage(beam.PTransform):
-    """A per-document stage: ``Batch`` -> ``ScoreAndDecide`` -> ``Account``."""
+    """A per-document stage: ``Batch`` -> ``ScoreAndDecide`` (kept, rejected, per-bundle counts)."""
 
     def __init__(self, processor: DocProcessor, batch_size: int = 64, tokenizer: str = DEFAULT_TOKENIZER):
         super().__init__(label=processor.stage)
@@ -168,8 +173,7 @@ class MapStage(beam.PTransform):
         results = batches | "ScoreAndDecide" >> beam.ParDo(
             _ProcessorDoFn(self.processor, self.tokenizer)
         ).with_outputs(REJECTED, COUNTS, main=KEPT)
-        counts = results[COUNTS] | "Account" >> beam.CombinePerKey(MergeCounts())
-        return StageOutput(kept=results[KEPT], rejected=results[REJECTED], counts=counts)
+        return StageOutput(kept=results[KEPT], rejected=results[REJECTED], counts=results[COUNTS])
 
 
 class _SplitDoFn(AccountingDoFn):
@@ -197,8 +201,7 @@ class SplitOutcomes(beam.PTransform):
         results = outcomes | "Split" >> beam.ParDo(_SplitDoFn(self.stage)).with_outputs(
             REJECTED, COUNTS, main=KEPT
         )
-        counts = results[COUNTS] | "Account" >> beam.CombinePerKey(MergeCounts())
-        return StageOutput(kept=results[KEPT], rejected=results[REJECTED], counts=counts)
+        return StageOutput(kept=results[KEPT], rejected=results[REJECTED], counts=results[COUNTS])
 
 
 def run_processor(processor: DocProcessor, docs: Iterable[Document]) -> list[Outcome]:

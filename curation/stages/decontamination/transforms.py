@@ -22,7 +22,6 @@ import apache_beam as beam
 import numpy as np
 from apache_beam import pvalue
 
-from curation.accounting import MergeCounts
 from curation.document import Document, Reject
 from curation.stage import COUNTS, KEPT, REJECTED, AccountingDoFn, Outcome, StageOutput, retokenize
 from curation.stages.decontamination.decide import STAGE, Evidence, found_sets
@@ -144,7 +143,7 @@ class DecontaminationStage(beam.PTransform):
         results = matched[KEPT] | "Account" >> beam.ParDo(_AccountDoFn(self.tokenizer)).with_outputs(
             REJECTED, COUNTS, STATS, main=KEPT
         )
-        counts = results[COUNTS] | "MergeCounts" >> beam.CombinePerKey(MergeCounts())
+        counts = results[COUNTS]  # partial sums per bundle, summed with every stage's for stages.json
         found = (
             matched[FOUND]
             | "DistinctFound" >> beam.Distinct()
