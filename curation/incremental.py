@@ -24,18 +24,17 @@ copy is kept, not what counts as a copy.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import apache_beam as beam
 import numpy as np
 import pyarrow as pa
-from apache_beam import pvalue
+import pyarrow.compute as pc
 from apache_beam.io.filesystems import FileSystems
 
 from curation.document import Document, Reject
 from curation.rules import ConfigError
-from curation.stage import REJECTED, SplitOutcomes, StageOutput
+from curation.stage import SplitOutcomes, StageOutput
 
 STAGE = "dedup"
 STATE_DIR = "dedup_state"
@@ -85,51 +84,71 @@ def check_state(files: Sequence[str]) -> list[str]:
     return list(files)
 
 
-def fingerprint_rows(fingerprinter: Any, docs: Sequence[Document]) -> list[dict[str, Any]]:
-    """One state row per document: exact key, band keys and verification signature (pure)."""
+# What the dedup stage carries per document for the state writer: (exact key or None, band keys, sketch).
+StateValue = tuple[int | None, bytes, bytes]
+
+
+def batch_probe(fp: Any) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """The ``(document index, key)`` arrays of a batch's exact-text keys and LSH band keys (pure)."""
     from curation.stages.dedup.fingerprint import BAND, EXACT_TEXT
 
+    ex, band = fp.key_type == EXACT_TEXT, fp.key_type == BAND
+    return (fp.key_doc[ex], fp.key_hash[ex]), (fp.key_doc[band], fp.key_hash[band])
+
+
+def state_values(fp: Any) -> list[StateValue]:
+    """Per document of a fingerprinted batch: its exact key, band keys (int64 bytes) and sketch (pure)."""
+    (ex_doc, ex_key), (band_doc, band_key) = batch_probe(fp)
+    n = len(fp.members)
+    exact: list[int | None] = [None] * n
+    for d, k in zip(ex_doc.tolist(), ex_key.tolist(), strict=True):
+        exact[d] = k
+    order = np.argsort(band_doc, kind="stable")
+    band_doc, band_key = band_doc[order], band_key[order].astype(np.int64)
+    bounds = np.searchsorted(band_doc, np.arange(n + 1))
+    return [
+        (exact[i], band_key[bounds[i] : bounds[i + 1]].tobytes(), fp.signatures[i] or b"") for i in range(n)
+    ]
+
+
+def state_row(doc_id: str, value: StateValue) -> dict[str, Any]:
+    """One ``dedup_state`` row."""
+    exact, bands, sig = value
+    return {"id": doc_id, "exact": exact, "bands": bands, "sig": sig}
+
+
+def fingerprint_rows(fingerprinter: Any, docs: Sequence[Document]) -> list[dict[str, Any]]:
+    """One state row per document: exact key, band keys and verification signature (pure)."""
     fp = fingerprinter.fingerprint_batch(docs)
-    rows = []
-    for i, (member, sig) in enumerate(zip(fp.members, fp.signatures, strict=True)):
-        mine = fp.key_doc == i
-        exact = fp.key_hash[mine & (fp.key_type == EXACT_TEXT)]
-        bands = fp.key_hash[mine & (fp.key_type == BAND)]
-        rows.append(
-            {
-                "id": member[0],
-                "exact": int(exact[0]) if exact.size else None,
-                "bands": bands.astype(np.int64).tobytes(),
-                "sig": sig or b"",
-            }
-        )
-    return rows
+    return [state_row(m[0], v) for m, v in zip(fp.members, state_values(fp), strict=True)]
 
 
-@dataclass
 class PriorIndex:
-    """Sorted arrays over the committed fingerprints; looked up per document without Python dicts."""
+    """Sorted arrays over the committed fingerprints, looked up a batch at a time with numpy.
 
-    ids: list[str]
-    exact_keys: np.ndarray  # int64, sorted
-    exact_doc: np.ndarray  # index into ids, aligned with exact_keys
-    band_keys: np.ndarray  # int64, sorted
-    band_doc: np.ndarray  # index into ids, aligned with band_keys
-    sigs: list[bytes]
+    Loading is columnar: the band keys of every document are one int64 view of the ``bands`` column's
+    data buffer, and ids and signatures stay Arrow arrays, read only for the few candidates that match,
+    so loading costs no Python object per stored document or key.
+    """
+
+    def __init__(self, table: pa.Table) -> None:
+        n = table.num_rows
+        self._ids = table.column("id").combine_chunks()
+        self._sigs = table.column("sig").combine_chunks()
+        exact = table.column("exact").combine_chunks()
+        valid = np.asarray(exact.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+        values = np.asarray(pc.fill_null(exact, 0).to_numpy(zero_copy_only=False), dtype=np.int64)
+        ex_doc = np.flatnonzero(valid).astype(np.int64)
+        b_keys, per_doc = _int64_cells(table.column("bands").combine_chunks())
+        b_doc = np.repeat(np.arange(n, dtype=np.int64), per_doc)
+        eo = np.argsort(values[ex_doc], kind="stable")
+        bo = np.argsort(b_keys, kind="stable")
+        self.exact_keys, self.exact_doc = values[ex_doc][eo], ex_doc[eo]
+        self.band_keys, self.band_doc = b_keys[bo], b_doc[bo]
 
     @classmethod
     def from_table(cls, table: pa.Table) -> PriorIndex:
-        ids = table.column("id").to_pylist()
-        exact = table.column("exact").to_pylist()
-        bands = table.column("bands").to_pylist()
-        has_exact = [i for i, e in enumerate(exact) if e is not None]
-        ex_keys = np.array([exact[i] for i in has_exact], dtype=np.int64)
-        ex_doc = np.array(has_exact, dtype=np.int64)
-        per_doc = [np.frombuffer(b, dtype=np.int64) for b in bands]
-        b_keys = np.concatenate(per_doc) if per_doc else np.empty(0, dtype=np.int64)
-        b_doc = np.repeat(np.arange(len(ids), dtype=np.int64), [len(b) for b in per_doc])
-        eo, bo = np.argsort(ex_keys, kind="stable"), np.argsort(b_keys, kind="stable")
-        return cls(ids, ex_keys[eo], ex_doc[eo], b_keys[bo], b_doc[bo], table.column("sig").to_pylist())
+        return cls(table)
 
     @classmethod
     def load(cls, files: Sequence[str]) -> PriorIndex:
@@ -138,37 +157,92 @@ class PriorIndex:
         tables = []
         for path in files:
             with FileSystems.open(path) as fh:
-                table = pq.read_table(fh)
+                table = pq.read_table(fh, columns=STATE_SCHEMA.names)
             _check_version(path, table.schema)
             tables.append(table.replace_schema_metadata(None))
         table = pa.concat_tables(tables) if tables else STATE_SCHEMA.empty_table()
-        return cls.from_table(table)
+        return cls(table)
 
     def __len__(self) -> int:
-        return len(self.ids)
+        return len(self._ids)
 
-    def _hits(self, keys: np.ndarray, values: np.ndarray, where: np.ndarray) -> list[int]:
-        lo = np.searchsorted(keys, values, side="left")
-        hi = np.searchsorted(keys, values, side="right")
-        return sorted({int(d) for a, b in zip(lo, hi, strict=True) for d in where[a:b]})
+    def id_of(self, d: int) -> str:
+        return str(self._ids[d].as_py())
 
-    def match(self, exact: int | None, bands: bytes, sig: bytes, threshold: float, verify: bool) -> Any:
-        """``(kept id, "exact" | "near")`` of the earlier document this one duplicates, else ``None``.
+    def sig_of(self, d: int) -> bytes:
+        return self._sigs[d].as_py() or b""
 
-        The smallest matching id wins, so the answer does not depend on file or worker order."""
+    def match_batch(
+        self,
+        n_docs: int,
+        exact: tuple[np.ndarray, np.ndarray],
+        bands: tuple[np.ndarray, np.ndarray],
+        sigs: Sequence[bytes | None],
+        threshold: float,
+        verify: bool,
+    ) -> list[tuple[str, str] | None]:
+        """Per document of a batch: ``(kept id, "exact" | "near")`` of the earlier document it duplicates,
+        else ``None``. ``exact`` and ``bands`` are ``(document index, key)`` arrays of the batch.
+
+        An exact match wins over a near one; among several matches the smallest id wins, so the answer
+        depends neither on file nor on worker order."""
         from curation.stages.dedup.signature import sketch_jaccard
 
-        if exact is not None and self.exact_keys.size:
-            hits = self._hits(self.exact_keys, np.array([exact], dtype=np.int64), self.exact_doc)
-            if hits:
-                return min(self.ids[d] for d in hits), "exact"
-        if not bands or not self.band_keys.size:
-            return None
-        near = []
-        for d in self._hits(self.band_keys, np.frombuffer(bands, dtype=np.int64), self.band_doc):
-            if not verify or (sig and self.sigs[d] and sketch_jaccard(sig, self.sigs[d]) >= threshold):
-                near.append(self.ids[d])
-        return (min(near), "near") if near else None
+        hits: list[tuple[str, str] | None] = [None] * n_docs
+        for doc, cands in _candidates(self.exact_keys, self.exact_doc, *exact).items():
+            hits[doc] = (min(self.id_of(c) for c in cands), "exact")
+        for doc, cands in sorted(_candidates(self.band_keys, self.band_doc, *bands).items()):
+            if hits[doc] is not None:
+                continue
+            sig = sigs[doc]
+            near = [
+                self.id_of(c)
+                for c in sorted(cands)
+                if not verify or (sig and (o := self.sig_of(c)) and sketch_jaccard(sig, o) >= threshold)
+            ]
+            if near:
+                hits[doc] = (min(near), "near")
+        return hits
+
+    def match(self, exact: int | None, bands: bytes, sig: bytes, threshold: float, verify: bool) -> Any:
+        """:meth:`match_batch` for one document given as a state row's fields."""
+        ex = np.array([] if exact is None else [exact], dtype=np.int64)
+        band_keys = np.frombuffer(bands, dtype=np.int64)
+        return self.match_batch(
+            1,
+            (np.zeros(ex.size, dtype=np.int64), ex),
+            (np.zeros(band_keys.size, dtype=np.int64), band_keys),
+            [sig or None],
+            threshold,
+            verify,
+        )[0]
+
+
+def _int64_cells(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """All int64 values packed in a binary column, concatenated (zero-copy), and how many per row."""
+    if len(column) == 0:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    width = np.int64 if pa.types.is_large_binary(column.type) else np.int32
+    offsets = np.frombuffer(column.buffers()[1], dtype=width)[column.offset : column.offset + len(column) + 1]
+    lengths = np.diff(offsets).astype(np.int64)
+    if lengths.sum() == 0:
+        return np.empty(0, dtype=np.int64), np.zeros(len(column), dtype=np.int64)
+    data = np.frombuffer(column.buffers()[2], dtype=np.uint8)[int(offsets[0]) : int(offsets[-1])]
+    return data.view(np.int64), lengths // 8
+
+
+def _candidates(
+    keys: np.ndarray, owner: np.ndarray, doc: np.ndarray, probe: np.ndarray
+) -> dict[int, set[int]]:
+    """For each probing document, the stored documents sharing one of its keys (sorted ``keys``)."""
+    if not keys.size or not probe.size:
+        return {}
+    lo = np.searchsorted(keys, probe, side="left")
+    hi = np.searchsorted(keys, probe, side="right")
+    found: dict[int, set[int]] = {}
+    for j in np.flatnonzero(hi > lo).tolist():
+        found.setdefault(int(doc[j]), set()).update(owner[lo[j] : hi[j]].tolist())
+    return found
 
 
 def prior_reject(doc: Document, kept_id: str, match: str) -> Reject:
@@ -178,36 +252,16 @@ def prior_reject(doc: Document, kept_id: str, match: str) -> Reject:
     return Reject(doc=doc.with_signals(signals), stage=STAGE, reason=reason, reasons=(reason,))
 
 
-class _PriorFilterFn(beam.DoFn):
-    """Thin shell: load the committed fingerprints once per worker; reject documents that match them."""
-
-    def __init__(self, rules: Any, files: tuple[str, ...]) -> None:
-        self.rules = rules
-        self.files = files
-
-    def setup(self) -> None:
-        from curation.stages.dedup.fingerprint import Fingerprinter
-
-        self._fp = Fingerprinter(self.rules)
-        self._fp.setup()
-        self._index = PriorIndex.load(self.files)
-
-    def process(self, batch: Sequence[Document]) -> Iterator[Any]:
-        mh = self.rules.minhash
-        for doc, row in zip(batch, fingerprint_rows(self._fp, batch), strict=True):
-            hit = self._index.match(row["exact"], row["bands"], row["sig"], mh.threshold, mh.verify)
-            if hit is None:
-                yield doc
-            else:
-                yield pvalue.TaggedOutput(REJECTED, prior_reject(doc, *hit))
-
-
 class DropPriorDuplicates(beam.PTransform):
     """``dedup[prior]``: drop documents that duplicate a document kept by an earlier wave or run.
 
     Returns ``(passed documents, StageOutput of the rejects)``. The counts cover the rejected documents
     only, under the stage name ``dedup``: the dedup stage proper counts the documents that pass, so for
     the stage as a whole ``docs_in == kept + rejected`` still holds.
+
+    The documents are fingerprinted here once (:func:`~curation.stages.dedup.stage.fingerprint_with_prior`)
+    and the passing ones carry their fingerprints to the dedup stage applied next, which then does not
+    compute them again (a second fingerprinting of every document was most of the cost of a wave).
     """
 
     def __init__(self, rules: Any, files: Sequence[str]) -> None:
@@ -216,17 +270,15 @@ class DropPriorDuplicates(beam.PTransform):
         self.files = tuple(files)
 
     def expand(self, docs: beam.PCollection) -> tuple[beam.PCollection, StageOutput]:
-        out = (
-            docs
-            | "Batch" >> beam.BatchElements(min_batch_size=1, max_batch_size=BATCH)
-            | "Match"
-            >> beam.ParDo(_PriorFilterFn(self.rules, self.files)).with_outputs(REJECTED, main="kept")
-        )
-        rejected = out[REJECTED] | SplitOutcomes(STAGE)
-        return out["kept"], rejected
+        from curation.stages.dedup.stage import fingerprint_with_prior
+
+        passed, rejects = fingerprint_with_prior(docs, self.rules, self.files)
+        return passed, rejects | SplitOutcomes(STAGE)
 
 
 class _StateRowsFn(beam.DoFn):
+    """Fallback for documents that do not come from the dedup stage: fingerprint them here."""
+
     def __init__(self, rules: Any) -> None:
         self.rules = rules
 
@@ -241,7 +293,11 @@ class _StateRowsFn(beam.DoFn):
 
 
 class WriteDedupState(beam.PTransform):
-    """Write the fingerprints of the documents dedup kept to ``<output>/dedup_state/<prefix>-*.parquet``."""
+    """Write the fingerprints of the documents dedup kept to ``<output>/dedup_state/<prefix>-*.parquet``.
+
+    Applied to the dedup stage's kept documents it writes the fingerprints the stage computed (carried
+    on the PCollection, see :data:`~curation.stages.dedup.stage.STATE_ATTR`); applied to any other
+    documents it fingerprints them."""
 
     def __init__(self, rules: Any, output: str, prefix: str) -> None:
         super().__init__()
@@ -250,17 +306,22 @@ class WriteDedupState(beam.PTransform):
         self.prefix = prefix
 
     def expand(self, kept: beam.PCollection) -> beam.pvalue.PDone:
-        return (
-            kept
-            | "Batch" >> beam.BatchElements(min_batch_size=1, max_batch_size=BATCH)
-            | "Fingerprint" >> beam.ParDo(_StateRowsFn(self.rules))
-            | "Write"
-            >> beam.io.WriteToParquet(
-                FileSystems.join(self.output, STATE_DIR, self.prefix),
-                schema=STATE_SCHEMA,
-                file_name_suffix=".parquet",
-                codec="zstd",
+        from curation.stages.dedup.stage import STATE_ATTR
+
+        carried = getattr(kept, STATE_ATTR, None)
+        if carried is not None:
+            rows = carried | "Rows" >> beam.MapTuple(state_row)
+        else:
+            rows = (
+                kept
+                | "Batch" >> beam.BatchElements(min_batch_size=1, max_batch_size=BATCH)
+                | "Fingerprint" >> beam.ParDo(_StateRowsFn(self.rules))
             )
+        return rows | "Write" >> beam.io.WriteToParquet(
+            FileSystems.join(self.output, STATE_DIR, self.prefix),
+            schema=STATE_SCHEMA,
+            file_name_suffix=".parquet",
+            codec="zstd",
         )
 
 
@@ -269,8 +330,11 @@ __all__ = [
     "DropPriorDuplicates",
     "PriorIndex",
     "WriteDedupState",
+    "batch_probe",
     "check_state",
     "fingerprint_rows",
     "prior_reject",
     "state_files",
+    "state_row",
+    "state_values",
 ]

@@ -25,6 +25,7 @@ from apache_beam import pvalue
 from apache_beam.metrics import Metrics
 
 from curation.document import Document, Reject, pack_document, unpack_document
+from curation.incremental import PriorIndex, batch_probe, prior_reject, state_values
 from curation.stage import SplitOutcomes, StageOutput
 from curation.stages.dedup.cluster import (
     Decision,
@@ -43,39 +44,111 @@ _KEYS = "keys"
 _SIGS = "sigs"
 _REJECTED_EDGES = "rejected_edges"
 _STATS = "stats"
+_STATE = "state"
+_DOCS = "docs"
+_PRIOR = "prior"
 
 
 class _FingerprintDoFn(beam.DoFn):
-    """Thin shell: fingerprint a batch; emit members (main), bucket keys per shard and signatures.
+    """Thin shell: fingerprint a batch; emit members (main), bucket keys per shard, signatures, state values.
 
     Bucket keys (1 + bands per document) would dominate the element count of the pipeline, so the keys of
     one batch travel as one element per shard (``key hash mod shards``) holding arrays; the bucket step
     groups by key within a shard (:func:`shard_edges`). A bucket still lives in exactly one shard.
+
+    With ``prior`` (the committed fingerprint files of earlier waves and runs, :mod:`curation.incremental`)
+    the same fingerprints are first looked up in them: a document duplicating an earlier kept one is
+    emitted as a reject (``_PRIOR``) and takes no further part; the others are emitted (``_DOCS``) with
+    their fingerprints. So a wave fingerprints each document once, for the prior filter, its own dedup
+    and the state it writes.
     """
 
-    def __init__(self, fingerprinter: Fingerprinter, shards: int) -> None:
+    def __init__(self, fingerprinter: Fingerprinter, shards: int, prior: tuple[str, ...] = ()) -> None:
         self.fingerprinter = fingerprinter
         self.shards = shards
+        self.prior = prior
 
     def setup(self) -> None:
         self.fingerprinter.setup()
+        self._index = PriorIndex.load(self.prior) if self.prior else None
 
     def process(self, batch: Sequence[Document]) -> Iterator[Any]:
         fp = self.fingerprinter.fingerprint_batch(batch)
+        values = state_values(fp)
+        keep = np.ones(len(batch), dtype=bool)
+        if self._index is not None:
+            mh = self.fingerprinter.rules.minhash
+            exact, bands = batch_probe(fp)
+            hits = self._index.match_batch(len(batch), exact, bands, fp.signatures, mh.threshold, mh.verify)
+            for i, (doc, hit) in enumerate(zip(batch, hits, strict=True)):
+                if hit is None:
+                    yield pvalue.TaggedOutput(_DOCS, doc)
+                else:
+                    keep[i] = False
+                    yield pvalue.TaggedOutput(_PRIOR, prior_reject(doc, *hit))
         ids = [m[0] for m in fp.members]
-        for doc_id, member, sig in zip(ids, fp.members, fp.signatures, strict=True):
-            yield (doc_id, member)
-            if sig is not None:
-                yield pvalue.TaggedOutput(_SIGS, (doc_id, sig))
-        shard = fp.key_hash % self.shards
+        for i in np.flatnonzero(keep).tolist():
+            doc_id = ids[i]
+            yield (doc_id, fp.members[i])
+            yield pvalue.TaggedOutput(_STATE, (doc_id, values[i]))
+            if fp.signatures[i] is not None:
+                yield pvalue.TaggedOutput(_SIGS, (doc_id, fp.signatures[i]))
+        mine = keep[fp.key_doc]
+        key_doc, key_type, key_hash, key_group = (
+            a[mine] for a in (fp.key_doc, fp.key_type, fp.key_hash, fp.key_group)
+        )
+        if not key_hash.size:
+            return
+        shard = key_hash % self.shards
         order = np.argsort(shard, kind="stable")
         shards, starts = np.unique(shard[order], return_index=True)
         ends = [*starts[1:].tolist(), len(order)]
         for s, lo, hi in zip(shards.tolist(), starts.tolist(), ends, strict=True):
             idx = order[lo:hi]
-            doc_ids = tuple(ids[i] for i in fp.key_doc[idx].tolist())
-            keys = (doc_ids, *(a[idx].tobytes() for a in (fp.key_type, fp.key_hash, fp.key_group)))
+            doc_ids = tuple(ids[i] for i in key_doc[idx].tolist())
+            keys = (doc_ids, *(a[idx].tobytes() for a in (key_type, key_hash, key_group)))
             yield pvalue.TaggedOutput(_KEYS, (s, keys))
+
+
+@dataclasses.dataclass(frozen=True)
+class Fingerprints:
+    """The outputs of the fingerprint step that the rest of the stage consumes."""
+
+    members: beam.PCollection  # (id, MemberTuple)
+    keys: beam.PCollection  # (shard, ShardKeys)
+    sigs: beam.PCollection  # (id, sketch bytes)
+    state: beam.PCollection  # (id, StateValue)
+
+
+#: Attribute by which a PCollection of documents carries the fingerprints of its elements, already
+#: computed by the prior-duplicate filter (:func:`fingerprint_with_prior`), to the dedup stage that follows.
+FINGERPRINTS_ATTR = "_curation_dedup_fingerprints"
+#: Attribute by which the stage's kept PCollection carries the state values of its kept documents.
+STATE_ATTR = "_curation_dedup_state"
+
+
+def _fingerprint_outputs(out: Any) -> Fingerprints:
+    return Fingerprints(members=out["members"], keys=out[_KEYS], sigs=out[_SIGS], state=out[_STATE])
+
+
+def fingerprint_with_prior(
+    docs: beam.PCollection, rules: DedupRules, prior: Sequence[str]
+) -> tuple[beam.PCollection, beam.PCollection]:
+    """Fingerprint ``docs`` once and drop those duplicating the committed fingerprints ``prior``.
+
+    Returns the passing documents, which carry their fingerprints for the dedup stage that follows
+    (:data:`FINGERPRINTS_ATTR`), and the rejects."""
+    out = (
+        docs
+        | "Batch" >> beam.BatchElements(min_batch_size=rules.batch_size, max_batch_size=rules.batch_size)
+        | "FingerprintAndMatch"
+        >> beam.ParDo(_FingerprintDoFn(Fingerprinter(rules), rules.bucket_shards, tuple(prior))).with_outputs(
+            _KEYS, _SIGS, _STATE, _DOCS, _PRIOR, main="members"
+        )
+    )
+    passed = out[_DOCS]
+    setattr(passed, FINGERPRINTS_ATTR, _fingerprint_outputs(out))
+    return passed, out[_PRIOR]
 
 
 def bucket_edges(key_type: int, members: Iterable[tuple[str, int]]) -> Iterator[tuple[Edge, bool]]:
@@ -177,13 +250,22 @@ def _decide(root: str, members: Iterable[MemberTuple]) -> Iterator[Any]:
 
 
 class _ApplyDoFn(beam.DoFn):
-    """The full document meets its decision: kept with cluster signals, or a ``duplicate_of`` reject."""
+    """The full document meets its decision: kept with cluster signals, or a ``duplicate_of`` reject.
 
-    def process(self, item: tuple[str, dict[str, list]]) -> Iterator[Document | Reject]:
-        _, grouped = item
+    The state values of a kept document (computed by the fingerprint step and joined here) go to the
+    ``_STATE`` output, so the state writer needs no second fingerprinting."""
+
+    def process(self, item: tuple[str, dict[str, list]]) -> Iterator[Any]:
+        doc_id, grouped = item
         decision: Decision | None = grouped["decision"][0] if grouped["decision"] else None
+        kept = False
         for packed in grouped["doc"]:
-            yield apply_decision(unpack_document(packed), decision)
+            out = apply_decision(unpack_document(packed), decision)
+            kept = kept or not isinstance(out, Reject)
+            yield out
+        if kept:
+            for value in grouped["state"]:
+                yield pvalue.TaggedOutput(_STATE, (doc_id, value))
 
 
 def _keyed_packed(doc: Document) -> tuple[str, bytes]:
@@ -236,15 +318,18 @@ class DedupStage(beam.PTransform):
 
     def expand(self, docs: beam.PCollection) -> StageOutput:
         rules = self.rules
-        fps = (
-            docs
-            | "Batch" >> beam.BatchElements(min_batch_size=rules.batch_size, max_batch_size=rules.batch_size)
-            | "Fingerprint"
-            >> beam.ParDo(_FingerprintDoFn(Fingerprinter(rules), rules.bucket_shards)).with_outputs(
-                _KEYS, _SIGS, main="members"
+        fps: Fingerprints | None = getattr(docs, FINGERPRINTS_ATTR, None)
+        if fps is None:
+            size = rules.batch_size
+            fps = _fingerprint_outputs(
+                docs
+                | "Batch" >> beam.BatchElements(min_batch_size=size, max_batch_size=size)
+                | "Fingerprint"
+                >> beam.ParDo(_FingerprintDoFn(Fingerprinter(rules), rules.bucket_shards)).with_outputs(
+                    _KEYS, _SIGS, _STATE, main="members"
+                )
             )
-        )
-        members, keys, sigs = fps["members"], fps[_KEYS], fps[_SIGS]
+        members, keys, sigs = fps.members, fps.keys, fps.sigs
 
         edges = (
             keys
@@ -281,12 +366,17 @@ class DedupStage(beam.PTransform):
             | "Clusters/Group" >> beam.GroupByKey()
             | "Clusters/Keep" >> beam.FlatMapTuple(_decide).with_outputs(_STATS, main="decisions")
         )
-        outcomes = (
-            {"doc": docs | "KeyById" >> beam.Map(_keyed_packed), "decision": decided["decisions"]}
+        applied = (
+            {
+                "doc": docs | "KeyById" >> beam.Map(_keyed_packed),
+                "decision": decided["decisions"],
+                "state": fps.state,
+            }
             | "Join/Group" >> beam.CoGroupByKey()
-            | "Join/Apply" >> beam.ParDo(_ApplyDoFn())
+            | "Join/Apply" >> beam.ParDo(_ApplyDoFn()).with_outputs(_STATE, main="outcomes")
         )
-        out = outcomes | SplitOutcomes(STAGE)
+        out = applied["outcomes"] | SplitOutcomes(STAGE)
+        setattr(out.kept, STATE_ATTR, applied[_STATE])
         return dataclasses.replace(out, stats=self._stats(docs, decided[_STATS], component_stats, {
             "exact_edges": exact_edges, "band_edges": band_edges, "near_edges": near_edges,
             "rejected_edges": rejected_edges,
