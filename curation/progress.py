@@ -74,9 +74,12 @@ class Progress:
     done_bytes: int = 0
     done_waves: int = 0
     done_docs: int = 0
+    kept_docs: int = 0
     _t0: float = field(default_factory=time.monotonic)
     _cpu0: float = field(default_factory=cpu_seconds)
     _bar: Any = None
+    _wave_t0: float = field(default_factory=time.monotonic)
+    _wave_cpu0: float = field(default_factory=cpu_seconds)
     _stop: threading.Event | None = None
     _thread: threading.Thread | None = None
 
@@ -125,7 +128,7 @@ class Progress:
         parts = [
             wave_label,
             f"{human_bytes(self.done_bytes)} of {human_bytes(self.total_bytes)} done",
-            f"{self.done_docs} docs",
+            f"total {self.done_docs} docs read, {self.kept_docs} kept",
             f"elapsed {human_seconds(self.elapsed)}",
             f"CPU {self.cpu:.0f} s",
             f"RSS {rss_mib():.0f} MiB",
@@ -134,13 +137,24 @@ class Progress:
             parts.append(f"ETA {human_seconds(eta)}")
         return " | ".join(parts)
 
+    def expected_docs(self, size_bytes: int) -> int | None:
+        """Documents a wave of ``size_bytes`` should hold at the documents per byte of the finished waves
+        (an estimate: exact counts exist only once a wave has finished); ``None`` before the first."""
+        if self.done_bytes <= 0 or self.done_docs <= 0:
+            return None
+        return round(size_bytes * self.done_docs / self.done_bytes)
+
     def wave_started(self, index: int, shards: int, size_bytes: int) -> None:
         label = f"wave {index + 1}/{self.total_waves}"
-        self.say(f"{label}: {shards} shards, {human_bytes(size_bytes)}")
+        expected = self.expected_docs(size_bytes)
+        guess = "" if expected is None else f", ~{expected} docs"
+        self.say(f"{label}: {shards} shards, {human_bytes(size_bytes)}{guess}")
         if self.mode == "quiet":
             return
+        self._wave_t0, self._wave_cpu0 = time.monotonic(), cpu_seconds()
+        running = f"{label} running ({shards} shards, {human_bytes(size_bytes)}{guess})"
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._heartbeat, args=(label, self._stop), daemon=True)
+        self._thread = threading.Thread(target=self._heartbeat, args=(running, self._stop), daemon=True)
         self._thread.start()
 
     def _heartbeat(self, label: str, stop: threading.Event) -> None:
@@ -162,26 +176,43 @@ class Progress:
         self._stop_heartbeat()
         self.done_waves += 1
         self.done_bytes += size_bytes
-        docs_in = kept = 0
-        if stages:
-            rows = stages.get("stages", [])
-            if rows:
-                docs_in = rows[0]["total"]["docs_in"]
-                kept = rows[-1]["total"]["docs_kept"]
+        docs_in, kept = wave_counts(stages)
         self.done_docs += docs_in
+        self.kept_docs += kept
         if self._bar is not None:
             self._bar.update(size_bytes)
-        rate = docs_in / self.elapsed if self.elapsed > 0 else 0.0
+        rate = self.done_docs / self.elapsed if self.elapsed > 0 else 0.0
+        wall, cpu = time.monotonic() - self._wave_t0, cpu_seconds() - self._wave_cpu0
         self.say(
-            self.status(f"wave {index + 1}/{self.total_waves} done: {docs_in} docs read, {kept} kept")
+            self.status(
+                f"wave {index + 1}/{self.total_waves} done in {human_seconds(wall)} (CPU {cpu:.0f} s): "
+                f"{docs_in} docs read, {kept} kept"
+            )
             + f" | {rate:.0f} docs/s overall"
         )
+        line = stage_counts_line(stages)
+        if line:
+            self.say(f"  wave {index + 1} per stage (docs kept): {line}")
 
     def close(self) -> None:
         self._stop_heartbeat()
         if self._bar is not None:
             self._bar.close()
             self._bar = None
+
+
+def wave_counts(stages: Mapping[str, Any] | None) -> tuple[int, int]:
+    """Documents read (first stage in) and kept (last stage out) by one wave's ``stages.json`` (pure)."""
+    rows = (stages or {}).get("stages", [])
+    if not rows:
+        return 0, 0
+    return int(rows[0]["total"]["docs_in"]), int(rows[-1]["total"]["docs_kept"])
+
+
+def stage_counts_line(stages: Mapping[str, Any] | None) -> str:
+    """One wave's documents kept after each stage, ``read 41230 > normalize 41228 > ...`` (pure)."""
+    rows = (stages or {}).get("stages", [])
+    return " > ".join(f"{row['stage']} {row['total']['docs_kept']}" for row in rows)
 
 
 def funnel_lines(stages: Mapping[str, Any], top_reasons: int = 3) -> list[str]:
@@ -221,5 +252,7 @@ __all__ = [
     "human_bytes",
     "human_seconds",
     "rss_mib",
+    "stage_counts_line",
     "summary_lines",
+    "wave_counts",
 ]
