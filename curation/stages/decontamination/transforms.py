@@ -23,7 +23,16 @@ import numpy as np
 from apache_beam import pvalue
 
 from curation.document import Document, Reject
-from curation.stage import COUNTS, KEPT, REJECTED, AccountingDoFn, Outcome, StageOutput, retokenize
+from curation.stage import (
+    COUNTS,
+    KEPT,
+    REJECTED,
+    AccountingDoFn,
+    CombineGlobal,
+    Outcome,
+    StageOutput,
+    retokenize,
+)
 from curation.stages.decontamination.decide import STAGE, Evidence, found_sets
 from curation.stages.decontamination.evalsets import EvalItem, read_items
 from curation.stages.decontamination.index import Entry, NgramIndex
@@ -152,7 +161,7 @@ class DecontaminationStage(beam.PTransform):
         stats = (
             (item_totals, found, results[STATS])
             | "StatsRecords" >> beam.Flatten()
-            | "CombineStats" >> beam.CombineGlobally(ContaminationStats())
+            | "CombineStats" >> CombineGlobal(ContaminationStats())
             | "NameStats" >> beam.Map(lambda d: ("contamination", d))
         )
         return StageOutput(kept=results[KEPT], rejected=results[REJECTED], counts=counts, stats=stats)
@@ -161,7 +170,7 @@ class DecontaminationStage(beam.PTransform):
         rules, names, id_field = self.rules, self.set_names, self.rules.index.id_field
         index = (
             specs
-            | "CollectSpecs" >> beam.combiners.ToList()
+            | "CollectSpecs" >> CombineGlobal(beam.combiners.ToListCombineFn())
             | "BuildIndex" >> beam.Map(lambda ss: build_index(ss, rules, names, id_field))
         )
         totals = index | "ItemTotals" >> beam.FlatMap(
@@ -197,7 +206,7 @@ class DecontaminationStage(beam.PTransform):
             by_hash
             | "Lengths" >> beam.Map(lambda kv: kv[1][0])
             | "DistinctLengths" >> beam.Distinct()
-            | "LengthList" >> beam.combiners.ToList()
+            | "LengthList" >> CombineGlobal(beam.combiners.ToListCombineFn())
             | "LengthTuple" >> beam.Map(_sorted_tuple)
         )
         keyed_docs = docs | "KeyDocs" >> beam.Map(lambda d: (d.id, d))

@@ -22,7 +22,7 @@ import apache_beam as beam
 from apache_beam.pvalue import AsDict
 
 from curation.document import Document, Reject
-from curation.stage import DocProcessor, MapStage, Outcome, StageOutput
+from curation.stage import CombineGlobal, DocProcessor, MapStage, Outcome, StageOutput
 from curation.stages.license.detect import (
     REPO_LICENSE_FILES_SIGNAL,
     REPO_LICENSE_SIGNAL,
@@ -266,7 +266,7 @@ class LicenseStage(beam.PTransform):
         stats = (
             rows
             | "StatsInputs" >> beam.Flatten()
-            | "Stats" >> beam.CombineGlobally(LicenseStatsFn())
+            | "Stats" >> CombineGlobal(LicenseStatsFn())
             | "NameStats" >> beam.Map(lambda s: ("licenses", s))
         )
         return StageOutput(
