@@ -17,7 +17,7 @@ from curation.rules import RULES_DIR, ConfigError
 from curation.stages.pii import load_stage_rules
 from curation.stages.pii.engine import PiiAnalyzer, TextJob
 from curation.stages.pii.entities import SUPPORTED_ENTITIES
-from curation.stages.pii.ner import model_installed, overlapping_person, window_bounds
+from curation.stages.pii.ner import model_installed, overlapping_other, overlapping_person, window_bounds
 from curation.stages.pii.processor import PiiProcessor
 from curation.stages.pii.rules import PiiRules, load_pii_rules
 
@@ -60,6 +60,13 @@ def test_overlapping_person_takes_person_labels_only() -> None:
     assert overlapping_person(ents, 100, 100, 104) is None  # only the ORG overlaps
     assert overlapping_person(ents, 100, 112, 115) == (110, 120)
     assert overlapping_person([_Ent("PERSON", 0, 4)], 0, 5, 9) is None  # no overlap
+
+
+def test_overlapping_other_takes_non_person_labels_only() -> None:
+    ents = [_Ent("GPE", 0, 5), _Ent("PER", 10, 20)]
+    assert overlapping_other(ents, 100, 100, 104)  # the place overlaps
+    assert not overlapping_other(ents, 100, 112, 115)  # only the person overlaps
+    assert not overlapping_other([_Ent("ORG", 0, 4)], 0, 5, 9)  # no overlap
 
 
 # ---- configuration (build time)

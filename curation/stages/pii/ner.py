@@ -14,7 +14,7 @@ loaded once per worker, the first time a document of its language needs it, with
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 #: spaCy components the window model needs; the rest (parser, tagger, lemmatizer...) are not loaded
@@ -93,18 +93,21 @@ class WindowNer:
         return out
 
 
-def overlapping_person(ents: Sequence[Any], offset: int, start: int, end: int) -> tuple[int, int] | None:
-    """The first person entity (``label_``, ``start_char``, ``end_char``; window offsets) overlapping
-    ``[start, end)`` in text offsets, as text offsets."""
+def _overlapping(ents: Sequence[Any], offset: int, start: int, end: int) -> Iterator[tuple[Any, int, int]]:
+    """Each entity (``label_``, ``start_char``, ``end_char``; window offsets) overlapping ``[start, end)``
+    in text offsets, with its text offsets."""
     for ent in ents:
-        if ent.label_ in PERSON_LABELS:
-            s, e = offset + ent.start_char, offset + ent.end_char
-            if s < end and start < e:
-                return s, e
-    return None
+        s, e = offset + ent.start_char, offset + ent.end_char
+        if s < end and start < e:
+            yield ent, s, e
+
+
+def overlapping_person(ents: Sequence[Any], offset: int, start: int, end: int) -> tuple[int, int] | None:
+    """The first person entity overlapping ``[start, end)`` (text offsets), as text offsets."""
+    return next(((s, e) for ent, s, e in _overlapping(ents, offset, start, end)
+                 if ent.label_ in PERSON_LABELS), None)
 
 
 def overlapping_other(ents: Sequence[Any], offset: int, start: int, end: int) -> bool:
     """An entity that is not a person overlaps ``[start, end)`` (text offsets)."""
-    return any(ent.label_ not in PERSON_LABELS and offset + ent.start_char < end
-               and start < offset + ent.end_char for ent in ents)
+    return any(ent.label_ not in PERSON_LABELS for ent, _s, _e in _overlapping(ents, offset, start, end))

@@ -35,7 +35,7 @@ _EMAIL = re.compile(
 )
 
 
-# Characters of the local part (the character classes of _EMAIL, without \\w, which isalnum covers).
+# Characters of the local part (the character classes of _EMAIL, without \w, which isalnum covers).
 _LOCAL_CHARS = frozenset("!#$%&'*+-/=?^_`{|}~.")
 _WHITESPACE = re.compile(r"\s")
 
