@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import math
 import sys
 import tempfile
 from pathlib import Path
@@ -69,9 +70,23 @@ def _stage_scores(model: Path, rows: list[dict]) -> list[float]:
     return [float((o.doc if isinstance(o, Reject) else o).signals[name]) for o in proc.process_batch(docs)]
 
 
-def oof_thresholds(train: list[dict], folds: int = 5, target: float = 0.9) -> None:
-    """Out-of-fold precision/recall of the stage's decision score (5 folds of the TRAIN half only)."""
-    scores: list[tuple[float, bool]] = []
+def wilson_lower(successes: int, n: int, z: float = 1.96) -> float:
+    """Lower end of the Wilson score interval (95% by default) of a proportion (Wilson 1927)."""
+    if n == 0:
+        return 0.0
+    p = successes / n
+    centre = p + z * z / (2 * n)
+    margin = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return (centre - margin) / (1 + z * z / n)
+
+
+def oof_thresholds(train: list[dict], folds: int = 5, target: float = 0.9) -> float | None:
+    """Out-of-fold precision/recall of the stage's decision score (5 folds of the TRAIN half only).
+
+    The threshold chosen is the lowest whose out-of-fold precision has a 95% Wilson lower bound >=
+    ``target``: a bound, not the point estimate, so a threshold flagging few records does not win by
+    luck, and a target above the issue's 0.85 floor leaves room for new text differing from TRAIN."""
+    scores: list[tuple[float, bool, str]] = []
     with tempfile.TemporaryDirectory() as tmp:
         for k in range(folds):
             fit = [r for i, r in enumerate(train) if i % folds != k]
@@ -79,20 +94,30 @@ def oof_thresholds(train: list[dict], folds: int = 5, target: float = 0.9) -> No
             m = Path(tmp) / f"f{k}" / "model.bin"
             train_records(fit, m)
             labels = [is_toxic(r["label"]) for r in val]
-            scores += zip(_stage_scores(m, val), labels, strict=True)
-    print("out-of-fold (TRAIN half) precision / recall of the decision score by threshold:")
-    pos = sum(1 for _, y in scores if y)
+            scores += zip(_stage_scores(m, val), labels, [r["lang"] for r in val], strict=True)
+    print("out-of-fold (TRAIN half) precision [95% Wilson lower bound] / recall by threshold:")
+    pos = sum(1 for _, y, _ in scores if y)
     chosen = None
     for i in range(50, 100):
         thr = i / 100
-        tp = sum(1 for s, y in scores if s >= thr and y)
-        fp = sum(1 for s, y in scores if s >= thr and not y)
+        tp = sum(1 for s, y, _ in scores if s >= thr and y)
+        fp = sum(1 for s, y, _ in scores if s >= thr and not y)
         prec = tp / (tp + fp) if tp + fp else float("nan")
-        if chosen is None and prec >= target:
+        low = wilson_lower(tp, tp + fp)
+        if chosen is None and low >= target:
             chosen = thr
         if i % 5 == 0 or thr == chosen:
-            print(f"  {thr:.2f}: precision {prec:.3f} recall {tp / pos:.3f} ({tp + fp} flagged)")
-    print(f"lowest threshold with out-of-fold precision >= {target}: {chosen}")
+            per_lang = []
+            for lang in LANGS:
+                ltp = sum(1 for s, y, g in scores if s >= thr and y and g == lang)
+                lfp = sum(1 for s, y, g in scores if s >= thr and not y and g == lang)
+                per_lang.append(f"{lang} {ltp / (ltp + lfp) if ltp + lfp else float('nan'):.3f}")
+            print(
+                f"  {thr:.2f}: precision {prec:.3f} [{low:.3f}] recall {tp / pos:.3f} "
+                f"({tp + fp} flagged; precision {', '.join(per_lang)})"
+            )
+    print(f"lowest threshold whose out-of-fold precision has a 95% lower bound >= {target}: {chosen}")
+    return chosen
 
 
 def main() -> None:

@@ -100,7 +100,8 @@ def test_bad_list_file_fails_at_build(tmp_path: Path) -> None:
 def test_stage_and_probe_in_beam_emit_bias_stats(tmp_path: Path) -> None:
     cfg, spec = make_cfg(tmp_path)
     docs = [
-        doc(f"{CLEAN}Shut up you stupid fucking bitch, said the man.", i="a"),
+        # a long text with one toxic line keeps its text minus that line; a short toxic one is dropped
+        doc(f"{CLEAN * 8}Shut up you stupid fucking bitch, said the man.", i="a"),
         doc("Muslims and Christians share the city.", i="b", kind="book"),
         doc("Fuck you, you worthless cunt.", i="c"),
     ]
@@ -120,16 +121,16 @@ def test_stage_and_probe_in_beam_emit_bias_stats(tmp_path: Path) -> None:
         before = dict(read_collection(folder, "before"))["representation"]
         after = dict(read_collection(folder, "after"))["representation"]
     assert set(kept) == {"a", "b"} and rejected["c"].reason == "toxicity:combined"
-    assert kept["a"].text == CLEAN.rstrip("\n")  # toxic line removed, tokens recounted
+    assert kept["a"].text == (CLEAN * 8).rstrip("\n")  # toxic line removed, tokens recounted
     assert 0 < kept["a"].signals["toxicity.identity_toxic_fraction"] < 0.25  # "the man" in a toxic line
-    assert kept["a"].token_count == len(CLEAN.split())
+    assert kept["a"].token_count == len((CLEAN * 8).split())
     bias = stats["bias"]
     assert bias["web"]["toxic_windows"] == 2 and bias["web"]["groups"]["gender/male"]["toxic_share"] == 1.0
     assert bias["web"]["groups"]["gender/female"]["toxic_share"] == 0.0
     assert before["web"]["docs"] == 2 and after["web"]["docs"] == 1
     assert (
-        before["all"]["groups"]["gender"]["mentions"] == 4
-        and after["all"]["groups"]["gender"]["mentions"] == 3
+        before["all"]["groups"]["gender"]["mentions"] == 25
+        and after["all"]["groups"]["gender"]["mentions"] == 24
     )
     assert after["book"]["groups"]["religion"]["mentions"] == 2
 

@@ -97,10 +97,15 @@ def test_identity_attack_rule_and_flag_action() -> None:
 def test_what_if_protocol_loads_the_repo_rules() -> None:
     r = load_stage_rules(RULES_FILE)
     assert isinstance(r, ToxicityRules) and r.backend == "embedded"
-    assert decide({"toxicity.combined": 0.95, "toxicity.scored_chars": 10}, r, "web") == (
-        "toxicity:combined",
-    )
-    assert decide({"toxicity.combined": 0.94, "toxicity.scored_chars": 10}, r, "web") == ()
+    thr = r.document.drop_threshold
+    assert decide({"toxicity.combined": thr, "toxicity.scored_chars": 10}, r, "web") == ("toxicity:combined",)
+    assert decide({"toxicity.combined": thr - 0.01, "toxicity.scored_chars": 10}, r, "web") == ()
+    # conversations: the drop rule reads the score of the text left once toxic turns are removed
+    edited = {"toxicity.combined": 0.99, "toxicity.combined.kept": thr - 0.01, "toxicity.scored_chars": 10}
+    assert decide(edited, r, "conversation") == ()
+    assert decide(edited, r, "web") == ("toxicity:combined",)  # a web page is judged whole
+    still = {"toxicity.combined": 0.99, "toxicity.combined.kept": thr, "toxicity.scored_chars": 10}
+    assert decide(still, r, "conversation") == ("toxicity:combined",)
 
 
 @pytest.mark.parametrize(

@@ -102,7 +102,8 @@ class EmbeddedBackend:
             return out
         allowed = self.classifier_langs
         use = [i for i, lang in enumerate(langs) if not allowed or lang in allowed]
-        for i, p in zip(use, self.classifier.score([texts[i] for i in use]), strict=True):
+        scores = self.classifier.score([texts[i] for i in use], [langs[i] for i in use])
+        for i, p in zip(use, scores, strict=True):
             out[i] = p
         return out
 

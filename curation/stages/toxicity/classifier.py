@@ -6,6 +6,14 @@ and its preprocessing (:func:`~curation.stages.quality.classifier.preprocess`, t
 inference). Character n-grams (``minn``/``maxn``) let the model see inflections and spelling variants
 in any language, following fastText's subword model (Bojanowski et al. 2017; Joulin et al. 2017).
 
+Calibration per language (Platt 1999 scaling, as in stacking: Wolpert 1992): a model trained on a few
+hundred texts per language is not equally reliable in each language (on the dev fortunes its
+out-of-fold AUC is ~0.86 for Spanish, ~0.67 for Italian), yet its raw probabilities look alike. Training
+therefore also scores every training record out of fold (k models on k-1 folds) and fits, per language
+with enough records of both labels, ``P(toxic) = sigmoid(a * logit(p) + b)`` to those scores; the card
+stores ``a`` and ``b`` and the scorer applies them. A weak language's scores are pulled towards its base
+rate, so the stage's decision there rests on the lexicon unless the classifier is confident.
+
 Input records: ``{"text": ..., "label": ...}`` (optionally ``"lang"``); a label counts as toxic when it is
 one of ``POSITIVE_VALUES`` (``offensive``, ``toxic``, ``1``, ``true``), anything else is clean.
 """
@@ -14,6 +22,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+import tempfile
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -26,7 +36,7 @@ CLEAN = "__label__clean"
 POSITIVE_VALUES = frozenset({"offensive", "toxic", "1", "true", "yes", "positive"})
 #: fastText settings of the shipped default (small data: many epochs, subwords, small buckets).
 DEFAULTS: dict[str, Any] = {
-    "epoch": 50, "lr": 0.5, "dim": 16, "word_ngrams": 2, "minn": 3, "maxn": 5, "bucket": 50_000,
+    "epoch": 50, "lr": 0.5, "dim": 16, "word_ngrams": 2, "minn": 4, "maxn": 6, "bucket": 50_000,
     "min_count": 1,
 }
 
@@ -60,10 +70,82 @@ def read_labelled(paths: Iterable[Path | str], langs: Sequence[str] | None = Non
     return out
 
 
+#: Fewest records of each label a language needs for its own calibration (else it is left raw).
+MIN_CALIBRATION = 20
+
+
+def logit(p: float) -> float:
+    q = min(max(p, 1e-4), 1 - 1e-4)
+    return math.log(q / (1 - q))
+
+
+def fit_platt(scores: Sequence[float], labels: Sequence[bool]) -> tuple[float, float]:
+    """``(a, b)`` of ``sigmoid(a * logit(p) + b)`` fitted to out-of-fold ``scores`` (logistic regression)."""
+    from sklearn.linear_model import LogisticRegression
+
+    x = [[logit(p)] for p in scores]
+    lr = LogisticRegression(C=100.0).fit(x, [int(y) for y in labels])
+    return float(lr.coef_[0][0]), float(lr.intercept_[0])
+
+
+def platt(p: float, a: float, b: float) -> float:
+    return 1.0 / (1.0 + math.exp(-(a * logit(p) + b)))
+
+
+def oof_scores(
+    records: Sequence[dict[str, Any]], folds: int, seed: int, **params: Any
+) -> list[float]:
+    """Out-of-fold P(toxic) of every record: ``folds`` models, each trained on the other folds (record
+    ``i`` is in fold ``i % folds`` of a seeded shuffle)."""
+    import random
+
+    order = list(range(len(records)))
+    random.Random(seed).shuffle(order)
+    fold_of = {i: k % folds for k, i in enumerate(order)}
+    out = [0.0] * len(records)
+    with tempfile.TemporaryDirectory() as tmp:
+        for f in range(folds):
+            fit = [r for i, r in enumerate(records) if fold_of[i] != f]
+            val = [i for i in range(len(records)) if fold_of[i] == f]
+            m = Path(tmp) / f"fold{f}.bin"
+            train_records(fit, m, seed=seed, calibrate_folds=0, **params)
+            scorer = FastTextScorer(m, TOXIC, Preprocess())
+            for i, p in zip(val, scorer.score([records[i]["text"] for i in val]), strict=True):
+                out[i] = p
+    return out
+
+
+def calibration(
+    records: Sequence[dict[str, Any]], folds: int, seed: int, **params: Any
+) -> dict[str, dict[str, float]]:
+    """Per-language Platt parameters from out-of-fold scores (languages with >= MIN_CALIBRATION records
+    of each label); also the out-of-fold AUC, so the card says how good the model is per language."""
+    from sklearn.metrics import roc_auc_score
+
+    scores = oof_scores(records, folds, seed, **params)
+    out: dict[str, dict[str, float]] = {}
+    for lang in sorted({str(r.get("lang")) for r in records}):
+        idx = [i for i, r in enumerate(records) if str(r.get("lang")) == lang]
+        ys = [is_toxic(records[i]["label"]) for i in idx]
+        if min(sum(ys), len(ys) - sum(ys)) < MIN_CALIBRATION:
+            continue
+        a, b = fit_platt([scores[i] for i in idx], ys)
+        auc = roc_auc_score(ys, [scores[i] for i in idx])
+        out[lang] = {"a": round(a, 6), "b": round(b, 6), "oof_auc": round(float(auc), 4), "records": len(idx)}
+    return out
+
+
 def train_records(
-    records: Sequence[dict[str, Any]], out_path: Path | str, *, seed: int = 0, **params: Any
+    records: Sequence[dict[str, Any]],
+    out_path: Path | str,
+    *,
+    seed: int = 0,
+    calibrate_folds: int = 5,
+    **params: Any,
 ) -> dict[str, Any]:
-    """Train a toxic/clean fastText model on ``records`` and save it; returns a model card (dict)."""
+    """Train a toxic/clean fastText model on ``records`` and save it with its model card (``<out>.json``,
+    also returned) holding the per-language calibration (``calibrate_folds`` > 1: fitted out of fold;
+    0: none)."""
     kw = {**DEFAULTS, **params}
     opts = Preprocess()
     rows = []
@@ -80,11 +162,17 @@ def train_records(
         minn=kw["minn"], maxn=kw["maxn"], minCount=kw["min_count"], bucket=kw["bucket"],
     )
     langs = Counter(str(r.get("lang")) for r in records)
-    return {
+    card = {
         "model": out.name, "label": TOXIC, "examples": n, "toxic": n_pos, "clean": len(rows) - n_pos,
         "langs": dict(sorted(langs.items())), "seed": seed, "params": kw,
         "train_precision": round(precision, 4), "train_recall": round(recall, 4),
     }
+    if calibrate_folds > 1:
+        card["calibration"] = calibration(records, calibrate_folds, seed, **params)
+        card["calibration_folds"] = calibrate_folds
+    # the card goes next to the model: the scorer reads its calibration from there
+    out.with_suffix(".json").write_text(json.dumps(card, indent=2, sort_keys=True) + "\n")
+    return card
 
 
 def train(
@@ -93,16 +181,33 @@ def train(
 ) -> dict[str, Any]:
     """``curate toxicity train``: train from labelled JSONL files; writes ``<out>.json`` (the card) too."""
     records = read_labelled(inputs, langs)
-    card = train_records(records, out_path, seed=seed, **params)
-    Path(out_path).with_suffix(".json").write_text(json.dumps(card, indent=2, sort_keys=True) + "\n")
-    return card
+    return train_records(records, out_path, seed=seed, **params)
+
+
+def read_card(path: Path) -> dict[str, Any]:
+    """The model card written next to a model (``<model>.json``), or ``{}`` when there is none."""
+    card = Path(path).with_suffix(".json")
+    if not card.is_file():
+        return {}
+    data = json.loads(card.read_text(encoding="utf-8"))
+    return data if isinstance(data, dict) else {}
 
 
 class ToxicityClassifier:
-    """A loaded toxicity model; :meth:`score` gives P(toxic) per text, batched. Build in ``setup()``."""
+    """A loaded toxicity model; :meth:`score` gives P(toxic) per text, batched, calibrated per language
+    when the model card has a calibration for it. Build in ``setup()``."""
 
     def __init__(self, path: Path, label: str = TOXIC) -> None:
         self._scorer = FastTextScorer(path, label, Preprocess())
+        cal = read_card(path).get("calibration", {})
+        self.calibration = {lang: (float(v["a"]), float(v["b"])) for lang, v in cal.items()}
 
-    def score(self, texts: Sequence[str]) -> list[float]:
-        return [round(p, 4) for p in self._scorer.score(texts)]
+    def score(self, texts: Sequence[str], langs: Sequence[str | None] | None = None) -> list[float]:
+        raw = self._scorer.score(texts)
+        if not self.calibration or langs is None:
+            return [round(p, 4) for p in raw]
+        out = []
+        for p, lang in zip(raw, langs, strict=True):
+            ab = self.calibration.get(str(lang))
+            out.append(round(platt(p, *ab) if ab is not None else p, 4))
+        return out

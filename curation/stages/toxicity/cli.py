@@ -34,6 +34,10 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--langs", default="", help="comma-separated languages to keep (default: all)")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--epoch", type=int, default=None)
+    t.add_argument(
+        "--calibrate-folds", type=int, default=5,
+        help="folds of the out-of-fold per-language calibration (0 = none; default 5)",
+    )
     pr = sub.add_parser("prepare-detoxify", help="make a downloaded detoxify checkpoint loadable offline")
     pr.add_argument("--checkpoint", required=True, type=Path, help="downloaded detoxify .ckpt")
     pr.add_argument("--hf-dir", required=True, type=Path, help="folder with the base model's HF files")
@@ -50,11 +54,16 @@ def main(argv: list[str]) -> int:
         langs = [x for x in args.langs.split(",") if x] or None
         params = {"epoch": args.epoch} if args.epoch else {}
         try:
-            card = train(args.input, args.out, langs=langs, seed=args.seed, **params)
+            card = train(
+                args.input, args.out, langs=langs, seed=args.seed, calibrate_folds=args.calibrate_folds,
+                **params,
+            )
         except (ValueError, FileNotFoundError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
         print(f"wrote {args.out} ({card['toxic']} toxic, {card['clean']} clean; langs {card['langs']})")
+        for lang, c in sorted(card.get("calibration", {}).items()):
+            print(f"  {lang}: out-of-fold AUC {c['oof_auc']}, calibration a={c['a']} b={c['b']}")
         print("set in rules/toxicity.yaml (relative paths are under models_dir):")
         print(f"  embedded: {{classifier: {{model: {args.out}, langs: {sorted(card['langs'])}}}}}")
         return 0

@@ -27,7 +27,8 @@ class Lexicon:
     """Word lists per language: ``strong`` terms (slurs, explicit) and ``mild`` (crude) terms.
 
     A term ending in ``*`` matches every word starting with the stem (``fuck*`` matches ``fucking``);
-    terms of several words match the same word sequence. Matching is on whole words, case-folded.
+    ``(a|b)`` groups spell a term's forms (``scop(ano|ato)``); terms of several words match the same
+    word sequence. Matching is on whole words, case-folded.
     """
 
     strong: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -39,6 +40,7 @@ class Lexicon:
     package_files: dict[str, str] = field(default_factory=dict)  # lang -> file name without .json
     package_weight: float = 0.4
     exclude: dict[str, tuple[str, ...]] = field(default_factory=dict)  # package terms never matched
+    elision_langs: tuple[str, ...] = ("it", "fr", "ca")  # words split at apostrophes (l'uccello)
     unspaced_langs: tuple[str, ...] = ("zh", "ja", "th")  # substring matching (no spaces between words)
     unspaced_min_chars: int = 2  # shorter package/mild terms of unspaced languages are not matched
     leet: bool = True  # map digits/symbols back to letters (sh1t, f*ck) and collapse stretched letters
@@ -122,6 +124,9 @@ class DocumentRules:
     max_threshold: float | None = None  # worst window >= -> drop (off by default: spans handle it)
     toxic_fraction_threshold: float | None = 0.5  # share of the text inside toxic spans >= -> drop
     min_scored_chars: int = 0  # documents with fewer scored chars are never dropped by the rules above
+    # source kinds whose drop rule reads ``<score>.kept`` (the score of the text left once toxic spans
+    # are removed) when the backend gives it: kinds made of separable units (conversation turns)
+    after_span_removal: tuple[str, ...] = ("conversation",)
 
 
 @dataclass(frozen=True)
@@ -184,6 +189,24 @@ def validate(rules: ToxicityRules, path: str | Path | None) -> ToxicityRules:
     ):
         if v is not None:
             check_range(path, key, v, 0.0, 1.0)
+    from curation.stages.toxicity.terms import forms_balanced
+
+    lex = rules.embedded.lexicon
+    for tier, lists in (("strong", lex.strong), ("mild", lex.mild), ("exclude", lex.exclude)):
+        for lang, terms in lists.items():
+            bad = next((t for t in terms if not forms_balanced(t)), None)
+            if bad is not None:
+                raise ConfigError(
+                    path, f"embedded.lexicon.{tier}.{lang}",
+                    f"term {bad!r}: forms must be non-nested (a|b) groups, e.g. cul(o|i)",
+                )
+    unknown = sorted(set(rules.document.after_span_removal) - set(SOURCE_KIND_KEYS))
+    if unknown:
+        raise ConfigError(
+            path,
+            "document.after_span_removal",
+            f"unknown kind {unknown[0]!r}; allowed: {', '.join(SOURCE_KIND_KEYS)}",
+        )
     unknown = sorted(set(rules.spans.action) - set(SOURCE_KIND_KEYS))
     if unknown:
         raise ConfigError(path, f"spans.action.{unknown[0]}", f"allowed keys: {', '.join(SOURCE_KIND_KEYS)}")

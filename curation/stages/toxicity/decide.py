@@ -6,8 +6,12 @@ Span removal and tagging happen in :class:`ToxicityDecider` for kept documents.
 
 Drop reasons (primary first):
 
-* ``toxicity:<score>``: document-level score (char-weighted mean of windows) >=
-  ``document.drop_threshold``;
+* ``toxicity:<score>``: document-level score >= ``document.drop_threshold``. For the source kinds in
+  ``document.after_span_removal`` (default: conversation), when the backend gives ``<score>.kept``
+  (embedded ``combined``: the score of the text left once toxic spans are removed), that one: a
+  conversation is a sequence of separate turns, so one whose toxic turns the stage removes anyway is
+  edited rather than dropped, while a web page, a book passage or a joke is one piece of writing,
+  judged whole (a short one with a slur is dropped, as C4's blocklist drops any such page);
 * ``toxicity:<score>.max``: worst window >= ``document.max_threshold``;
 * ``toxicity:toxic_fraction``: share of the text's characters in toxic spans >=
   ``document.toxic_fraction_threshold``;
@@ -61,7 +65,10 @@ def decide(signals: Mapping[str, Any], rules: ToxicityRules, source_kind: str) -
     scored = _num(signals, f"{STAGE}.scored_chars") or 0.0
     score = primary_score(rules)
     if scored >= d.min_scored_chars:
-        if _at_least(_num(signals, f"{STAGE}.{score}"), d.drop_threshold):
+        # the embedded backend also scores what is left once toxic spans are removed: for the kinds in
+        # document.after_span_removal (conversation turns) the drop rule reads that
+        kept = _num(signals, f"{STAGE}.{score}.kept") if source_kind in d.after_span_removal else None
+        if _at_least(kept if kept is not None else _num(signals, f"{STAGE}.{score}"), d.drop_threshold):
             reasons.append(f"{STAGE}:{score}")
         if _at_least(_num(signals, f"{STAGE}.{score}.max"), d.max_threshold):
             reasons.append(f"{STAGE}:{score}.max")

@@ -12,6 +12,13 @@
   substrings), ``stem*`` for inflections. Unspaced scripts (``unspaced_langs``: zh, ja, th): substring
   matching of terms of at least ``unspaced_min_chars`` characters (single characters such as 性 or 奶
   are everyday words).
+* Inflections: a term may list its forms as alternatives, ``scop(ano|ato|ata)`` = ``scopano``, ``scopato``,
+  ``scopata`` (:func:`~curation.stages.toxicity.terms.expand_forms`), so a verb or adjective is matched
+  in the forms it takes without a stem that would also match innocent words (``scop*`` would match
+  ``scopo``, "purpose").
+* Elision (``elision_langs``: it, fr, ca): an apostrophe inside a word separates an elided article or
+  preposition (``l'uccello``, ``dell'inculata``, ``qu'il``), so for these languages words are split at
+  apostrophes, in the text and in the terms alike (:func:`split_elision`).
 * Obfuscation (``leet``): tokens with digits or symbols (``sh1t``, ``f*ck``, ``@ss``) are mapped back to
   letters, ``*`` as a one-letter wildcard, and letters stretched three times or more (``fuuuck``) are
   collapsed, then looked up in the same language's list.
@@ -30,7 +37,7 @@ from importlib import resources
 from itertools import accumulate
 
 from curation.stages.toxicity.config import Lexicon as LexiconRules
-from curation.stages.toxicity.terms import TermMatcher, windows_matching
+from curation.stages.toxicity.terms import TermMatcher, expand_forms, tokenize, windows_matching
 
 TIERS = ("strong", "mild", "package")
 
@@ -41,6 +48,24 @@ _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t
                        "$": "s", "!": "i", "|": "l"})
 _STRETCH_RE = re.compile(r"(\w)\1{2,}")
 _PLAIN_TERM_RE = re.compile(r"[^\W\d_]+(?:[\s'’-]+[^\W\d_]+)*\*?")
+
+
+def split_elision(ws: Sequence[str]) -> list[str]:
+    """Words split at apostrophes (``l'uccello`` -> ``l``, ``uccello``) for languages that elide."""
+    out: list[str] = []
+    for w in ws:
+        if "'" in w or "’" in w:
+            out.extend(p for p in w.replace("’", "'").split("'") if p)
+        else:
+            out.append(w)
+    return out
+
+
+def _elided_tokens(tokens: tuple[str, list[str]]) -> tuple[str, list[str]]:
+    folded, ws = tokens
+    if "'" not in folded and "’" not in folded:
+        return tokens
+    return folded, split_elision(ws)
 
 
 class LexiconPackageError(Exception):
@@ -115,8 +140,20 @@ class _LangLists:
     masked: dict[int, list[tuple[str, str]]] = field(default_factory=dict)  # length -> [(word, tier)]
 
 
-def _build_lang(tiers: Mapping[str, Iterable[str]], unspaced: bool, min_chars: int) -> _LangLists:
+def _expanded(terms: Iterable[str], elision: bool) -> list[str]:
+    """Terms with their forms spelled out (and, for eliding languages, apostrophes as spaces)."""
+    out = [f for t in terms for f in expand_forms(t)]
+    if elision:
+        out = [" ".join(t.replace("\u2019", "'").replace("'", " ").split()) if "'" in t or "\u2019" in t
+               else t for t in out]
+    return out
+
+
+def _build_lang(
+    tiers: Mapping[str, Iterable[str]], unspaced: bool, min_chars: int, elision: bool = False
+) -> _LangLists:
     out = _LangLists()
+    tiers = {tier: _expanded(terms, elision) for tier, terms in tiers.items()}
     if unspaced:
         terms: dict[str, str] = {}
         for tier in TIERS:
@@ -162,14 +199,17 @@ class LexiconIndex:
         langs = sorted(set(rules.strong) | set(rules.mild) | set(pkg))
         self.langs: dict[str, _LangLists] = {}
         unspaced = set(rules.unspaced_langs)
+        self.elision = frozenset(rules.elision_langs)
         for lang in langs:
-            excl = {e.casefold() for e in rules.exclude.get(lang, ())}
+            excl = {f.casefold() for e in rules.exclude.get(lang, ()) for f in expand_forms(e)}
             tiers = {
                 "strong": rules.strong.get(lang, ()),
                 "mild": rules.mild.get(lang, ()),
                 "package": tuple(t for t in pkg.get(lang, ()) if t.casefold() not in excl),
             }
-            self.langs[lang] = _build_lang(tiers, lang in unspaced, rules.unspaced_min_chars)
+            self.langs[lang] = _build_lang(
+                tiers, lang in unspaced, rules.unspaced_min_chars, lang in self.elision
+            )
         self._all = [self.langs[x] for x in langs if x not in unspaced]
         self._vocab_cache: dict[str | None, tuple[frozenset[str], ...]] = {}
 
@@ -198,7 +238,12 @@ class LexiconIndex:
             by_lang.setdefault(lang, []).append(i)
         out = [0.0] * len(texts)
         for lang, idx in by_lang.items():
-            sub = [tokens[i][0] for i in idx]
+            toks = tokens
+            if lang in self.elision:
+                toks = list(tokens)
+                for i in idx:
+                    toks[i] = _elided_tokens(tokens[i])
+            sub = [toks[i][0] for i in idx]
             obf = obfuscation_candidates([texts[i] for i in idx]) if self.rules.leet else set()
             pre = {
                 id(ll): windows_matching(ll.matcher.stem_re, sub) if ll.matcher is not None else set()
@@ -211,12 +256,12 @@ class LexiconIndex:
                 if (
                     not unspaced
                     and j not in obf
-                    and singles.isdisjoint(ws := tokens[i][1])
+                    and singles.isdisjoint(ws := toks[i][1])
                     and (firsts.isdisjoint(ws) or seconds.isdisjoint(ws))
                     and not any(j in v for v in pre.values())
                 ):
                     continue  # no word, stem or obfuscated token of any list: score 0
-                h = self.hits(texts[i], lang, tokens[i], {k: j in v for k, v in pre.items()}, j in obf)
+                h = self.hits(texts[i], lang, toks[i], {k: j in v for k, v in pre.items()}, j in obf)
                 out[i] = self._noisy_or(h)
         return out
 
@@ -231,6 +276,8 @@ class LexiconIndex:
         """Hit counts per tier of ``text`` under the lists of ``lang`` (``tokens``: terms.tokenize;
         ``stems`` / ``obfuscated``: batch pre-check results of :meth:`score_many`)."""
         counts = dict.fromkeys(TIERS, 0)
+        if lang in self.elision:
+            tokens = _elided_tokens(tokens if tokens is not None else tokenize(text))
         for ll in self._lists(lang):
             if ll.unspaced is not None:
                 for m in ll.unspaced.finditer(tokens[0] if tokens else text.casefold()):

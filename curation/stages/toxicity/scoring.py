@@ -16,7 +16,8 @@ Signals written on every document (``<name>`` ranges over every score the backen
 * ``toxicity.backend``: ``embedded`` or ``detoxify:<variant>``;
 * embedded backend only, document level (blocks of windows, see :meth:`ToxicityScorer._block_scores`):
   ``toxicity.classifier`` / ``.max`` (the fastText classifier, 0 for languages it was not trained on),
-  ``toxicity.combined`` / ``.max`` (classifier and lexicon, noisy-or), ``toxicity.blocks``;
+  ``toxicity.combined`` / ``.max`` (classifier, lexicon and profanity, noisy-or), ``toxicity.combined.kept``
+  (the same of the text left once toxic spans are removed: what the drop rule reads), ``toxicity.blocks``;
 * ``toxicity.rep_words`` / ``toxicity.rep_mentions`` (web, book, conversation): words and identity-term
   mentions (``group/subgroup=count``) of the windows the document keeps, so the bias probe after
   curation reuses the stage's matches instead of scanning every document again (issue 21).
@@ -55,6 +56,18 @@ def resolve_device(device: str) -> str:
     import torch
 
     return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def _evidence(
+    lex: Sequence[float], prof: Sequence[float], idx: Sequence[int], spans: Sequence[Span]
+) -> tuple[int, float]:
+    """(characters, ``1 - prod(1 - lexicon) * (1 - mean profanity)``) of the windows ``idx``."""
+    chars, acc, clean = 0, 0.0, 1.0
+    for j, (s, e) in zip(idx, spans, strict=True):
+        chars += e - s
+        acc += prof[j] * (e - s)
+        clean *= 1.0 - lex[j]
+    return chars, 1.0 - clean * (1.0 - (acc / chars if chars else 0.0))
 
 
 @dataclass
@@ -108,34 +121,57 @@ class ToxicityScorer:
         """Document-level signals of the embedded backend: the classifier and ``combined`` on blocks.
 
         Blocks are runs of consecutive windows of about ``classifier.block_chars`` characters (the
-        classifier was trained on whole short texts, not lines). ``combined`` of a block =
-        ``1 - (1 - classifier) * (1 - w)`` with ``w`` the block's character-weighted mean of the window
-        ``toxicity`` scores (lexicon / profanity: one bad line in a clean block adds little); the
-        document values are the
-        means over blocks weighted by their scored characters, and the worst block (``.max``).
+        classifier was trained on whole short texts, not lines). ``combined`` of a block is the noisy-or
+        ``1 - (1 - classifier) * (1 - lexicon) * (1 - profanity)`` of three pieces of evidence:
+        the (per-language calibrated) classifier; ``lexicon`` = the noisy-or of every lexicon hit in
+        the block (``1 - prod (1 - lexicon_window)``, i.e. the hits counted over the block, so one slur
+        in a short text weighs as much as it does alone, while a long clean block is not lifted by one
+        mild word: a mild hit is 0.4); ``profanity`` = the character-weighted mean of the English
+        model's window scores (it scores every window, so a mean, not a noisy-or). The document values
+        are the means over blocks weighted by their scored characters, and the worst block (``.max``).
+
+        ``combined.kept`` is the same score of the text the stage keeps when it removes toxic spans
+        (``spans.action: remove``): the blocks without their toxic windows. The drop rule applies to it,
+        so a text whose toxicity sits in lines the stage removes anyway is edited, not dropped, while a
+        text that stays toxic once they are gone (crude throughout, or mild words everywhere) is dropped.
         """
         backend = self._backend
         if not isinstance(backend, EmbeddedBackend):
             return None
         size = self.rules.embedded.classifier.block_chars
-        win = scores["toxicity"]
+        lex, prof = scores["lexicon"], scores["profanity"]
+        primary = scores["toxicity"]
+        thr = self.rules.spans.threshold
         texts: list[str] = []
         langs: list[str | None] = []
-        meta: list[list[tuple[int, float]]] = []  # per doc: (block chars, char-weighted window score)
+        # per doc, per block: (chars, lexicon + profanity evidence, kept chars, kept evidence, kept text id)
+        meta: list[list[tuple[int, float, int, float, int]]] = []
         pos = 0
         for doc, (spans, _) in zip(docs, per_doc, strict=True):
-            blocks: list[tuple[int, float]] = []
-            cur: list[str] = []
-            chars, acc = 0, 0.0
+            removes = span_action(self.rules, doc.source_kind) == "remove"
+            blocks: list[tuple[int, float, int, float, int]] = []
+            start = 0
+            chars = 0
             for i, (s, e) in enumerate(spans):
-                cur.append(doc.text[s:e])
                 chars += e - s
-                acc += win[pos + i] * (e - s)
-                if chars >= size or i == len(spans) - 1:
-                    texts.append("\n".join(cur))
+                if chars < size and i < len(spans) - 1:
+                    continue
+                idx = range(pos + start, pos + i + 1)
+                ev = _evidence(lex, prof, idx, spans[start : i + 1])
+                texts.append("\n".join(doc.text[a:b] for a, b in spans[start : i + 1]))
+                langs.append(doc.lang)
+                kept_idx = [j for j in idx if not (removes and primary[j] >= thr)]
+                if len(kept_idx) == len(idx):
+                    blocks.append((ev[0], ev[1], ev[0], ev[1], -1))
+                elif kept_idx:
+                    kept_spans = [spans[j - pos] for j in kept_idx]
+                    kev = _evidence(lex, prof, kept_idx, kept_spans)
+                    blocks.append((ev[0], ev[1], kev[0], kev[1], len(texts)))
+                    texts.append("\n".join(doc.text[a:b] for a, b in kept_spans))
                     langs.append(doc.lang)
-                    blocks.append((chars, acc / chars if chars else 0.0))
-                    cur, chars, acc = [], 0, 0.0
+                else:
+                    blocks.append((ev[0], ev[1], 0, 0.0, -1))
+                start, chars = i + 1, 0
             meta.append(blocks)
             pos += len(spans)
         probs = backend.classify(texts, langs) if texts else []
@@ -143,15 +179,30 @@ class ToxicityScorer:
         b = 0
         for doc, blocks in zip(docs, meta, strict=True):
             # unscored non-space text (code outside comments and strings) counts as clean
-            total = max(sum(c for c, _ in blocks), len("".join(doc.text.split())))
-            cls = probs[b : b + len(blocks)]
-            comb = [1.0 - (1.0 - p) * (1.0 - w) for p, (_, w) in zip(cls, blocks, strict=True)]
-            b += len(blocks)
+            nonspace = len("".join(doc.text.split()))
+            total = max(sum(blk[0] for blk in blocks), nonspace)
+            removed = sum(blk[0] - blk[2] for blk in blocks)
+            kept_total = max(sum(blk[2] for blk in blocks), nonspace - removed)
+            cls, comb, kept_comb = [], [], []
+            for _chars, ev, _kchars, kev, kid in blocks:
+                p = probs[b]
+                cls.append(p)
+                comb.append(1.0 - (1.0 - p) * (1.0 - ev))
+                kp = probs[kid] if kid >= 0 else p
+                kept_comb.append(1.0 - (1.0 - kp) * (1.0 - kev))
+                b += 2 if kid >= 0 else 1
             sig: dict[str, SignalValue] = {f"{STAGE}.blocks": len(blocks)}
+            weights = [blk[0] for blk in blocks]
             for name, vals in (("classifier", cls), ("combined", comb)):
-                mean = sum(v * c for v, (c, _) in zip(vals, blocks, strict=True)) / total if total else 0.0
+                mean = sum(v * c for v, c in zip(vals, weights, strict=True)) / total if total else 0.0
                 sig[f"{STAGE}.{name}"] = round(mean, 4)
                 sig[f"{STAGE}.{name}.max"] = round(max(vals, default=0.0), 4)
+            kw = [blk[2] for blk in blocks]
+            if sum(kw):
+                kept = sum(v * c for v, c in zip(kept_comb, kw, strict=True)) / kept_total
+                sig[f"{STAGE}.combined.kept"] = round(kept, 4)
+            else:  # every scored window is toxic: removal would leave nothing, the text is what it is
+                sig[f"{STAGE}.combined.kept"] = sig[f"{STAGE}.combined"]
             out.append(sig)
         return out
 

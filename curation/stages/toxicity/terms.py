@@ -45,6 +45,28 @@ def windows_matching(pattern: re.Pattern[str] | None, texts: Sequence[str]) -> s
     return {bisect_right(starts, m.start()) - 1 for m in pattern.finditer(joined)}
 
 
+_FORMS_RE = re.compile(r"\(([^()]*)\)")
+
+
+def expand_forms(term: str) -> tuple[str, ...]:
+    """Every form a term with ``(a|b)`` groups spells: ``cul(o|i)`` -> ``culo``, ``culi``; ``x(|e)`` -> ``x``,
+    ``xe``; several groups multiply. A term without groups is itself. (Parentheses and ``|``, not braces
+    and commas, so terms stay plain scalars inside YAML flow lists.)"""
+    m = _FORMS_RE.search(term)
+    if m is None:
+        return (term,)
+    head, tail = term[: m.start()], term[m.end() :]
+    return tuple(
+        dict.fromkeys(f for alt in m.group(1).split("|") for f in expand_forms(f"{head}{alt.strip()}{tail}"))
+    )
+
+
+def forms_balanced(term: str) -> bool:
+    """Whether ``term``'s form groups are well formed (non-nested ``(...)`` groups only)."""
+    rest = _FORMS_RE.sub("", term)
+    return "(" not in rest and ")" not in rest
+
+
 def tokenize(text: str) -> tuple[str, list[str]]:
     """``(case-folded text, its words)``: computed once per window and shared by every matcher."""
     folded = text.casefold()
