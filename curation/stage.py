@@ -17,8 +17,8 @@ tokenizer) whenever a stage changes a document's text.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import apache_beam as beam
@@ -66,6 +66,9 @@ class StageOutput:
     rejected: beam.PCollection  # PCollection[Reject]
     counts: beam.PCollection  # PCollection[tuple[CountKey, StageCounts]], partial sums per bundle
     stats: beam.PCollection | None = None  # PCollection[tuple[str, dict]]
+    #: Further named outputs of a stage that the pipeline wires explicitly to a later step (dedup:
+    #: ``"state"``, the fingerprints of its kept documents, for the dedup state writer).
+    extra: Mapping[str, beam.PCollection] = field(default_factory=dict)
 
 
 class DocProcessor:

@@ -9,6 +9,7 @@ from datasketch import MinHash
 
 from curation.stages.dedup.signature import (
     Signer,
+    affine32_permutations,
     code_tokens,
     estimate_jaccard,
     estimate_jaccard_bbit,
@@ -59,6 +60,14 @@ def test_signatures_equal_datasketch_update_batch() -> None:
     assert np.array_equal(sig, ref.hashvalues)
     other = SIGNER.signatures([SIGNER.shingle_hashes(words(_text(10, 50)), 5)])[0]
     assert SIGNER.lean(sig).jaccard(SIGNER.lean(other)) == estimate_jaccard(sig, other)
+
+
+def test_permutations_are_datasketch_affine32_ones() -> None:
+    for num_perm, seed in ((256, 1), (128, 42), (7, 0)):
+        a, b = affine32_permutations(num_perm, seed)
+        ref_a, ref_b = MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations
+        assert a.dtype == b.dtype == np.uint32
+        assert np.array_equal(a, ref_a) and np.array_equal(b, ref_b)
 
 
 def test_signatures_do_not_depend_on_batch_composition_or_chunking() -> None:

@@ -18,10 +18,14 @@ in memory, so a hub of degree d costs O(d) in one worker (the same order as its 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 import apache_beam as beam
+from apache_beam import pvalue
+from apache_beam.transforms.window import GlobalWindows
 
 Edge = tuple[str, str]  # (smaller id, larger id)
+UNSETTLED = "unsettled"
 
 
 def large_star(node: str, neighbours: Iterable[str]) -> Iterator[Edge]:
@@ -97,16 +101,39 @@ def _roles(edge: Edge) -> Iterator[tuple[str, tuple[str, str | None]]]:
     yield edge[0], ("parent", None)
 
 
-class ConnectedComponents(beam.PTransform):
-    """``PCollection[Edge]`` -> ``PCollection[(id, root id)]`` for every node on an edge, plus stats.
+class _SettleDoFn(beam.DoFn):
+    """Label each node (:func:`settle`) and count the unsettled ones per bundle (one count element per
+    bundle that has any, ``("unsettled", n)`` on the ``UNSETTLED`` output) rather than per node."""
 
-    ``expand`` returns ``(labels, stats)``; ``stats`` is one ``("components", {...})`` element with the
-    round count, the number of unsettled nodes and whether the fixed point was reached.
+    def __init__(self, tag: str | None) -> None:
+        self.tag = tag
+
+    def start_bundle(self) -> None:
+        self._unsettled = 0
+
+    def process(self, item: tuple[str, Iterable[tuple[str, str | None]]]) -> Iterator[tuple[str, Any]]:
+        node, root, settled = settle(*item)
+        if not settled:
+            self._unsettled += 1
+        yield node, (root if self.tag is None else (self.tag, root))
+
+    def finish_bundle(self) -> Iterator[Any]:
+        if self._unsettled:
+            yield pvalue.TaggedOutput(UNSETTLED, GlobalWindows.windowed_value((UNSETTLED, self._unsettled)))
+
+
+class ConnectedComponents(beam.PTransform):
+    """``PCollection[Edge]`` -> ``PCollection[(id, root id)]`` for every node on an edge, plus counts.
+
+    ``expand`` returns ``(labels, unsettled)``: with ``tag``, labels are ``(id, (tag, root id))``, ready to
+    be flattened into a join with other tagged values (no CoGroupByKey tagging steps); ``unsettled`` holds
+    ``("unsettled", n)`` partial counts of the nodes not at the fixed point (none: converged).
     """
 
-    def __init__(self, max_rounds: int, label: str | None = None) -> None:
+    def __init__(self, max_rounds: int, tag: str | None = None, label: str | None = None) -> None:
         super().__init__(label)
         self.max_rounds = max_rounds
+        self.tag = tag
 
     def expand(self, edges: beam.PCollection) -> tuple[beam.PCollection, beam.PCollection]:
         directed = edges | "Directions" >> beam.FlatMap(_both_directions)
@@ -123,17 +150,6 @@ class ConnectedComponents(beam.PTransform):
             directed
             | "Settle/Roles" >> beam.FlatMap(_roles)
             | "Settle/Group" >> beam.GroupByKey()
-            | "Settle/Label" >> beam.MapTuple(settle)
+            | "Settle/Label" >> beam.ParDo(_SettleDoFn(self.tag)).with_outputs(UNSETTLED, main="labels")
         )
-        labels = settled | "Labels" >> beam.Map(lambda t: (t[0], t[1]))
-        max_rounds = self.max_rounds
-        stats = (
-            settled
-            | "Unsettled" >> beam.Map(lambda t: 0 if t[2] else 1)
-            | "CountUnsettled" >> beam.CombineGlobally(sum)
-            | "ComponentStats"
-            >> beam.Map(
-                lambda n: ("components", {"rounds": max_rounds, "unsettled_nodes": n, "converged": n == 0})
-            )
-        )
-        return labels, stats
+        return settled["labels"], settled[UNSETTLED]

@@ -35,9 +35,9 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
-from datasketch import LeanMinHash, MinHash
 
 _PUNCT_RE = re.compile(r"[^\w\s]")
 _CODE_TOKEN_RE = re.compile(r"\w+")
@@ -153,6 +153,19 @@ def _power_table(base: int, size: int) -> np.ndarray:
     return np.cumprod(steps, dtype=_U64)
 
 
+def affine32_permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The permutation parameters ``(a, b)`` of ``datasketch.MinHash(num_perm, seed, scheme="affine32")``.
+
+    Drawn exactly as datasketch 2.0 draws them (``MinHash._init_permutations``: odd ``a`` and any ``b``
+    below 2**32 from ``numpy.random.RandomState(seed)``; tested equal), without importing datasketch,
+    whose import pulls in scipy and costs ~0.3 CPU-s of every worker's start-up.
+    """
+    gen = np.random.RandomState(seed)
+    a = gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
+    return a, b
+
+
 class Signer:
     """Computes shingle hashes, MinHash signatures and band keys; one instance per worker.
 
@@ -165,7 +178,7 @@ class Signer:
         self.seed = seed
         self.bands = bands
         self.rows = rows
-        a, b = MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations
+        a, b = affine32_permutations(num_perm, seed)
         self._a = np.ascontiguousarray(a, dtype=np.uint32)
         self._b = np.ascontiguousarray(b, dtype=np.uint32)
         self._pow = np.ones(1, dtype=_U64)
@@ -256,8 +269,10 @@ class Signer:
             h = (h ^ cut[:, :, j]) * _BAND_MUL
         return _fmix64(h).view(np.int64)
 
-    def lean(self, sig: np.ndarray) -> LeanMinHash:
+    def lean(self, sig: np.ndarray) -> Any:
         """A datasketch ``LeanMinHash`` view of one signature row (for interoperability and tests)."""
+        from datasketch import LeanMinHash  # only here: importing datasketch costs ~0.3 CPU-s (scipy)
+
         return LeanMinHash(seed=self.seed, hashvalues=sig, scheme="affine32")
 
 

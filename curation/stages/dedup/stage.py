@@ -5,12 +5,16 @@ Steps (labels as in the pipeline graph)::
     Fingerprint      batches of documents -> members (id, keep-rule fields), bucket keys, signatures
     Buckets          GroupByKey on exact / URL / LSH band keys -> star edges (centre = smallest id)
     MergeEdges       one edge per pair, flagged exact if any exact bucket produced it
-    Verify           band-only edges: join both signatures (two CoGroupByKeys on id), keep J >= threshold
+    Verify           band-only edges: join both signatures (two joins on id), keep J >= threshold
     Components       connected components by large-star / small-star rounds (components.py)
     Clusters         join labels with members, GroupByKey on the root, apply the keep rule
-    Join             CoGroupByKey on id (documents packed as bytes): document + decision -> Document | Reject
+    Join             join on id (documents packed as bytes): document + decision -> Document | Reject
+    Stats            one global combine of per-cluster and per-bundle partial stats
 
-Only fingerprints go through the shuffles; the full document is shuffled once, in the final join.
+Only fingerprints go through the shuffles; the full document is shuffled once, in the final join. A join
+is a Flatten + GroupByKey of values its producers emitted tagged, ``(id, (tag, value))``; edge and
+unsettled-node counts are summed per bundle: the stage is ~65 leaf transforms (it was 129 with
+CoGroupByKeys and a combine per statistic), and every leaf costs start-up on every worker.
 """
 
 from __future__ import annotations
@@ -23,10 +27,11 @@ import apache_beam as beam
 import numpy as np
 from apache_beam import pvalue
 from apache_beam.metrics import Metrics
+from apache_beam.transforms.window import GlobalWindows
 
 from curation.document import Document, Reject, pack_document, unpack_document
 from curation.incremental import PriorIndex, batch_probe, prior_reject, state_values
-from curation.stage import SplitOutcomes, StageOutput
+from curation.stage import CombineGlobal, SplitOutcomes, StageOutput
 from curation.stages.dedup.cluster import (
     Decision,
     MemberTuple,
@@ -34,7 +39,7 @@ from curation.stages.dedup.cluster import (
     decide_cluster,
     merge_stats,
 )
-from curation.stages.dedup.components import ConnectedComponents, Edge, star_edges
+from curation.stages.dedup.components import UNSETTLED, ConnectedComponents, Edge, star_edges
 from curation.stages.dedup.fingerprint import BAND, NO_GROUP, Fingerprinter
 from curation.stages.dedup.rules import DedupRules
 from curation.stages.dedup.signature import sketch_jaccard
@@ -42,19 +47,29 @@ from curation.stages.dedup.signature import sketch_jaccard
 STAGE = "dedup"
 _KEYS = "keys"
 _SIGS = "sigs"
-_REJECTED_EDGES = "rejected_edges"
 _STATS = "stats"
 _STATE = "state"
 _DOCS = "docs"
 _PRIOR = "prior"
+# Tags of the values meeting in one GroupByKey: each producer emits ``(id, (tag, value))`` and the joins
+# flatten and group them (2 steps), instead of CoGroupByKey's tag-per-input, flatten, group and collect
+# (3 + inputs steps): every step of the graph costs start-up on every worker, whatever the input size.
+_T_MEMBER, _T_SIG, _T_STATE, _T_EDGE, _T_ROOT, _T_DOC, _T_DECISION = "m", "s", "t", "e", "r", "d", "c"
+_EDGE_NAMES = ("exact_edges", "band_edges", "near_edges", "rejected_edges")
+
+
+def _windowed(value: Any) -> Any:
+    return GlobalWindows.windowed_value(value)
 
 
 class _FingerprintDoFn(beam.DoFn):
     """Thin shell: fingerprint a batch; emit members (main), bucket keys per shard, signatures, state values.
 
-    Bucket keys (1 + bands per document) would dominate the element count of the pipeline, so the keys of
-    one batch travel as one element per shard (``key hash mod shards``) holding arrays; the bucket step
-    groups by key within a shard (:func:`shard_edges`). A bucket still lives in exactly one shard.
+    Members, signatures and state values are emitted tagged for the joins that read them
+    (``(id, (tag, value))``). Bucket keys (1 + bands per document) would dominate the element count of the
+    pipeline, so the keys of one batch travel as one element per shard (``key hash mod shards``) holding
+    arrays; the bucket step groups by key within a shard (:func:`shard_edges`). A bucket still lives in
+    exactly one shard.
 
     With ``prior`` (the committed fingerprint files of earlier waves and runs, :mod:`curation.incremental`)
     the same fingerprints are first looked up in them: a document duplicating an earlier kept one is
@@ -89,10 +104,10 @@ class _FingerprintDoFn(beam.DoFn):
         ids = [m[0] for m in fp.members]
         for i in np.flatnonzero(keep).tolist():
             doc_id = ids[i]
-            yield (doc_id, fp.members[i])
-            yield pvalue.TaggedOutput(_STATE, (doc_id, values[i]))
+            yield (doc_id, (_T_MEMBER, fp.members[i]))
+            yield pvalue.TaggedOutput(_STATE, (doc_id, (_T_STATE, values[i])))
             if fp.signatures[i] is not None:
-                yield pvalue.TaggedOutput(_SIGS, (doc_id, fp.signatures[i]))
+                yield pvalue.TaggedOutput(_SIGS, (doc_id, (_T_SIG, fp.signatures[i])))
         mine = keep[fp.key_doc]
         key_doc, key_type, key_hash, key_group = (
             a[mine] for a in (fp.key_doc, fp.key_type, fp.key_hash, fp.key_group)
@@ -114,30 +129,24 @@ class _FingerprintDoFn(beam.DoFn):
 class Fingerprints:
     """The outputs of the fingerprint step that the rest of the stage consumes."""
 
-    members: beam.PCollection  # (id, MemberTuple)
+    members: beam.PCollection  # (id, (_T_MEMBER, MemberTuple))
     keys: beam.PCollection  # (shard, ShardKeys)
-    sigs: beam.PCollection  # (id, sketch bytes)
-    state: beam.PCollection  # (id, StateValue)
-
-
-#: Attribute by which a PCollection of documents carries the fingerprints of its elements, already
-#: computed by the prior-duplicate filter (:func:`fingerprint_with_prior`), to the dedup stage that follows.
-FINGERPRINTS_ATTR = "_curation_dedup_fingerprints"
-#: Attribute by which the stage's kept PCollection carries the state values of its kept documents.
-STATE_ATTR = "_curation_dedup_state"
+    sigs: beam.PCollection  # (id, (_T_SIG, sketch bytes))
+    state: beam.PCollection  # (id, (_T_STATE, StateValue))
 
 
 def _fingerprint_outputs(out: Any) -> Fingerprints:
     return Fingerprints(members=out["members"], keys=out[_KEYS], sigs=out[_SIGS], state=out[_STATE])
 
 
-def fingerprint_with_prior(
+def fingerprint_and_match(
     docs: beam.PCollection, rules: DedupRules, prior: Sequence[str]
-) -> tuple[beam.PCollection, beam.PCollection]:
+) -> tuple[beam.PCollection, beam.PCollection, Fingerprints]:
     """Fingerprint ``docs`` once and drop those duplicating the committed fingerprints ``prior``.
 
-    Returns the passing documents, which carry their fingerprints for the dedup stage that follows
-    (:data:`FINGERPRINTS_ATTR`), and the rejects."""
+    Returns the passing documents, the rejects (``Reject`` elements, not yet split/accounted) and the
+    passing documents' fingerprints, which the pipeline hands to the dedup stage that follows
+    (:meth:`DedupStage.with_fingerprints`), so that it does not compute them again."""
     out = (
         docs
         | "Batch" >> beam.BatchElements(min_batch_size=rules.batch_size, max_batch_size=rules.batch_size)
@@ -146,9 +155,16 @@ def fingerprint_with_prior(
             _KEYS, _SIGS, _STATE, _DOCS, _PRIOR, main="members"
         )
     )
-    passed = out[_DOCS]
-    setattr(passed, FINGERPRINTS_ATTR, _fingerprint_outputs(out))
-    return passed, out[_PRIOR]
+    return out[_DOCS], out[_PRIOR], _fingerprint_outputs(out)
+
+
+def fingerprint_with_prior(
+    docs: beam.PCollection, rules: DedupRules, prior: Sequence[str]
+) -> tuple[beam.PCollection, beam.PCollection]:
+    """:func:`fingerprint_and_match` without the fingerprints (passing documents, rejects); kept for
+    :class:`curation.incremental.DropPriorDuplicates`. The pipeline uses :func:`fingerprint_and_match`."""
+    passed, rejects, _ = fingerprint_and_match(docs, rules, prior)
+    return passed, rejects
 
 
 def bucket_edges(key_type: int, members: Iterable[tuple[str, int]]) -> Iterator[tuple[Edge, bool]]:
@@ -198,46 +214,83 @@ def shard_edges(shard: int, chunks: Iterable[ShardKeys]) -> Iterator[tuple[Edge,
         yield from bucket_edges(key[0], buckets[key])
 
 
-def _split_edges(item: tuple[Edge, bool]) -> Iterator[Any]:
-    edge, exact = item
-    if exact:
-        yield edge
-    else:
-        yield pvalue.TaggedOutput("band", (edge[0], edge[1]))
+class _EdgeCountingDoFn(beam.DoFn):
+    """Counts edges per bundle for the ``edges`` stats: one ``("edges", {name: n})`` element per bundle
+    (on the ``_STATS`` output) instead of a counting step per edge collection."""
+
+    def start_bundle(self) -> None:
+        self._n: dict[str, int] = {}
+
+    def _count(self, name: str) -> None:
+        self._n[name] = self._n.get(name, 0) + 1
+
+    def finish_bundle(self) -> Iterator[Any]:
+        if self._n:
+            yield pvalue.TaggedOutput(_STATS, _windowed(("edges", self._n)))
 
 
-def _attach_first_signature(doc_id: str, grouped: dict[str, list]) -> Iterator[tuple[str, tuple[str, bytes]]]:
+class _SplitEdgesDoFn(_EdgeCountingDoFn):
+    """Exact edges go straight to the components (main output); LSH band edges go to verification,
+    tagged for its join (``_T_EDGE``), or with ``verify`` off to the components as accepted edges."""
+
+    def __init__(self, verify: bool) -> None:
+        self.verify = verify
+
+    def process(self, item: tuple[Edge, bool]) -> Iterator[Any]:
+        edge, exact = item
+        if exact:
+            self._count("exact_edges")
+            yield edge
+            return
+        self._count("band_edges")
+        if self.verify:
+            yield pvalue.TaggedOutput("band", (edge[0], (_T_EDGE, edge[1])))
+        else:
+            self._count("near_edges")
+            yield edge
+
+
+def _split_tagged(values: Iterable[tuple[str, Any]], *tags: str) -> list[list[Any]]:
+    """The values of one grouped key, split by tag (in the order of ``tags``)."""
+    out: dict[str, list[Any]] = {t: [] for t in tags}
+    for tag, value in values:
+        out[tag].append(value)
+    return [out[t] for t in tags]
+
+
+def _attach_first_signature(doc_id: str, values: Iterable[tuple[str, Any]]) -> Iterator[tuple[str, Any]]:
     """Join step 1 (keyed by the smaller end): forward each edge with that end's signature."""
-    sigs = grouped["sig"]
+    edges, sigs = _split_tagged(values, _T_EDGE, _T_SIG)
     if not sigs:
         return
-    for other in sorted(set(grouped["edge"])):
-        yield other, (doc_id, sigs[0])
+    for other in sorted(set(edges)):
+        yield other, (_T_EDGE, (doc_id, sigs[0]))
 
 
-class _VerifyDoFn(beam.DoFn):
+class _VerifyDoFn(_EdgeCountingDoFn):
     """Join step 2 (keyed by the larger end): keep the edge if the estimated Jaccard reaches the threshold."""
 
     def __init__(self, threshold: float) -> None:
         self.threshold = threshold
         self._dropped = Metrics.counter(STAGE, "candidate_edges_rejected")
 
-    def process(self, item: tuple[str, dict[str, list]]) -> Iterator[Any]:
-        doc_id, grouped = item
-        sigs = grouped["sig"]
+    def process(self, item: tuple[str, Iterable[tuple[str, Any]]]) -> Iterator[Any]:
+        doc_id, values = item
+        edges, sigs = _split_tagged(values, _T_EDGE, _T_SIG)
         if not sigs:
             return
-        for other, other_sig in sorted(grouped["edge"]):
+        for other, other_sig in sorted(edges):
             j = sketch_jaccard(other_sig, sigs[0])
             if j >= self.threshold:
+                self._count("near_edges")
                 yield (other, doc_id)
             else:
                 self._dropped.inc()
-                yield pvalue.TaggedOutput(_REJECTED_EDGES, 1)
+                self._count("rejected_edges")
 
 
-def _members_by_root(doc_id: str, grouped: dict[str, list]) -> Iterator[tuple[str, MemberTuple]]:
-    roots, members = grouped["root"], grouped["member"]
+def _members_by_root(doc_id: str, values: Iterable[tuple[str, Any]]) -> Iterator[tuple[str, MemberTuple]]:
+    roots, members = _split_tagged(values, _T_ROOT, _T_MEMBER)
     if roots and members:
         yield roots[0], members[0]
 
@@ -245,8 +298,9 @@ def _members_by_root(doc_id: str, grouped: dict[str, list]) -> Iterator[tuple[st
 def _decide(root: str, members: Iterable[MemberTuple]) -> Iterator[Any]:
     members = list(members)
     decisions, _ = decide_cluster(root, members)
-    yield from decisions
-    yield pvalue.TaggedOutput(_STATS, cluster_stats(members, decisions))
+    for doc_id, decision in decisions:
+        yield doc_id, (_T_DECISION, decision)
+    yield pvalue.TaggedOutput(_STATS, ("clusters", cluster_stats(members, decisions)))
 
 
 class _ApplyDoFn(beam.DoFn):
@@ -255,23 +309,24 @@ class _ApplyDoFn(beam.DoFn):
     The state values of a kept document (computed by the fingerprint step and joined here) go to the
     ``_STATE`` output, so the state writer needs no second fingerprinting."""
 
-    def process(self, item: tuple[str, dict[str, list]]) -> Iterator[Any]:
-        doc_id, grouped = item
-        decision: Decision | None = grouped["decision"][0] if grouped["decision"] else None
+    def process(self, item: tuple[str, Iterable[tuple[str, Any]]]) -> Iterator[Any]:
+        doc_id, values = item
+        docs, decisions, state = _split_tagged(values, _T_DOC, _T_DECISION, _T_STATE)
+        decision: Decision | None = decisions[0] if decisions else None
         kept = False
-        for packed in grouped["doc"]:
+        for packed in docs:
             out = apply_decision(unpack_document(packed), decision)
             kept = kept or not isinstance(out, Reject)
             yield out
         if kept:
-            for value in grouped["state"]:
+            for value in state:
                 yield pvalue.TaggedOutput(_STATE, (doc_id, value))
 
 
-def _keyed_packed(doc: Document) -> tuple[str, bytes]:
+def _keyed_packed(doc: Document) -> tuple[str, tuple[str, bytes]]:
     """The join carries documents as packed bytes: a runner that groups in memory (the FnApiRunner decodes
     grouped values) then holds compact bytes, not Python objects, for every document of the corpus."""
-    return doc.id, pack_document(doc)
+    return doc.id, (_T_DOC, pack_document(doc))
 
 
 def apply_decision(doc: Document, decision: Decision | None) -> Document | Reject:
@@ -291,34 +346,79 @@ def apply_decision(doc: Document, decision: Decision | None) -> Document | Rejec
     return Reject(doc=doc.with_signals(signals), stage=STAGE, reason=reason, reasons=(reason,))
 
 
-class _MergeStats(beam.CombineFn):
-    def create_accumulator(self) -> dict:
-        return {}
+def _empty_clusters() -> dict[str, Any]:
+    return {
+        "clusters": 0, "docs_in_clusters": 0, "max_cluster_size": 0, "size_histogram": {},
+        "removed": {"docs": 0, "tokens": 0, "chars": 0}, "removed_by_match": {}, "removed_by_kind": {},
+        "kept_by_kind": {}, "cross_source": {"docs": 0, "tokens": 0, "by_pair": {}},
+    }
 
-    def add_input(self, acc: dict, value: dict) -> dict:
-        return merge_stats(acc, value)
 
-    def merge_accumulators(self, accs: Iterable[dict]) -> dict:
-        out: dict = {}
-        for a in accs:
-            out = merge_stats(out, a)
+class _DedupStatsFn(beam.CombineFn):
+    """Sums the stage's partial stats in one global combine: ``("clusters", d)`` per cluster (merged with
+    :func:`merge_stats`), ``("edges", {name: n})`` and ``("unsettled", n)`` per bundle."""
+
+    def create_accumulator(self) -> dict[str, Any]:
+        return {"clusters": _empty_clusters(), "edges": dict.fromkeys(_EDGE_NAMES, 0), UNSETTLED: 0}
+
+    def add_input(self, acc: dict[str, Any], value: tuple[str, Any]) -> dict[str, Any]:
+        name, part = value
+        if name == UNSETTLED:
+            return {**acc, UNSETTLED: acc[UNSETTLED] + part}
+        return {**acc, name: merge_stats(acc[name], part)}
+
+    def merge_accumulators(self, accs: Iterable[dict[str, Any]]) -> dict[str, Any]:
+        accs = list(accs)
+        out = accs[0]
+        for a in accs[1:]:
+            out = {
+                "clusters": merge_stats(out["clusters"], a["clusters"]),
+                "edges": merge_stats(out["edges"], a["edges"]),
+                UNSETTLED: out[UNSETTLED] + a[UNSETTLED],
+            }
         return out
 
-    def extract_output(self, acc: dict) -> dict:
+    def extract_output(self, acc: dict[str, Any]) -> dict[str, Any]:
         return acc
 
 
-class DedupStage(beam.PTransform):
-    """Exact + MinHash-LSH near-duplicate removal over the whole collection (see module docstring)."""
+def _stats_items(acc: dict[str, Any], max_rounds: int, params: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+    """The stage's stats elements, ``(name, dict)``, from the combined partial stats."""
+    n = acc[UNSETTLED]
+    yield "clusters", acc["clusters"]
+    yield "edges", acc["edges"]
+    yield "components", {"rounds": max_rounds, "unsettled_nodes": n, "converged": n == 0}
+    yield "params", params
 
-    def __init__(self, rules: DedupRules, params: dict[str, Any] | None = None) -> None:
+
+class DedupStage(beam.PTransform):
+    """Exact + MinHash-LSH near-duplicate removal over the whole collection (see module docstring).
+
+    ``fingerprints``: the fingerprints of the input documents when an earlier step computed them (the
+    prior-duplicate filter of a wave, :func:`fingerprint_and_match`); the stage then does not compute
+    them again. The output's ``extra["state"]`` holds ``(id, StateValue)`` of the kept documents, for the
+    dedup state writer (``dedup[state]`` in :mod:`curation.pipeline`).
+    """
+
+    def __init__(
+        self,
+        rules: DedupRules,
+        params: dict[str, Any] | None = None,
+        fingerprints: Fingerprints | None = None,
+    ) -> None:
         super().__init__(label=STAGE)
         self.rules = rules
         self.params = params or {}
+        self.fingerprints = fingerprints
+
+    def with_fingerprints(self, fingerprints: Fingerprints) -> DedupStage:
+        """The same stage, reading the already computed ``fingerprints`` of its input documents."""
+        return DedupStage(self.rules, self.params, fingerprints)
 
     def expand(self, docs: beam.PCollection) -> StageOutput:
         rules = self.rules
-        fps: Fingerprints | None = getattr(docs, FINGERPRINTS_ATTR, None)
+        verify = rules.near and rules.minhash.verify
+        fps = self.fingerprints
         if fps is None:
             size = rules.batch_size
             fps = _fingerprint_outputs(
@@ -329,94 +429,57 @@ class DedupStage(beam.PTransform):
                     _KEYS, _SIGS, _STATE, main="members"
                 )
             )
-        members, keys, sigs = fps.members, fps.keys, fps.sigs
 
         edges = (
-            keys
+            fps.keys
             | "Buckets/Group" >> beam.GroupByKey()
             | "Buckets/StarEdges" >> beam.FlatMapTuple(shard_edges)
             | "MergeEdges" >> beam.CombinePerKey(any)
-            | "SplitEdges" >> beam.FlatMap(_split_edges).with_outputs("band", main="exact")
+            | "SplitEdges" >> beam.ParDo(_SplitEdgesDoFn(verify)).with_outputs("band", _STATS, main="exact")
         )
-        exact_edges, band_edges = edges["exact"], edges["band"]
-        if rules.near and rules.minhash.verify:
+        stats_parts = [edges[_STATS]]
+        all_edges = [edges["exact"]]
+        if verify:
             first = (
-                {"edge": band_edges, "sig": sigs}
-                | "Verify/JoinFirst" >> beam.CoGroupByKey()
+                (edges["band"], fps.sigs)
+                | "Verify/JoinFirst" >> beam.Flatten()
+                | "Verify/GroupFirst" >> beam.GroupByKey()
                 | "Verify/AttachFirst" >> beam.FlatMapTuple(_attach_first_signature)
             )
             verified = (
-                {"edge": first, "sig": sigs}
-                | "Verify/JoinSecond" >> beam.CoGroupByKey()
+                (first, fps.sigs)
+                | "Verify/JoinSecond" >> beam.Flatten()
+                | "Verify/GroupSecond" >> beam.GroupByKey()
                 | "Verify/Check" >> beam.ParDo(_VerifyDoFn(rules.minhash.threshold)).with_outputs(
-                    _REJECTED_EDGES, main="edges"
+                    _STATS, main="edges"
                 )
             )
-            near_edges, rejected_edges = verified["edges"], verified[_REJECTED_EDGES]
-        else:
-            near_edges = band_edges
-            rejected_edges = docs.pipeline | "NoRejectedEdges" >> beam.Create([])
-        all_edges = (exact_edges, near_edges) | "AllEdges" >> beam.Flatten()
-        labels, component_stats = all_edges | "Components" >> ConnectedComponents(rules.max_rounds)
-
+            all_edges.append(verified["edges"])
+            stats_parts.append(verified[_STATS])
+        labels, unsettled = (
+            tuple(all_edges)
+            | "AllEdges" >> beam.Flatten()
+            | "Components" >> ConnectedComponents(rules.max_rounds, tag=_T_ROOT)
+        )
         decided = (
-            {"root": labels, "member": members}
-            | "Clusters/Join" >> beam.CoGroupByKey()
+            (labels, fps.members)
+            | "Clusters/Join" >> beam.Flatten()
+            | "Clusters/GroupById" >> beam.GroupByKey()
             | "Clusters/ByRoot" >> beam.FlatMapTuple(_members_by_root)
             | "Clusters/Group" >> beam.GroupByKey()
             | "Clusters/Keep" >> beam.FlatMapTuple(_decide).with_outputs(_STATS, main="decisions")
         )
         applied = (
-            {
-                "doc": docs | "KeyById" >> beam.Map(_keyed_packed),
-                "decision": decided["decisions"],
-                "state": fps.state,
-            }
-            | "Join/Group" >> beam.CoGroupByKey()
+            (docs | "KeyById" >> beam.Map(_keyed_packed), decided["decisions"], fps.state)
+            | "Join/Flatten" >> beam.Flatten()
+            | "Join/Group" >> beam.GroupByKey()
             | "Join/Apply" >> beam.ParDo(_ApplyDoFn()).with_outputs(_STATE, main="outcomes")
         )
         out = applied["outcomes"] | SplitOutcomes(STAGE)
-        setattr(out.kept, STATE_ATTR, applied[_STATE])
-        return dataclasses.replace(out, stats=self._stats(docs, decided[_STATS], component_stats, {
-            "exact_edges": exact_edges, "band_edges": band_edges, "near_edges": near_edges,
-            "rejected_edges": rejected_edges,
-        }))
-
-    def _stats(
-        self,
-        docs: beam.PCollection,
-        cluster_stats_pc: beam.PCollection,
-        component_stats: beam.PCollection,
-        edge_pcs: dict[str, beam.PCollection],
-    ) -> beam.PCollection:
-        p = docs.pipeline
-        empty = {
-            "clusters": 0, "docs_in_clusters": 0, "max_cluster_size": 0, "size_histogram": {},
-            "removed": {"docs": 0, "tokens": 0, "chars": 0}, "removed_by_match": {}, "removed_by_kind": {},
-            "kept_by_kind": {}, "cross_source": {"docs": 0, "tokens": 0, "by_pair": {}},
-        }
-        clusters = (
-            (cluster_stats_pc, p | "Stats/Empty" >> beam.Create([empty]))
-            | "Stats/FlattenClusters" >> beam.Flatten()
-            | "Stats/MergeClusters" >> beam.CombineGlobally(_MergeStats())
-            | "Stats/ClustersKey" >> beam.Map(lambda d: ("clusters", d))
+        stats = (
+            (*stats_parts, unsettled, decided[_STATS])
+            | "Stats/Flatten" >> beam.Flatten()
+            | "Stats/Combine" >> CombineGlobal(_DedupStatsFn())
+            | "Stats/Items" >> beam.FlatMap(_stats_items, rules.max_rounds, self.params)
         )
-        names = [
-            pc | f"Stats/Name_{name}" >> beam.Map(lambda _, k=name: k)
-            for name, pc in sorted(edge_pcs.items())
-        ]
-        counted = (
-            names
-            | "Stats/FlattenEdges" >> beam.Flatten()
-            | "Stats/CountEdges" >> beam.combiners.Count.PerElement()
-            | "Stats/EdgeDicts" >> beam.MapTuple(lambda k, n: {k: n})
-        )
-        zeros = p | "Stats/EdgeZeros" >> beam.Create([dict.fromkeys(edge_pcs, 0)])
-        edges = (
-            (counted, zeros)
-            | "Stats/AllEdgeCounts" >> beam.Flatten()
-            | "Stats/MergeEdges" >> beam.CombineGlobally(_MergeStats())
-            | "Stats/EdgesKey" >> beam.Map(lambda d: ("edges", d))
-        )
-        params = p | "Stats/Params" >> beam.Create([("params", self.params)])
-        return (clusters, edges, component_stats, params) | "Stats/All" >> beam.Flatten()
+        return dataclasses.replace(out, stats=stats, extra={"state": applied[_STATE]})
