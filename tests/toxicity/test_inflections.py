@@ -63,7 +63,7 @@ def test_inflected_and_elided_forms_fire(index: LexiconIndex, lang: str, toxic: 
         ("it", "Lo scopo della scopa: la scoperta della cazzuola sul tetto."),
         ("it", "La tromba suona; la chiave è nell'uccelliera, il pesce nel lago."),
         ("it", "Dell'arte, l'amico e quell'albero: nessuna parolaccia."),
-        # polvo (dust), pollo (chicken), huevo (egg), tetera (teapot), pichón (pigeon), cagatintas-free
+        # polvo (dust), pollo (chicken), huevo (egg), tetera (teapot), pichón (pigeon); puta inside words
         ("es", "El polvo del camino, un pollo y un huevo para la cena."),
         ("es", "Las teteras del teatro y el pichón de la plaza; la computadora disputada."),
     ],

@@ -7,6 +7,7 @@ allowed values and the cross-field checks. :func:`load_toxicity_rules` is also t
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -174,6 +175,11 @@ class ToxicityRules:
     bias: BiasRules = field(default_factory=BiasRules)
 
 
+def _unknown_kind(kinds: Iterable[str]) -> str | None:
+    """The first (sorted) of ``kinds`` that is not a source kind, if any."""
+    return next(iter(sorted(set(kinds) - set(SOURCE_KIND_KEYS))), None)
+
+
 def validate(rules: ToxicityRules, path: str | Path | None) -> ToxicityRules:
     """Cross-field checks the dataclasses cannot express (ranges, kinds, score names)."""
     for key, v in (
@@ -200,16 +206,14 @@ def validate(rules: ToxicityRules, path: str | Path | None) -> ToxicityRules:
                     path, f"embedded.lexicon.{tier}.{lang}",
                     f"term {bad!r}: forms must be non-nested (a|b) groups, e.g. cul(o|i)",
                 )
-    unknown = sorted(set(rules.document.after_span_removal) - set(SOURCE_KIND_KEYS))
+    allowed = ", ".join(SOURCE_KIND_KEYS)
+    unknown = _unknown_kind(rules.document.after_span_removal)
     if unknown:
-        raise ConfigError(
-            path,
-            "document.after_span_removal",
-            f"unknown kind {unknown[0]!r}; allowed: {', '.join(SOURCE_KIND_KEYS)}",
-        )
-    unknown = sorted(set(rules.spans.action) - set(SOURCE_KIND_KEYS))
+        key = "document.after_span_removal"
+        raise ConfigError(path, key, f"unknown kind {unknown!r}; allowed: {allowed}")
+    unknown = _unknown_kind(rules.spans.action)
     if unknown:
-        raise ConfigError(path, f"spans.action.{unknown[0]}", f"allowed keys: {', '.join(SOURCE_KIND_KEYS)}")
+        raise ConfigError(path, f"spans.action.{unknown}", f"allowed keys: {allowed}")
     allowed_scores = EMBEDDED_SCORES + EMBEDDED_DOC_SCORES if rules.backend == "embedded" else DETOXIFY_SCORES
     if rules.document.score is not None and rules.document.score not in allowed_scores:
         raise ConfigError(

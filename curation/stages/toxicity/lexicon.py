@@ -144,8 +144,7 @@ def _expanded(terms: Iterable[str], elision: bool) -> list[str]:
     """Terms with their forms spelled out (and, for eliding languages, apostrophes as spaces)."""
     out = [f for t in terms for f in expand_forms(t)]
     if elision:
-        out = [" ".join(t.replace("\u2019", "'").replace("'", " ").split()) if "'" in t or "\u2019" in t
-               else t for t in out]
+        out = [" ".join(split_elision(t.split())) for t in out]
     return out
 
 
@@ -238,12 +237,10 @@ class LexiconIndex:
             by_lang.setdefault(lang, []).append(i)
         out = [0.0] * len(texts)
         for lang, idx in by_lang.items():
-            toks = tokens
+            toks = [tokens[i] for i in idx]  # this language's windows, split at elisions if it elides
             if lang in self.elision:
-                toks = list(tokens)
-                for i in idx:
-                    toks[i] = _elided_tokens(tokens[i])
-            sub = [toks[i][0] for i in idx]
+                toks = [_elided_tokens(t) for t in toks]
+            sub = [t[0] for t in toks]
             obf = obfuscation_candidates([texts[i] for i in idx]) if self.rules.leet else set()
             pre = {
                 id(ll): windows_matching(ll.matcher.stem_re, sub) if ll.matcher is not None else set()
@@ -256,28 +253,34 @@ class LexiconIndex:
                 if (
                     not unspaced
                     and j not in obf
-                    and singles.isdisjoint(ws := toks[i][1])
+                    and singles.isdisjoint(ws := toks[j][1])
                     and (firsts.isdisjoint(ws) or seconds.isdisjoint(ws))
                     and not any(j in v for v in pre.values())
                 ):
                     continue  # no word, stem or obfuscated token of any list: score 0
-                h = self.hits(texts[i], lang, toks[i], {k: j in v for k, v in pre.items()}, j in obf)
+                h = self._count(texts[i], lang, toks[j], {k: j in v for k, v in pre.items()}, j in obf)
                 out[i] = self._noisy_or(h)
         return out
 
     def hits(
+        self, text: str, lang: str | None, tokens: tuple[str, list[str]] | None = None
+    ) -> dict[str, int]:
+        """Hit counts per tier of ``text`` under the lists of ``lang`` (``tokens``: terms.tokenize)."""
+        if lang in self.elision:
+            tokens = _elided_tokens(tokens if tokens is not None else tokenize(text))
+        return self._count(text, lang, tokens)
+
+    def _count(
         self,
         text: str,
         lang: str | None,
-        tokens: tuple[str, list[str]] | None = None,
+        tokens: tuple[str, list[str]] | None,
         stems: Mapping[int, bool] | None = None,
         obfuscated: bool | None = None,
     ) -> dict[str, int]:
-        """Hit counts per tier of ``text`` under the lists of ``lang`` (``tokens``: terms.tokenize;
-        ``stems`` / ``obfuscated``: batch pre-check results of :meth:`score_many`)."""
+        """:meth:`hits` with ``tokens`` already split at elisions (``stems`` / ``obfuscated``: batch
+        pre-check results of :meth:`score_many`)."""
         counts = dict.fromkeys(TIERS, 0)
-        if lang in self.elision:
-            tokens = _elided_tokens(tokens if tokens is not None else tokenize(text))
         for ll in self._lists(lang):
             if ll.unspaced is not None:
                 for m in ll.unspaced.finditer(tokens[0] if tokens else text.casefold()):

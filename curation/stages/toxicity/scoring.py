@@ -17,7 +17,8 @@ Signals written on every document (``<name>`` ranges over every score the backen
 * embedded backend only, document level (blocks of windows, see :meth:`ToxicityScorer._block_scores`):
   ``toxicity.classifier`` / ``.max`` (the fastText classifier, 0 for languages it was not trained on),
   ``toxicity.combined`` / ``.max`` (classifier, lexicon and profanity, noisy-or), ``toxicity.combined.kept``
-  (the same of the text left once toxic spans are removed: what the drop rule reads), ``toxicity.blocks``;
+  (the same of the text left once toxic spans are removed: what the drop rule reads for the kinds in
+  ``document.after_span_removal``), ``toxicity.blocks``;
 * ``toxicity.rep_words`` / ``toxicity.rep_mentions`` (web, book, conversation): words and identity-term
   mentions (``group/subgroup=count``) of the windows the document keeps, so the bias probe after
   curation reuses the stage's matches instead of scanning every document again (issue 21).
@@ -28,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from curation.document import Document, SignalValue
 from curation.stages.toxicity.backends import Backend, DetoxifyBackend, EmbeddedBackend
@@ -56,6 +57,19 @@ def resolve_device(device: str) -> str:
     import torch
 
     return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+class _Block(NamedTuple):
+    """One block of a document: its characters and evidence, the same for what span removal keeps, and
+    the indices of both texts in the batch's classifier call (``kept_text`` = ``text`` when nothing is
+    removed, -1 when nothing is kept)."""
+
+    chars: int
+    evidence: float  # 1 - prod(1 - lexicon) * (1 - mean profanity), before the classifier
+    kept_chars: int
+    kept_evidence: float
+    text: int
+    kept_text: int
 
 
 def _evidence(
@@ -131,9 +145,10 @@ class ToxicityScorer:
         are the means over blocks weighted by their scored characters, and the worst block (``.max``).
 
         ``combined.kept`` is the same score of the text the stage keeps when it removes toxic spans
-        (``spans.action: remove``): the blocks without their toxic windows. The drop rule applies to it,
-        so a text whose toxicity sits in lines the stage removes anyway is edited, not dropped, while a
-        text that stays toxic once they are gone (crude throughout, or mild words everywhere) is dropped.
+        (``spans.action: remove``): the blocks without their toxic windows. For the kinds in
+        ``document.after_span_removal`` the drop rule applies to it, so a conversation whose toxicity sits
+        in turns the stage removes anyway is edited, not dropped, while one that stays toxic once they
+        are gone is dropped.
         """
         backend = self._backend
         if not isinstance(backend, EmbeddedBackend):
@@ -144,12 +159,11 @@ class ToxicityScorer:
         thr = self.rules.spans.threshold
         texts: list[str] = []
         langs: list[str | None] = []
-        # per doc, per block: (chars, lexicon + profanity evidence, kept chars, kept evidence, kept text id)
-        meta: list[list[tuple[int, float, int, float, int]]] = []
+        meta: list[list[_Block]] = []
         pos = 0
         for doc, (spans, _) in zip(docs, per_doc, strict=True):
             removes = span_action(self.rules, doc.source_kind) == "remove"
-            blocks: list[tuple[int, float, int, float, int]] = []
+            blocks: list[_Block] = []
             start = 0
             chars = 0
             for i, (s, e) in enumerate(spans):
@@ -157,49 +171,46 @@ class ToxicityScorer:
                 if chars < size and i < len(spans) - 1:
                     continue
                 idx = range(pos + start, pos + i + 1)
-                ev = _evidence(lex, prof, idx, spans[start : i + 1])
+                chars, ev = _evidence(lex, prof, idx, spans[start : i + 1])
+                text_id = len(texts)
                 texts.append("\n".join(doc.text[a:b] for a, b in spans[start : i + 1]))
                 langs.append(doc.lang)
                 kept_idx = [j for j in idx if not (removes and primary[j] >= thr)]
                 if len(kept_idx) == len(idx):
-                    blocks.append((ev[0], ev[1], ev[0], ev[1], -1))
+                    blocks.append(_Block(chars, ev, chars, ev, text_id, text_id))
                 elif kept_idx:
                     kept_spans = [spans[j - pos] for j in kept_idx]
-                    kev = _evidence(lex, prof, kept_idx, kept_spans)
-                    blocks.append((ev[0], ev[1], kev[0], kev[1], len(texts)))
+                    kchars, kev = _evidence(lex, prof, kept_idx, kept_spans)
+                    blocks.append(_Block(chars, ev, kchars, kev, text_id, len(texts)))
                     texts.append("\n".join(doc.text[a:b] for a, b in kept_spans))
                     langs.append(doc.lang)
                 else:
-                    blocks.append((ev[0], ev[1], 0, 0.0, -1))
+                    blocks.append(_Block(chars, ev, 0, 0.0, text_id, -1))
                 start, chars = i + 1, 0
             meta.append(blocks)
             pos += len(spans)
         probs = backend.classify(texts, langs) if texts else []
         out: list[dict[str, SignalValue]] = []
-        b = 0
         for doc, blocks in zip(docs, meta, strict=True):
             # unscored non-space text (code outside comments and strings) counts as clean
             nonspace = len("".join(doc.text.split()))
-            total = max(sum(blk[0] for blk in blocks), nonspace)
-            removed = sum(blk[0] - blk[2] for blk in blocks)
-            kept_total = max(sum(blk[2] for blk in blocks), nonspace - removed)
-            cls, comb, kept_comb = [], [], []
-            for _chars, ev, _kchars, kev, kid in blocks:
-                p = probs[b]
-                cls.append(p)
-                comb.append(1.0 - (1.0 - p) * (1.0 - ev))
-                kp = probs[kid] if kid >= 0 else p
-                kept_comb.append(1.0 - (1.0 - kp) * (1.0 - kev))
-                b += 2 if kid >= 0 else 1
+            total = max(sum(blk.chars for blk in blocks), nonspace)
+            kept_chars = sum(blk.kept_chars for blk in blocks)
+            kept_total = max(kept_chars, nonspace - (sum(blk.chars for blk in blocks) - kept_chars))
+            cls = [probs[blk.text] for blk in blocks]
+            comb = [1.0 - (1.0 - p) * (1.0 - blk.evidence) for p, blk in zip(cls, blocks, strict=True)]
+            kept_comb = [
+                1.0 - (1.0 - probs[blk.kept_text]) * (1.0 - blk.kept_evidence) if blk.kept_text >= 0 else 0.0
+                for blk in blocks
+            ]
             sig: dict[str, SignalValue] = {f"{STAGE}.blocks": len(blocks)}
-            weights = [blk[0] for blk in blocks]
+            weights = [blk.chars for blk in blocks]
             for name, vals in (("classifier", cls), ("combined", comb)):
                 mean = sum(v * c for v, c in zip(vals, weights, strict=True)) / total if total else 0.0
                 sig[f"{STAGE}.{name}"] = round(mean, 4)
                 sig[f"{STAGE}.{name}.max"] = round(max(vals, default=0.0), 4)
-            kw = [blk[2] for blk in blocks]
-            if sum(kw):
-                kept = sum(v * c for v, c in zip(kept_comb, kw, strict=True)) / kept_total
+            if kept_chars:
+                kept = sum(v * blk.kept_chars for v, blk in zip(kept_comb, blocks, strict=True)) / kept_total
                 sig[f"{STAGE}.combined.kept"] = round(kept, 4)
             else:  # every scored window is toxic: removal would leave nothing, the text is what it is
                 sig[f"{STAGE}.combined.kept"] = sig[f"{STAGE}.combined"]
