@@ -23,7 +23,7 @@ copy is kept, not what counts as a copy.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import apache_beam as beam
@@ -38,7 +38,6 @@ from curation.stage import SplitOutcomes, StageOutput
 
 STAGE = "dedup"
 STATE_DIR = "dedup_state"
-BATCH = 1024
 
 # Bump when the fingerprint encoding changes (band keys, verification sketch): older state is refused.
 STATE_VERSION = "2"
@@ -255,13 +254,11 @@ def prior_reject(doc: Document, kept_id: str, match: str) -> Reject:
 class DropPriorDuplicates(beam.PTransform):
     """``dedup[prior]``: drop documents that duplicate a document kept by an earlier wave or run.
 
-    Returns ``(passed documents, StageOutput of the rejects)``. The counts cover the rejected documents
-    only, under the stage name ``dedup``: the dedup stage proper counts the documents that pass, so for
-    the stage as a whole ``docs_in == kept + rejected`` still holds.
-
-    The documents are fingerprinted here once (:func:`~curation.stages.dedup.stage.fingerprint_with_prior`)
-    and the passing ones carry their fingerprints to the dedup stage applied next, which then does not
-    compute them again (a second fingerprinting of every document was most of the cost of a wave).
+    Returns ``(passed documents, StageOutput of the rejects, their fingerprints)``. The documents are
+    fingerprinted here once (:func:`~curation.stages.dedup.stage.fingerprint_and_match`); the pipeline
+    hands the fingerprints of the passing ones to the dedup stage applied next, which then does not
+    compute them again. The counts cover the rejected documents only, under the stage name ``dedup``:
+    the dedup stage proper counts the documents that pass, so ``docs_in == kept + rejected`` still holds.
     """
 
     def __init__(self, rules: Any, files: Sequence[str]) -> None:
@@ -269,59 +266,33 @@ class DropPriorDuplicates(beam.PTransform):
         self.rules = rules
         self.files = tuple(files)
 
-    def expand(self, docs: beam.PCollection) -> tuple[beam.PCollection, StageOutput]:
-        from curation.stages.dedup.stage import fingerprint_with_prior
+    def expand(self, docs: beam.PCollection) -> tuple[beam.PCollection, StageOutput, Any]:
+        from curation.stages.dedup.stage import fingerprint_and_match
 
-        passed, rejects = fingerprint_with_prior(docs, self.rules, self.files)
-        return passed, rejects | SplitOutcomes(STAGE)
-
-
-class _StateRowsFn(beam.DoFn):
-    """Fallback for documents that do not come from the dedup stage: fingerprint them here."""
-
-    def __init__(self, rules: Any) -> None:
-        self.rules = rules
-
-    def setup(self) -> None:
-        from curation.stages.dedup.fingerprint import Fingerprinter
-
-        self._fp = Fingerprinter(self.rules)
-        self._fp.setup()
-
-    def process(self, batch: Sequence[Document]) -> Iterator[dict[str, Any]]:
-        yield from fingerprint_rows(self._fp, batch)
+        passed, rejects, fingerprints = fingerprint_and_match(docs, self.rules, self.files)
+        return passed, rejects | SplitOutcomes(STAGE), fingerprints
 
 
 class WriteDedupState(beam.PTransform):
-    """Write the fingerprints of the documents dedup kept to ``<output>/dedup_state/<prefix>-*.parquet``.
+    """``dedup[state]``: write the state values ``(id, StateValue)`` of the documents dedup kept (the
+    stage's ``extra["state"]``, computed by its fingerprint step) to ``<output>/dedup_state/<prefix>-*``."""
 
-    Applied to the dedup stage's kept documents it writes the fingerprints the stage computed (carried
-    on the PCollection, see :data:`~curation.stages.dedup.stage.STATE_ATTR`); applied to any other
-    documents it fingerprints them."""
-
-    def __init__(self, rules: Any, output: str, prefix: str) -> None:
+    def __init__(self, output: str, prefix: str) -> None:
         super().__init__()
-        self.rules = rules
         self.output = output
         self.prefix = prefix
 
-    def expand(self, kept: beam.PCollection) -> beam.pvalue.PDone:
-        from curation.stages.dedup.stage import STATE_ATTR
-
-        carried = getattr(kept, STATE_ATTR, None)
-        if carried is not None:
-            rows = carried | "Rows" >> beam.MapTuple(state_row)
-        else:
-            rows = (
-                kept
-                | "Batch" >> beam.BatchElements(min_batch_size=1, max_batch_size=BATCH)
-                | "Fingerprint" >> beam.ParDo(_StateRowsFn(self.rules))
+    def expand(self, state: beam.PCollection) -> beam.pvalue.PDone:
+        return (
+            state
+            | "Rows" >> beam.MapTuple(state_row)
+            | "Write"
+            >> beam.io.WriteToParquet(
+                FileSystems.join(self.output, STATE_DIR, self.prefix),
+                schema=STATE_SCHEMA,
+                file_name_suffix=".parquet",
+                codec="zstd",
             )
-        return rows | "Write" >> beam.io.WriteToParquet(
-            FileSystems.join(self.output, STATE_DIR, self.prefix),
-            schema=STATE_SCHEMA,
-            file_name_suffix=".parquet",
-            codec="zstd",
         )
 
 

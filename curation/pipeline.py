@@ -27,6 +27,7 @@ from apache_beam.options.pipeline_options import TypeOptions
 
 from curation.config import PipelineConfig, StageSpec
 from curation.document import Document
+from curation.incremental import DropPriorDuplicates, WriteDedupState
 from curation.resume import RunLayout
 from curation.sinks import WriteDocuments, WriteRejects, WriteStagesReport, WriteStats
 from curation.stage import (
@@ -35,7 +36,6 @@ from curation.stage import (
     REJECTED,
     STAGE_MICROS,
     AccountingDoFn,
-    SplitOutcomes,
     StageOutput,
     cpu_micros_since,
 )
@@ -130,55 +130,6 @@ class ReadSources(beam.PTransform):
             >> beam.ParDo(_ReadShardFn(self.limits, self.tokenizer)).with_outputs(REJECTED, COUNTS, main=KEPT)
         )
         return StageOutput(kept=results[KEPT], rejected=results[REJECTED], counts=results[COUNTS])
-
-
-class DropPriorDuplicates(beam.PTransform):
-    """``dedup[prior]``: drop documents that duplicate a document kept by an earlier wave or run.
-
-    Returns ``(passed documents, StageOutput of the rejects, their fingerprints)``. The documents are
-    fingerprinted here once (:func:`~curation.stages.dedup.stage.fingerprint_and_match`); :func:`build`
-    hands the fingerprints of the passing ones to the dedup stage applied next, which then does not
-    compute them again. The counts cover the rejected documents only, under the stage name ``dedup``:
-    the dedup stage proper counts the documents that pass, so ``docs_in == kept + rejected`` still holds.
-    """
-
-    def __init__(self, rules: Any, files: Sequence[str]) -> None:
-        super().__init__()
-        self.rules = rules
-        self.files = tuple(files)
-
-    def expand(self, docs: beam.PCollection) -> tuple[beam.PCollection, StageOutput, Any]:
-        from curation.stages.dedup.stage import STAGE, fingerprint_and_match
-
-        passed, rejects, fingerprints = fingerprint_and_match(docs, self.rules, self.files)
-        return passed, rejects | SplitOutcomes(STAGE), fingerprints
-
-
-class WriteDedupState(beam.PTransform):
-    """``dedup[state]``: write the state values ``(id, StateValue)`` of the documents dedup kept (the
-    stage's ``extra["state"]``, computed by its fingerprint step) to ``<output>/dedup_state/<prefix>-*``."""
-
-    def __init__(self, output: str, prefix: str) -> None:
-        super().__init__()
-        self.output = output
-        self.prefix = prefix
-
-    def expand(self, state: beam.PCollection) -> beam.pvalue.PDone:
-        from apache_beam.io.filesystems import FileSystems
-
-        from curation.incremental import STATE_DIR, STATE_SCHEMA, state_row
-
-        return (
-            state
-            | "Rows" >> beam.MapTuple(state_row)
-            | "Write"
-            >> beam.io.WriteToParquet(
-                FileSystems.join(self.output, STATE_DIR, self.prefix),
-                schema=STATE_SCHEMA,
-                file_name_suffix=".parquet",
-                codec="zstd",
-            )
-        )
 
 
 def _tag_stats(stage: str) -> Any:

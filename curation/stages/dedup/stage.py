@@ -158,15 +158,6 @@ def fingerprint_and_match(
     return out[_DOCS], out[_PRIOR], _fingerprint_outputs(out)
 
 
-def fingerprint_with_prior(
-    docs: beam.PCollection, rules: DedupRules, prior: Sequence[str]
-) -> tuple[beam.PCollection, beam.PCollection]:
-    """:func:`fingerprint_and_match` without the fingerprints (passing documents, rejects); kept for
-    :class:`curation.incremental.DropPriorDuplicates`. The pipeline uses :func:`fingerprint_and_match`."""
-    passed, rejects, _ = fingerprint_and_match(docs, rules, prior)
-    return passed, rejects
-
-
 def bucket_edges(key_type: int, members: Iterable[tuple[str, int]]) -> Iterator[tuple[Edge, bool]]:
     """Star edges of one bucket, flagged exact unless the bucket is an LSH band (needs verification).
 
