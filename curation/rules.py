@@ -69,6 +69,11 @@ class ConfigError(ValueError):
         super().__init__(f"{where}: {message}")
 
 
+# libyaml's C parser when PyYAML was built with it (the PyPI wheels are): the same safe subset and the
+# same documents (checked on every rules file), ~9x less CPU -- rules load in every run's planning.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_yaml(path: str | Path) -> Any:
     """Read a YAML file, turning a missing file or a syntax error into a :class:`ConfigError`."""
     p = Path(path)
@@ -76,7 +81,7 @@ def load_yaml(path: str | Path) -> Any:
         raise ConfigError(p, None, "file not found")
     try:
         with p.open("r", encoding="utf-8") as fh:
-            data = yaml.safe_load(fh)
+            data = yaml.load(fh, Loader=_SAFE_LOADER)
     except yaml.YAMLError as exc:
         raise ConfigError(p, None, f"invalid YAML: {exc}") from exc
     return {} if data is None else data

@@ -98,12 +98,14 @@ class DocProcessor:
 
 
 def retokenize(before: Document, after: Document, tokenizer: str) -> Document:
-    """Recount ``after``'s tokens if its text differs from ``before``'s."""
+    """Recount ``after``'s tokens if its text differs from ``before``'s (only the changed segments, see
+    :meth:`curation.tokens.TiktokenCounter.recount`)."""
     if after.text is before.text or after.text == before.text:
         if after.token_count != before.token_count:
             return after.evolve(token_count=before.token_count)
         return after
-    return after.evolve(token_count=get_counter(tokenizer).count(after.text))
+    count = get_counter(tokenizer).recount(before.text, before.token_count, after.text)
+    return after.evolve(token_count=count)
 
 
 class AccountingDoFn(beam.DoFn):
