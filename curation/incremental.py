@@ -34,6 +34,7 @@ from apache_beam.io.filesystems import FileSystems
 
 from curation.document import Document, Reject
 from curation.rules import ConfigError
+from curation.sinks import ParquetSet
 from curation.stage import SplitOutcomes, StageOutput
 
 STAGE = "dedup"
@@ -282,18 +283,24 @@ class WriteDedupState(beam.PTransform):
         self.output = output
         self.prefix = prefix
 
-    def expand(self, state: beam.PCollection) -> beam.pvalue.PDone:
-        return (
-            state
-            | "Rows" >> beam.MapTuple(state_row)
-            | "Write"
-            >> beam.io.WriteToParquet(
-                FileSystems.join(self.output, STATE_DIR, self.prefix),
-                schema=STATE_SCHEMA,
-                file_name_suffix=".parquet",
-                codec="zstd",
-            )
-        )
+    def expand(self, state: beam.PCollection) -> beam.PCollection:
+        # The run's own Parquet sink (curation.sinks): one write step per bundle and one finalise step, the
+        # same ``<prefix>-SSSSS-of-NNNNN.parquet`` names as Beam's WriteToParquet without its shuffle
+        # (14 -> 4 transforms, a stage fewer for the runner to plan and execute).
+        prefix = FileSystems.join(self.output, STATE_DIR, self.prefix)
+        files = ParquetSet(self.output, STATE_SCHEMA)
+        files.write(state, "Write", _StateRow(prefix))
+        return files.finalize(state.pipeline, [prefix])
+
+
+class _StateRow:
+    """``(id, StateValue)`` -> ``(prefix, row)`` for :class:`curation.sinks.ParquetSet`."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+
+    def __call__(self, kv: tuple[str, Any]) -> tuple[str, dict[str, Any]]:
+        return self.prefix, state_row(*kv)
 
 
 __all__ = [

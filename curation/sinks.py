@@ -200,7 +200,7 @@ def finalize_parquet(
     return finals
 
 
-class _ParquetSet:
+class ParquetSet:
     """Graph-building helper: write PCollections into Parquet file sets under one temp folder, then
     finalise them all in one step (an ``Impulse``, one element, reading the written files as a side
     input, so it runs, and writes the empty files, even when nothing was written)."""
@@ -296,7 +296,7 @@ class WriteDocuments(beam.PTransform):
             REJECTED, COUNTS, main="rows"
         )
         prefixes = {k: join_path(self.output, "data", f"source_kind={k}", self.prefix) for k in self.kinds}
-        files = _ParquetSet(self.output, DATA_SCHEMA)
+        files = ParquetSet(self.output, DATA_SCHEMA)
         files.write(rows["rows"], "WriteBundles", _KindRow(prefixes))
         _ = files.finalize(docs.pipeline, list(prefixes.values()))
         return rows[REJECTED], rows[COUNTS]
@@ -315,7 +315,7 @@ class WriteRejects(beam.PTransform):
         self.prefix = prefix
 
     def expand(self, rejects: dict[str, beam.PCollection]) -> beam.PCollection:
-        files = _ParquetSet(self.output, REJECT_SCHEMA)
+        files = ParquetSet(self.output, REJECT_SCHEMA)
         prefixes = []
         for stage, pcoll in rejects.items():
             prefix = join_path(self.output, "rejects", f"{self.prefix}-{stage}")

@@ -49,7 +49,10 @@ def read_collection(folder: Path, name: str) -> list[Any]:
 def run_stage(
     stage: beam.PTransform, docs: Iterable[Any], multi_processing: bool = False
 ) -> tuple[list, list, dict]:
-    """Run one stage transform on ``docs``; return (kept, rejected, {count_key: StageCounts})."""
+    """Run one stage transform on ``docs``; return (kept, rejected, {count_key: StageCounts}).
+
+    Stages emit partial counts per bundle (several under multi_processing or on a large input): the
+    partials of a key are summed, as the run's ``stages.json`` step does."""
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         with beam.Pipeline(options=fnapi_options(multi_processing=multi_processing)) as p:
@@ -59,5 +62,7 @@ def run_stage(
             write_collection(out.counts, folder, "counts")
         kept = read_collection(folder, "kept")
         rejected = read_collection(folder, "rejected")
-        counts = dict(read_collection(folder, "counts"))
+        counts: dict[Any, Any] = {}
+        for key, part in read_collection(folder, "counts"):
+            counts[key] = counts[key].merge(part) if key in counts else part
     return kept, rejected, counts
