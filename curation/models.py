@@ -15,6 +15,10 @@ pipeline config). This module fills that folder, as a list of :class:`ModelStep`
   from the TRAIN half of the es/it records of the labelled dev set (``$CURATION_EVAL_DEV``, default
   ``../shared/data/eval-dev`` beside the checkout). Where that set is absent (a pip install) the step is
   skipped with the reason; set ``embedded.classifier.model: null`` in ``toxicity.yaml`` there.
+* ``profanity`` — alt-profanity-check's English model (vectorizer vocabulary and idf, calibrated linear
+  SVMs) exported from its wheel's scikit-learn pickles to numpy arrays (``profanity_model.npz`` + ``.json``,
+  :func:`curation.stages.toxicity.profanity.export`), so toxicity workers score it without importing
+  scikit-learn; versioned by the package version (an upgrade rebuilds it).
 
 A step is up to date when its target exists and the fingerprint recorded beside it (the step's
 ``version`` plus the SHA-256 of its script) is unchanged, so re-running is cheap and editing a training
@@ -130,6 +134,12 @@ def build_license_index(dest: Path) -> None:
     build_index_file(dest)
 
 
+def build_profanity(dest: Path) -> None:
+    from curation.stages.toxicity.profanity import export
+
+    export(dest)
+
+
 def _version(dist: str) -> str:
     try:
         return metadata.version(dist)
@@ -164,6 +174,13 @@ STEPS: tuple[ModelStep, ...] = (
         ),
         script="train_toxicity_model.py",
         missing=_toxicity_data_missing,
+    ),
+    ModelStep(
+        "profanity",
+        "profanity_model.npz",
+        "alt-profanity-check's English model as numpy arrays (no scikit-learn in the workers)",
+        build_profanity,
+        version=f"1;alt-profanity-check={_version('alt-profanity-check')}",
     ),
 )
 

@@ -78,9 +78,10 @@ def build_scorer(spec: StageSpec, cfg: PipelineConfig, rules: ToxicityRules | No
     _, device = _options(spec, cfg)
     lists = load_bias_lists(rules.bias.terms_dir, path.parent)
     paths = None
-    classifier = None
+    classifier = profanity = None
     if rules.backend == "embedded":
         classifier = check_embedded(rules, cfg, path)
+        profanity = profanity_file(rules, cfg)
     if rules.backend == "detoxify":
         import importlib.util
 
@@ -93,8 +94,25 @@ def build_scorer(spec: StageSpec, cfg: PipelineConfig, rules: ToxicityRules | No
         except DetoxifyFilesError as exc:
             raise ConfigError(path, "detoxify", str(exc)) from exc
     return ToxicityScorer(
-        rules=rules, bias=lists, detoxify_paths=paths, device=device, classifier_path=classifier
+        rules=rules, bias=lists, detoxify_paths=paths, device=device, classifier_path=classifier,
+        profanity_path=profanity,
     )
+
+
+def profanity_file(rules: ToxicityRules, cfg: PipelineConfig) -> Path | None:
+    """The numpy export of alt-profanity-check under ``models_dir`` when present (built by ``curate models
+    fetch``); None when the model is off or the file is absent (logged: the workers score through
+    scikit-learn, the same scores at a higher set-up and scoring cost)."""
+    from curation.stages.toxicity.profanity import ARTEFACT
+
+    if not rules.embedded.use_model:
+        return None
+    p = cfg.models_path / ARTEFACT
+    if p.is_file():
+        return p
+    log.warning("toxicity: %s not found: alt-profanity-check will be scored through scikit-learn (slower); "
+                "build it with `curate models fetch`", p)
+    return None
 
 
 def classifier_file(rules: ToxicityRules, cfg: PipelineConfig) -> Path | None:

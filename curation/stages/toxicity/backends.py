@@ -14,13 +14,17 @@ Backends are built in :meth:`DocProcessor.setup` (once per worker), never at imp
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
 from curation.stages.toxicity.config import EMBEDDED_SCORES, DetoxifyRules, EmbeddedRules
 from curation.stages.toxicity.lexicon import LexiconIndex, load_package_lists
+from curation.stages.toxicity.profanity import ProfanityModel, load_sklearn, model_tokens, package_version
 from curation.stages.toxicity.terms import tokenize
+
+log = logging.getLogger(__name__)
 
 Scores = dict[str, list[float]]
 _DECIMALS = 4  # scores are rounded so batch composition (padding, BLAS blocking) cannot flip a decision
@@ -42,7 +46,9 @@ class EmbeddedBackend:
 
     names = EMBEDDED_SCORES
 
-    def __init__(self, rules: EmbeddedRules, classifier_path: Path | None = None) -> None:
+    def __init__(
+        self, rules: EmbeddedRules, classifier_path: Path | None = None, profanity_path: Path | None = None
+    ) -> None:
         lex = rules.lexicon
         pkg = load_package_lists(lex.package, lex.package_files) if lex.package else {}
         self.lexicon = LexiconIndex(lex, pkg)
@@ -53,19 +59,12 @@ class EmbeddedBackend:
 
             self.classifier = ToxicityClassifier(classifier_path, rules.classifier.label)
         self.model_langs = frozenset(rules.model_langs)
+        self.profanity: ProfanityModel | None = None
         self.vectorizer = self.model = None
         if rules.use_model:
-            from importlib import resources
-
-            import joblib
-
-            data = resources.files("profanity_check") / "data"
-            with (
-                resources.as_file(data / "vectorizer.joblib") as vec,
-                resources.as_file(data / "model.joblib") as mod,
-            ):
-                self.vectorizer = joblib.load(vec)
-                self.model = joblib.load(mod)
+            self.profanity = _load_profanity(profanity_path)
+            if self.profanity is None:  # the wheel's pickles through scikit-learn (same scores, slower)
+                self.vectorizer, self.model = load_sklearn()
 
     def score(
         self,
@@ -81,11 +80,15 @@ class EmbeddedBackend:
         use = [
             i for i in range(n) if langs is None or langs[i] in (None, "und") or langs[i] in self.model_langs
         ]
-        if self.model is not None and use:
-            got = self.model.predict_proba(self.vectorizer.transform([texts[i] for i in use]))[:, 1].tolist()
-            for i, p in zip(use, got, strict=True):
-                probs[i] = p
         toks = list(tokens) if tokens is not None else [tokenize(t) for t in texts]
+        if use and self.profanity is not None:
+            got = self.profanity.predict([model_tokens(texts[i], toks[i]) for i in use])
+        elif use and self.model is not None:
+            got = self.model.predict_proba(self.vectorizer.transform([texts[i] for i in use]))[:, 1].tolist()
+        else:
+            got = []
+        for i, p in zip(use, got, strict=True):
+            probs[i] = p
         lex = self.lexicon.score_many(texts, list(langs) if langs is not None else [None] * n, toks)
         prof = [round(float(p), _DECIMALS) for p in probs]
         lexr = [round(x, _DECIMALS) for x in lex]
@@ -106,6 +109,27 @@ class EmbeddedBackend:
         for i, p in zip(use, scores, strict=True):
             out[i] = p
         return out
+
+
+def _load_profanity(path: Path | None) -> ProfanityModel | None:
+    """The numpy export of alt-profanity-check (``curate models fetch``), or None (logged) when it is absent,
+    unreadable or made from another version of the package: then scikit-learn scores with the pickles."""
+    if path is None or not path.is_file():
+        log.warning("toxicity: profanity artefact %s absent: scoring alt-profanity-check through "
+                    "scikit-learn (slower set-up and scoring; build it with `curate models fetch`)", path)
+        return None
+    try:
+        model = ProfanityModel(path)
+    except (OSError, ValueError, KeyError) as exc:
+        log.warning("toxicity: profanity artefact %s unreadable (%s): scoring through scikit-learn",
+                    path, exc)
+        return None
+    if model.source_version != package_version():
+        log.warning("toxicity: profanity artefact %s is of alt-profanity-check %s, installed %s: scoring "
+                    "through scikit-learn (rebuild with `curate models fetch`)", path, model.source_version,
+                    package_version())
+        return None
+    return model
 
 
 class DetoxifyBackend:

@@ -37,7 +37,7 @@ from importlib import resources
 from itertools import accumulate
 
 from curation.stages.toxicity.config import Lexicon as LexiconRules
-from curation.stages.toxicity.terms import TermMatcher, expand_forms, tokenize, windows_matching
+from curation.stages.toxicity.terms import TermMatcher, expand_forms, tokenize, windows_containing
 
 TIERS = ("strong", "mild", "package")
 
@@ -90,26 +90,39 @@ def load_package_lists(package: str, files: Mapping[str, str]) -> dict[str, tupl
     return out
 
 
-_SYMBOL_RE = re.compile(r"[0-9@$*!|]")
 _REPEAT_RE = re.compile(r"(\w)\1\1")
+# a digit or symbol with a letter on either side (a superset of the isalpha neighbour check below)
+_ADJACENT_RE = re.compile(r"[0-9@$*!|](?:(?<=[^\W\d_].)|(?=[^\W\d_]))")
+_WORD_CHAR_RE = re.compile(r"\w")
 
 
 def obfuscation_candidates(texts: Sequence[str]) -> set[int]:
-    """Indices of ``texts`` that may hold an obfuscated token: a letter next to a digit or symbol, or a
-    character repeated 3 times. Same result as searching ``_OBFUSCATION_RE`` in each text (up to the
-    repeat check, which also admits digits), at a third of the cost: two C-speed scans of the joined
-    batch and a neighbour check per symbol."""
+    """Indices of ``texts`` that may hold an obfuscated token: a digit or symbol next to a letter
+    (``str.isalpha``), or a word character repeated 3 times (``(\\w)\\1\\1``). A superset of the texts
+    where ``_OBFUSCATION_RE`` matches, so only these are searched token by token. Over the joined batch:
+    one regex scan for symbols next to letters (checked per hit), and the repeats found with numpy on the
+    code points (a backreference regex over every character costs several times more)."""
     if not texts:
         return set()
+    import numpy as np
+
     starts = list(accumulate((len(t) + 1 for t in texts), initial=0))
     joined = "\x00".join(texts)
     hits = set()
-    for m in _SYMBOL_RE.finditer(joined):
+    for m in _ADJACENT_RE.finditer(joined):
         i = m.start()
         if joined[i - 1 : i].isalpha() or joined[i + 1 : i + 2].isalpha():
             hits.add(bisect_right(starts, i) - 1)
-    for m in _REPEAT_RE.finditer(joined):
-        hits.add(bisect_right(starts, m.start()) - 1)
+    cps = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    if len(cps) >= 3:
+        triple = np.flatnonzero((cps[:-2] == cps[1:-1]) & (cps[1:-1] == cps[2:]))
+        if len(triple):
+            chars = cps[triple]
+            word = [c for c in np.unique(chars).tolist() if _WORD_CHAR_RE.match(chr(c))]
+            if word:
+                at = triple[np.isin(chars, word)]
+                ends = np.asarray(starts[1:], dtype=np.int64)
+                hits.update(np.searchsorted(ends, at, side="right").tolist())
     return hits
 
 
@@ -184,6 +197,31 @@ def _build_lang(
     return out
 
 
+_UNSEEN = "\x00unseen"
+_MEMO_MAX = 200_000
+
+
+def _token_tier(raw: str, ll: _LangLists) -> str | None:
+    """The tier an obfuscated token (``sh1t``, ``f*ck``, ``@ss``, ``fuuuck``) matches in ``ll``, or None."""
+    tok = raw.strip("!|")  # "idiot!" is punctuation, "sh!t" is not
+    if len(tok) < 3 or _OBFUSCATION_RE.search(tok) is None:
+        return None
+    tier = ll.symbolic.get(tok.casefold())
+    for cand in () if tier is not None else deobfuscate(tok):
+        if len(cand) < 3:
+            continue
+        tier = ll.single.get(cand)
+        if tier is None and ll.matcher is not None and ll.matcher.stems:
+            lab = ll.matcher._stem(cand)
+            tier = lab[0] if lab is not None else None
+        if tier is None and "*" in cand and cand.strip("*"):
+            pat = re.compile(re.escape(cand).replace(r"\*", r"\w") + r"\Z")
+            tier = next((t for w, t in ll.masked.get(len(cand), ()) if pat.match(w)), None)
+        if tier is not None:
+            break
+    return tier
+
+
 class LexiconIndex:
     """Every language's lists, built once per worker; :meth:`hits` / :meth:`score` per text and language."""
 
@@ -211,6 +249,7 @@ class LexiconIndex:
             )
         self._all = [self.langs[x] for x in langs if x not in unspaced]
         self._vocab_cache: dict[str | None, tuple[frozenset[str], ...]] = {}
+        self._obf_memo: dict[int, dict[str, str | None]] = {}
 
     def _vocab(self, lang: str | None, lists: list[_LangLists]) -> tuple[frozenset[str], ...]:
         """Single words, first and second words of multi-word terms of ``lang``'s lists (cached)."""
@@ -231,7 +270,11 @@ class LexiconIndex:
     def score_many(
         self, texts: Sequence[str], langs: Sequence[str | None], tokens: Sequence[tuple[str, list[str]]]
     ) -> list[float]:
-        """:meth:`score` of many texts; the stem and obfuscation pre-checks run once over the batch."""
+        """:meth:`score` of many texts; the stem and obfuscation pre-checks run once over the batch.
+
+        A text is matched word by word only when one of its words is a list word (or a first and a
+        second word of a multi-word term occur) or it contains a stem, and searched token by token for
+        obfuscation only when :func:`obfuscation_candidates` admits it: the same hits as :meth:`hits`."""
         by_lang: dict[str | None, list[int]] = {}
         for i, lang in enumerate(langs):
             by_lang.setdefault(lang, []).append(i)
@@ -240,25 +283,29 @@ class LexiconIndex:
             toks = [tokens[i] for i in idx]  # this language's windows, split at elisions if it elides
             if lang in self.elision:
                 toks = [_elided_tokens(t) for t in toks]
+            lists = self._lists(lang)
+            if not lists:
+                continue
             sub = [t[0] for t in toks]
             obf = obfuscation_candidates([texts[i] for i in idx]) if self.rules.leet else set()
             pre = {
-                id(ll): windows_matching(ll.matcher.stem_re, sub) if ll.matcher is not None else set()
-                for ll in self._lists(lang)
+                id(ll): windows_containing(ll.matcher.stems, sub) if ll.matcher is not None else set()
+                for ll in lists
             }
-            lists = self._lists(lang)
+            stemmed = set().union(*pre.values())
             singles, firsts, seconds = self._vocab(lang, lists)
             unspaced = any(ll.unspaced is not None for ll in lists)
             for j, i in enumerate(idx):
-                if (
-                    not unspaced
-                    and j not in obf
-                    and singles.isdisjoint(ws := toks[j][1])
-                    and (firsts.isdisjoint(ws) or seconds.isdisjoint(ws))
-                    and not any(j in v for v in pre.values())
-                ):
+                words = (
+                    unspaced
+                    or not singles.isdisjoint(ws := toks[j][1])
+                    or not (firsts.isdisjoint(ws) or seconds.isdisjoint(ws))
+                    or j in stemmed
+                )
+                if not words and j not in obf:
                     continue  # no word, stem or obfuscated token of any list: score 0
-                h = self._count(texts[i], lang, toks[j], {k: j in v for k, v in pre.items()}, j in obf)
+                stems = {k: j in v for k, v in pre.items()}
+                h = self._count(texts[i], lang, toks[j], stems, j in obf, words)
                 out[i] = self._noisy_or(h)
         return out
 
@@ -277,9 +324,10 @@ class LexiconIndex:
         tokens: tuple[str, list[str]] | None,
         stems: Mapping[int, bool] | None = None,
         obfuscated: bool | None = None,
+        words: bool = True,
     ) -> dict[str, int]:
         """:meth:`hits` with ``tokens`` already split at elisions (``stems`` / ``obfuscated``: batch
-        pre-check results of :meth:`score_many`)."""
+        pre-check results of :meth:`score_many`; ``words=False``: no list word can match, skip them)."""
         counts = dict.fromkeys(TIERS, 0)
         for ll in self._lists(lang):
             if ll.unspaced is not None:
@@ -287,36 +335,27 @@ class LexiconIndex:
                     counts[ll.tier_of[m.group()]] += 1
                 continue
             assert ll.matcher is not None
-            found, _ = ll.matcher.labels(text, tokens, None if stems is None else stems.get(id(ll), True))
-            for tier, _term in found:
-                counts[tier] += 1
+            if words:
+                found, _ = ll.matcher.labels(text, tokens, None if stems is None else stems.get(id(ll), True))
+                for tier, _term in found:
+                    counts[tier] += 1
             if self.rules.leet and obfuscated is not False:
                 for tier in self._obfuscated(text, ll):
                     counts[tier] += 1
         return counts
 
     def _obfuscated(self, text: str, ll: _LangLists) -> list[str]:
+        """Tiers of the obfuscated tokens of ``text`` (one per token occurrence) under the lists ``ll``."""
         out: list[str] = []
         if _OBFUSCATION_RE.search(text) is None:
             return out
+        memo = self._obf_memo.setdefault(id(ll), {})
+        if len(memo) > _MEMO_MAX:  # a bounded per-worker cache of a pure function: results do not change
+            memo.clear()
         for raw in _TOKEN_RE.findall(text):
-            tok = raw.strip("!|")  # "idiot!" is punctuation, "sh!t" is not
-            if len(tok) < 3 or _OBFUSCATION_RE.search(tok) is None:
-                continue
-            folded = tok.casefold()
-            tier = ll.symbolic.get(folded)
-            for cand in () if tier is not None else deobfuscate(tok):
-                if len(cand) < 3:
-                    continue
-                tier = ll.single.get(cand)
-                if tier is None and ll.matcher is not None and ll.matcher.stems:
-                    lab = ll.matcher._stem(cand)
-                    tier = lab[0] if lab is not None else None
-                if tier is None and "*" in cand and cand.strip("*"):
-                    pat = re.compile(re.escape(cand).replace(r"\*", r"\w") + r"\Z")
-                    tier = next((t for w, t in ll.masked.get(len(cand), ()) if pat.match(w)), None)
-                if tier is not None:
-                    break
+            tier = memo.get(raw, _UNSEEN)
+            if tier is _UNSEEN:
+                tier = memo[raw] = _token_tier(raw, ll)
             if tier is not None:
                 out.append(tier)
         return out

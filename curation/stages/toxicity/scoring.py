@@ -92,6 +92,7 @@ class ToxicityScorer:
     bias: BiasLists
     detoxify_paths: tuple[Path, Path] | None = None  # (checkpoint, hf_dir), resolved at build time
     classifier_path: Path | None = None  # embedded fastText classifier, resolved and checked at build time
+    profanity_path: Path | None = None  # numpy export of alt-profanity-check (None: scikit-learn's pickles)
     device: str | None = None  # overrides rules.detoxify.device (stage option)
     _backend: Backend | None = field(default=None, init=False, repr=False)
     _matcher: TermMatcher | None = field(default=None, init=False, repr=False)
@@ -114,7 +115,7 @@ class ToxicityScorer:
                 drules = replace(drules, device=device)
             self._backend = DetoxifyBackend(drules, *self.detoxify_paths)
         else:
-            self._backend = EmbeddedBackend(self.rules.embedded, self.classifier_path)
+            self._backend = EmbeddedBackend(self.rules.embedded, self.classifier_path, self.profanity_path)
         self._matcher = self.bias.matcher()
 
     @property

@@ -45,6 +45,25 @@ def windows_matching(pattern: re.Pattern[str] | None, texts: Sequence[str]) -> s
     return {bisect_right(starts, m.start()) - 1 for m in pattern.finditer(joined)}
 
 
+def windows_containing(subs: Iterable[str], texts: Sequence[str]) -> set[int]:
+    """Indices of ``texts`` that contain any of ``subs`` as a substring: a superset of
+    :func:`windows_matching` with a matcher's ``stem_re`` (stems at a word start) found with ``str.find``
+    over the joined batch, several times faster than the regex; a text is searched no further once found."""
+    subs = [x for x in subs if x]
+    if not subs or not texts:
+        return set()
+    starts = list(accumulate((len(t) + 1 for t in texts), initial=0))
+    joined = "\x00".join(texts)
+    out: set[int] = set()
+    for sub in subs:
+        pos = joined.find(sub)
+        while pos >= 0:
+            k = bisect_right(starts, pos) - 1
+            out.add(k)
+            pos = joined.find(sub, starts[k + 1]) if k + 1 < len(texts) else -1
+    return out
+
+
 _FORMS_RE = re.compile(r"\(([^()]*)\)")
 
 
