@@ -92,3 +92,22 @@ def test_ssn_and_ip_anchors_find_what_a_full_scan_finds() -> None:
         counts[0] += len(want)
         counts[1] += len(want_ip)
     assert min(counts) > 20
+
+
+def test_precheck_hints_equal_their_regular_expressions() -> None:
+    """The IP and IBAN pre-check hints, searched from their literal part, agree with the plain patterns."""
+    from curation.stages.pii import engine
+
+    ipv4 = re.compile(r"\d\.\d{1,3}\.\d{1,3}\.\d")
+    ipv6 = re.compile(r"[0-9A-Fa-f]:[0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}:|::[0-9A-Fa-f]")
+    iban = re.compile(r"[A-Z]{2}\d{2} ?[A-Z0-9]{4}")
+    rng = random.Random(3)
+    alphabet = [*"0123456789abcdefABCDEFGZ:. -x\n٣", "::", "GB", "DE89", "192.168.", "fe80:"]
+    hits = [0, 0, 0]
+    for _ in range(20000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+        want = (ipv4.search(text) is not None, ipv6.search(text) is not None, iban.search(text) is not None)
+        got = (engine._ipv4_hint(text), engine._ipv6_hint(text), engine._IBAN_HINT.search(text) is not None)
+        assert got == want, text
+        hits = [h + w for h, w in zip(hits, want, strict=True)]
+    assert min(hits) > 100
