@@ -111,3 +111,25 @@ def test_precheck_hints_equal_their_regular_expressions() -> None:
         assert got == want, text
         hits = [h + w for h, w in zip(hits, want, strict=True)]
     assert min(hits) > 100
+
+
+def test_name_runs_with_the_look_behind_after_the_first_capital_are_the_old_runs() -> None:
+    """``_RUN`` and the firm-list pattern with ``(?<![\\w'’.-])`` moved after the first capital match
+    exactly what the patterns with it in front matched."""
+    from curation.stages.pii import names
+
+    w, up = names._WORD, names._UP
+    old_run = re.compile(rf"(?<![\w'’.-])(?:{w})(?:(?: {names._PARTICLE})? (?:{w})){{0,3}}(?![\w-])")
+    one = rf"(?:{w})(?! [{up}])"
+    old_list = re.compile(rf"(?<![\w'’.-]){one}(?:, {one})*,? (?:and|&|und) {one}(?![\w-])")
+    new_list = names._list_pattern(("and", "&", "und"))
+    pieces = ["Anna", "Lee", "McDonald", "O'Brien", "Jean-Luc", "Émile", "van der", "de", " ", ", ", " and ",
+              " & ", " und ", "x", "'", "’", ".", "-", "_", "9", "\n", "ÉDITH", "Smith's", "eLee", "Zoë"]
+    rng = random.Random(5)
+    found = 0
+    for _ in range(5000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 30)))
+        assert [m.span() for m in names._RUN.finditer(text)] == [m.span() for m in old_run.finditer(text)]
+        assert [m.span() for m in new_list.finditer(text)] == [m.span() for m in old_list.finditer(text)]
+        found += sum(1 for _ in new_list.finditer(text))
+    assert found > 100
