@@ -41,10 +41,16 @@ _OFFSET = 30
 
 _UP = "A-ZÀ-ÖØ-Þ"
 _LO = "a-zß-öø-ÿ"
-_WORD = rf"[{_UP}][{_LO}]+(?:[{_UP}][{_LO}]+)?(?:[-'’](?!s\b)[{_UP}]?[{_LO}]+)*"
+_WORD_TAIL = rf"[{_LO}]+(?:[{_UP}][{_LO}]+)?(?:[-'’](?!s\b)[{_UP}]?[{_LO}]+)*"
+_WORD = rf"[{_UP}]{_WORD_TAIL}"
 _PARTICLE = (r"(?:van der|van den|van de|von der|de la|de los|de las|van|von|zu|de|der|den|du|des|da|di|del|"
              r"della|dos|das|le|la|ten|ter|y)")
-_RUN = re.compile(rf"(?<![\w'’.-])(?:{_WORD})(?:(?: {_PARTICLE})? (?:{_WORD})){{0,3}}(?![\w-])")
+# A run's first word is not glued to a word, apostrophe, dot or hyphen before it. That look-behind follows the
+# first capital (``(?<![\w'’.-][UP])`` = ``(?<![\w'’.-])`` before it): a pattern that starts with a character
+# class is only tried at the positions of that class, one that starts with a look-behind at every position.
+_NOT_GLUED = rf"(?<![\w'’.-][{_UP}])"
+_FIRST_WORD = rf"[{_UP}]{_NOT_GLUED}{_WORD_TAIL}"
+_RUN = re.compile(rf"{_FIRST_WORD}(?:(?: {_PARTICLE})? (?:{_WORD})){{0,3}}(?![\w-])")
 _TOKEN = re.compile(_WORD)
 def _common_in(text: str, word: str) -> bool:
     """``word`` (lower case) occurs in lower case as a whole word somewhere in ``text``."""
@@ -128,6 +134,8 @@ def cldr_dates(languages: tuple[str, ...]) -> tuple[frozenset[str], frozenset[st
 
 def strip_accents(word: str) -> str:
     """``Édith`` -> ``Edith`` (nam_dict spells some names without their accents)."""
+    if word.isascii():  # NFKD leaves ASCII as it is
+        return word
     return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
 
 
@@ -139,20 +147,23 @@ class _Cues:
     phrases: frozenset[tuple[str, ...]]
     strong: frozenset[tuple[str, ...]]
     longest: int
+    ends: frozenset[str]  # the last words of the phrases: no phrase ends before any other word
 
 
 def _cues(titles: set[str], phrases: set[str], strong: set[str]) -> _Cues:
     ph = frozenset(tuple(p.lower().split()) for p in phrases)
     st = frozenset(tuple(p.lower().split()) for p in strong)
     longest = max((len(p) for p in (*ph, *st)), default=1)
-    return _Cues(frozenset(t.lower().rstrip(".") for t in titles), ph, st, longest)
+    ends = frozenset(p[-1] for p in (*ph, *st) if p)
+    return _Cues(frozenset(t.lower().rstrip(".") for t in titles), ph, st, longest, ends)
 
 
 def _list_pattern(conjunctions: tuple[str, ...]) -> re.Pattern[str]:
     """``A, B and C`` / ``A & B``: two or more single capitalised words joined by commas and a conjunction."""
     conj = "|".join(re.escape(c) for c in sorted(conjunctions, key=len, reverse=True))
     one = rf"(?:{_WORD})(?! [{_UP}])"
-    return re.compile(rf"(?<![\w'’.-]){one}(?:, {one})*,? (?:{conj}) {one}(?![\w-])")
+    first = rf"(?:{_FIRST_WORD})(?! [{_UP}])"
+    return re.compile(rf"{first}(?:, {one})*,? (?:{conj}) {one}(?![\w-])")
 
 
 class PersonRecognizer:
@@ -209,6 +220,8 @@ class PersonRecognizer:
         if not words:
             return False, False, False
         title = words[-1].rstrip(".") in c.titles
+        if words[-1] not in c.ends:
+            return title, False, False
         tails = [tuple(words[-k:]) for k in range(1, len(words) + 1)]
         phrase = any(t in c.phrases for t in tails)
         strong = any(t in c.strong for t in tails)
@@ -305,7 +318,12 @@ class PersonRecognizer:
                     break
             start_i = 0 if first is None else first
             a0 = tokens[start_i][0]
-            title, phrase, strong = self._cue(text, a0, lang)
+            # the cues matter only for a run without a first name (of up to 3 words) or a lone first name
+            last = len(tokens) - 1
+            if (first is None and last <= 2) or first == last:
+                title, phrase, strong = self._cue(text, a0, lang)
+            else:
+                title = phrase = strong = False
             weak = first is None and not ((title or strong) and len(tokens) <= 3)
             if weak and not sc.candidate:
                 continue

@@ -22,8 +22,14 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Callable, Iterable
 
+from curation.stages.pii.scan import anchor_positions, anchored_finditer, lowered
 from curation.stages.pii.spans import Span, dedupe
+
+#: Where a pattern can start: a regular expression matched in the lower-cased text (a key word) or a
+#: function of the text; ``None`` = anywhere.
+Anchor = str | Callable[[str], Iterable[int]] | None
 
 _FLAGS = re.DOTALL | re.MULTILINE
 
@@ -69,19 +75,38 @@ def is_placeholder(value: str) -> bool:
 class SecretRecognizer:
     """Patterns for one secret type; reports group ``v`` when present and applies the value checks."""
 
-    def __init__(self, entity: str, patterns: list[tuple[str, float]], *, min_entropy: float = 0.0,
-                 min_classes: int = 0, check_placeholder: bool = False) -> None:
+    def __init__(self, entity: str, patterns: list[tuple[str, float]] | list[tuple[str, float, Anchor]], *,
+                 min_entropy: float = 0.0, min_classes: int = 0, check_placeholder: bool = False) -> None:
         self.entity = entity
         self.context: tuple[str, ...] = ()
-        self.patterns = [(re.compile(p, _FLAGS), s) for p, s in patterns]
+        self.patterns: list[tuple[re.Pattern[str], float, Anchor]] = []
+        for p in patterns:
+            anchor = p[2] if len(p) > 2 else None  # type: ignore[misc]
+            if isinstance(anchor, str):
+                anchor = re.compile(anchor)  # type: ignore[assignment]
+            self.patterns.append((re.compile(p[0], _FLAGS), p[1], anchor))
         self.min_entropy = min_entropy
         self.min_classes = min_classes
         self.check_placeholder = check_placeholder
 
+    def _matches(self, rx: re.Pattern[str], anchor: object, text: str, low: str | None
+                 ) -> Iterable[re.Match[str]]:
+        """``rx.finditer(text)``, tried only where the pattern's anchor allows (same matches)."""
+        if anchor is None:
+            return rx.finditer(text)
+        if isinstance(anchor, re.Pattern):
+            if low is None:  # case folding does not keep offsets: scan everywhere
+                return rx.finditer(text)
+            return anchored_finditer(rx, text, anchor_positions(anchor, low))
+        return anchored_finditer(rx, text, anchor(text))  # type: ignore[operator]
+
     def find(self, text: str) -> list[Span]:
         out: list[Span] = []
-        for rx, score in self.patterns:
-            for m in rx.finditer(text):
+        low: str | None = None
+        if any(isinstance(a, re.Pattern) for _rx, _s, a in self.patterns):
+            low = lowered(text)
+        for rx, score, anchor in self.patterns:
+            for m in self._matches(rx, anchor, text, low):
                 start, end = m.span("v") if "v" in rx.groupindex and m.group("v") is not None else m.span()
                 if end > start and self.valid(text[start:end]):
                     out.append(Span(self.entity, start, end, score))
@@ -95,6 +120,21 @@ class SecretRecognizer:
         return shannon_entropy(value) >= self.min_entropy
 
 
+#: Anchors (in the lower-cased text) of the key words the patterns start with.
+_PASSWORD_ANCHOR = r"passw|pwd|passphrase"
+_SECRET_ANCHOR = r"api|secret|token|access|auth|private|credential"
+
+
+def url_scheme_starts(text: str) -> Iterable[int]:
+    """Positions where ``scheme://`` (a 2-21 character scheme) can start: before each ``://``."""
+    last = -1
+    q = text.find("://")
+    while q != -1:
+        yield from range(max(0, q - 21, last + 1), q - 1)
+        last = max(last, q - 2)
+        q = text.find("://", q + 1)
+
+
 def aws_access_key_id() -> SecretRecognizer:
     return SecretRecognizer("AWS_ACCESS_KEY_ID", [
         (r"(?<![A-Za-z0-9])(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Za-z0-9])", 0.95)])
@@ -103,7 +143,8 @@ def aws_access_key_id() -> SecretRecognizer:
 def aws_secret_access_key() -> SecretRecognizer:
     key = r"(?i:aws[_.-]?secret(?:[_.-]?access)?[_.-]?key|secret[_.-]?access[_.-]?key)\w*"
     return SecretRecognizer("AWS_SECRET_ACCESS_KEY", [
-        (rf"{key}{_ASSIGN}[\"'`]?(?P<v>[A-Za-z0-9/+]{{40}})(?![A-Za-z0-9/+=])", 0.95)], min_entropy=3.0)
+        (rf"{key}{_ASSIGN}[\"'`]?(?P<v>[A-Za-z0-9/+]{{40}})(?![A-Za-z0-9/+=])", 0.95, r"aws|secret")],
+        min_entropy=3.0)
 
 
 def github_token() -> SecretRecognizer:
@@ -133,23 +174,25 @@ def private_key() -> SecretRecognizer:
 def password() -> SecretRecognizer:
     return SecretRecognizer("PASSWORD", [
         # Quoted value assigned to a password-like name (code, JSON, YAML).
-        (rf"{_PASSWORD_KEY}{_ASSIGN}[rbf]?([\"'`])(?P<v>[^\"'`\n]{{4,200}})\1", 0.8),
+        (rf"{_PASSWORD_KEY}{_ASSIGN}[rbf]?([\"'`])(?P<v>[^\"'`\n]{{4,200}})\1", 0.8, _PASSWORD_ANCHOR),
         # A URL query parameter: the value ends at `&`, `#` or whitespace.
-        (rf"(?<=[?&]){_PASSWORD_KEY}=(?P<v>[^\s&#\"'`]{{4,128}})", 0.75),
+        (rf"(?<=[?&]){_PASSWORD_KEY}=(?P<v>[^\s&#\"'`]{{4,128}})", 0.75, _PASSWORD_ANCHOR),
         # Unquoted value on a config line or in a key=value DSN: it runs to whitespace, a quote, `;` or
         # `,` (`&`, `$`, `%`, `@` are password characters here); a trailing `)` of a call is not.
         (rf"(?<![?&]){_PASSWORD_KEY}[ \t]*(?:=|:)[ \t]*(?P<v>[^\s\"'`,;(){{}}\[\]]{{4,128}})"
          rf"(?=[\s\"'`,;)]|$)(?![ \t]*=)",
-         0.7),
+         0.7, _PASSWORD_ANCHOR),
         # Default value of a password variable: `process.env.DB_PASSWORD || 'v'`, `getenv("PWD", "v")`.
-        (rf"{_PASSWORD_KEY}[\"'\]]?\s*(?:\|\||\?\?|\bor\b|,)\s*[\"'`](?P<v>[^\"'`\n]{{4,200}})[\"'`]", 0.8),
+        (rf"{_PASSWORD_KEY}[\"'\]]?\s*(?:\|\||\?\?|\bor\b|,)\s*[\"'`](?P<v>[^\"'`\n]{{4,200}})[\"'`]", 0.8,
+         _PASSWORD_ANCHOR),
         # scheme://user:password@host: the password runs to the last `@` before the host.
         (r"(?i:\b[a-z][a-z0-9+.-]{1,20}://)[^\s:/@\"']{1,64}:(?P<v>[^\s/\"']{1,128})@[\w-]+(?:\.[\w-]+)*",
-         0.85),
+         0.85, url_scheme_starts),
     ], check_placeholder=True)
 
 
 def generic_secret() -> SecretRecognizer:
     return SecretRecognizer("GENERIC_SECRET", [
-        (rf"{_SECRET_KEY}{_ASSIGN}[rbf]?[\"'`](?P<v>[A-Za-z0-9+/=_.~-]{{16,512}})[\"'`]", 0.7),
+        (rf"{_SECRET_KEY}{_ASSIGN}[rbf]?[\"'`](?P<v>[A-Za-z0-9+/=_.~-]{{16,512}})[\"'`]", 0.7,
+         _SECRET_ANCHOR),
     ], min_entropy=3.5, min_classes=2, check_placeholder=True)

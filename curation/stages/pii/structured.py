@@ -24,6 +24,7 @@ from functools import lru_cache
 
 import phonenumbers
 
+from curation.stages.pii.scan import anchored_finditer
 from curation.stages.pii.spans import Span, dedupe
 
 # ----------------------------------------------------------------------------------------------------
@@ -263,6 +264,8 @@ _SSN = [
     (re.compile(r"\b([0-9]{3})[- .]([0-9]{2})[- .]([0-9]{4})\b"), 0.5),
 ]
 
+_DIGITS3 = re.compile(r"[0-9]{3,}")
+
 
 def ssn_invalid(value: str) -> bool:
     """presidio's invalidation: mixed delimiters, one repeated digit, zero groups, area 000/666, samples."""
@@ -281,8 +284,10 @@ class SsnRecognizer:
 
     def find(self, text: str) -> list[Span]:
         out = []
+        # every pattern starts with 3+ digits after a word boundary: the start of a maximal digit run
+        starts = [m.start() for m in _DIGITS3.finditer(text)]
         for rx, score in _SSN:
-            for m in rx.finditer(text):
+            for m in anchored_finditer(rx, text, starts):
                 if not ssn_invalid(m.group()):
                     out.append(Span(self.entity, m.start(), m.end(), score))
         return dedupe(out)
@@ -301,6 +306,9 @@ _IP = [
         rf"(?![\w:]|\.\d)"
     ),
 ]
+#: Where an IPv4 / IPv6 match can start: an octet and a dot / a hex group and a colon, or ``::``. The
+#: look-behinds of ``_IP`` exclude every anchor character before a match, so no anchor match overlaps one.
+_IP_ANCHORS = [re.compile(r"\d{1,3}\.\d"), re.compile(r"(?:[0-9A-Fa-f]{1,4}|:):")]
 _VERSION_BEFORE = re.compile(r"(?i)(?:version|release|build|ver\.?|\bv)\s*$")
 
 
@@ -322,8 +330,9 @@ class IpRecognizer:
 
     def find(self, text: str) -> list[Span]:
         out = []
-        for rx in _IP:
-            for m in rx.finditer(text):
+        for rx, anchor in zip(_IP, _IP_ANCHORS, strict=True):
+            # a match starts where its anchor does: the anchor's characters cannot occur just before it
+            for m in anchored_finditer(rx, text, (a.start() for a in anchor.finditer(text))):
                 if ip_invalid(m.group()) or _VERSION_BEFORE.search(text[max(0, m.start() - 16) : m.start()]):
                     continue
                 out.append(Span(self.entity, m.start(), m.end(), 0.6))

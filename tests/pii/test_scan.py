@@ -1,0 +1,135 @@
+"""Anchored scanning gives exactly the matches of a full ``finditer`` (secrets, SSN, IP recognizers)."""
+
+from __future__ import annotations
+
+import random
+import re
+import string
+import sys
+
+import pytest
+
+from curation.stages.pii import secrets, structured
+from curation.stages.pii.scan import FOLD_EXTRA, anchor_positions, anchored_finditer, lowered
+from curation.stages.pii.spans import Span, dedupe
+
+#: Pieces of the random texts, '§'-separated: key words in several cases, assignment syntax, quotes, values,
+#: digit and IP shapes, and the characters whose case folding changes offsets.
+TOKENS = (
+    'password§PassWord§db_passwd§PWD§passphrase§pass§secret§SECRET_KEY§token§Tokens§api_key§apiKey§'
+    'api.key§access-key§auth_key§private_key§credential§aws_secret_access_key§AWS_SECRET_KEY§=§ = §:§'
+    ': §:=§=>§\'§"§`§?§&§://§https://§postgres://§user§@§@db.example.com§ §\n§\t§,§;§(§)§-§.§/§+§_§İ§ı§'
+    'ſ§ſecret§paſſword§ToKen§K§0§1§12§123§078§45§6789§123-45-6789§123 45 6789§12345-6789§123456789§'
+    '192.168.1.10§10.0.0.1/24§1.2.3§fe80::1§2001:db8::8a2e:370:7334§::§::1§a:b:c:d:e:f:0:1§abcd§ef§v§'
+    'version §٣§wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY§Xy9zQ8wV7uT6sR5qP4oN3mL2§'
+    '\'Xy9zQ8wV7uT6sR5qP4oN3mL2\'§"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"§aws_secret_access_key=§'
+    'AWS_SECRET_KEY: \'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY§secret = §apiToken: §access_key="§'
+    "s3cr3tV4lue!§$ecretPa55§${DB_PASS}§None§ || '§process.env.DB_PASSWORD"
+).split("§")
+
+
+def random_texts(n: int, seed: int = 21) -> list[str]:
+    rng = random.Random(seed)
+    return ["".join(rng.choice(TOKENS) for _ in range(rng.randint(1, 40))) for _ in range(n)]
+
+
+def test_fold_extra_lists_every_case_folding_exception() -> None:
+    """Every code point that ``(?i)`` matches to an ASCII letter but does not lower to it (or that lowers
+    to more than one character) is in FOLD_EXTRA, so ``lowered`` refuses texts containing one."""
+    every = "".join(chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c < 0xE000)
+    odd = {c for c in re.findall(r"(?i)[a-z]", every) if c.lower() not in string.ascii_lowercase}
+    odd |= {c for c in every if len(c.lower()) != 1}
+    assert odd <= set(FOLD_EXTRA)
+    assert lowered("Straße ſecret") is None and lowered("İstanbul") is None
+    assert lowered("Straße SECRET") == "straße secret"
+
+
+def test_anchored_finditer_is_finditer_with_overlapping_anchors() -> None:
+    rx = re.compile(r"(?i:ab|aba)c+")
+    text = "xababaccc abc ABABCC abab"
+    anchors = list(anchor_positions(re.compile("ab"), text.lower()))
+    assert anchors == [1, 3, 10, 14, 16, 21, 23]
+    assert [m.span() for m in anchored_finditer(rx, text, anchors)] == [m.span() for m in rx.finditer(text)]
+
+
+def _unanchored(rec: secrets.SecretRecognizer) -> secrets.SecretRecognizer:
+    plain = secrets.SecretRecognizer(rec.entity, [], min_entropy=rec.min_entropy, min_classes=rec.min_classes,
+                                     check_placeholder=rec.check_placeholder)
+    plain.patterns = [(rx, score, None) for rx, score, _a in rec.patterns]
+    return plain
+
+
+@pytest.mark.parametrize("factory", [secrets.password, secrets.generic_secret, secrets.aws_secret_access_key])
+def test_secret_anchors_find_what_a_full_scan_finds(factory) -> None:  # type: ignore[no-untyped-def]
+    rec = factory()
+    assert any(a is not None for _rx, _s, a in rec.patterns)
+    plain = _unanchored(rec)
+    texts = random_texts(3000)
+    found = 0
+    for text in texts:
+        got = [(s.start, s.end, s.score) for s in rec.find(text)]
+        assert got == [(s.start, s.end, s.score) for s in plain.find(text)], text
+        found += len(got)
+    assert found > 20  # the texts exercise the patterns
+
+
+def _full_scan(patterns: list[tuple[re.Pattern[str], float]], entity: str, text: str,
+               invalid) -> list[Span]:  # type: ignore[no-untyped-def]
+    return dedupe([Span(entity, m.start(), m.end(), score)
+                   for rx, score in patterns for m in rx.finditer(text) if not invalid(m.group())])
+
+
+def test_ssn_and_ip_anchors_find_what_a_full_scan_finds() -> None:
+    ssn, ip = structured.SsnRecognizer(), structured.IpRecognizer()
+    counts = [0, 0]
+    for text in random_texts(3000, seed=7):
+        want = _full_scan(structured._SSN, "US_SSN", text, structured.ssn_invalid)
+        assert ssn.find(text) == want, text
+        want_ip = [s for s in _full_scan([(rx, 0.6) for rx in structured._IP], "IP_ADDRESS", text,
+                                         structured.ip_invalid)
+                   if not structured._VERSION_BEFORE.search(text[max(0, s.start - 16) : s.start])]
+        assert ip.find(text) == want_ip, text
+        counts[0] += len(want)
+        counts[1] += len(want_ip)
+    assert min(counts) > 20
+
+
+def test_precheck_hints_equal_their_regular_expressions() -> None:
+    """The IP and IBAN pre-check hints, searched from their literal part, agree with the plain patterns."""
+    from curation.stages.pii import engine
+
+    ipv4 = re.compile(r"\d\.\d{1,3}\.\d{1,3}\.\d")
+    ipv6 = re.compile(r"[0-9A-Fa-f]:[0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}:|::[0-9A-Fa-f]")
+    iban = re.compile(r"[A-Z]{2}\d{2} ?[A-Z0-9]{4}")
+    rng = random.Random(3)
+    alphabet = [*"0123456789abcdefABCDEFGZ:. -x\n٣", "::", "GB", "DE89", "192.168.", "fe80:"]
+    hits = [0, 0, 0]
+    for _ in range(20000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+        want = (ipv4.search(text) is not None, ipv6.search(text) is not None, iban.search(text) is not None)
+        got = (engine._ipv4_hint(text), engine._ipv6_hint(text), engine._IBAN_HINT.search(text) is not None)
+        assert got == want, text
+        hits = [h + w for h, w in zip(hits, want, strict=True)]
+    assert min(hits) > 100
+
+
+def test_name_runs_with_the_look_behind_after_the_first_capital_are_the_old_runs() -> None:
+    """``_RUN`` and the firm-list pattern with ``(?<![\\w'’.-])`` moved after the first capital match
+    exactly what the patterns with it in front matched."""
+    from curation.stages.pii import names
+
+    w, up = names._WORD, names._UP
+    old_run = re.compile(rf"(?<![\w'’.-])(?:{w})(?:(?: {names._PARTICLE})? (?:{w})){{0,3}}(?![\w-])")
+    one = rf"(?:{w})(?! [{up}])"
+    old_list = re.compile(rf"(?<![\w'’.-]){one}(?:, {one})*,? (?:and|&|und) {one}(?![\w-])")
+    new_list = names._list_pattern(("and", "&", "und"))
+    pieces = ["Anna", "Lee", "McDonald", "O'Brien", "Jean-Luc", "Émile", "van der", "de", " ", ", ", " and ",
+              " & ", " und ", "x", "'", "’", ".", "-", "_", "9", "\n", "ÉDITH", "Smith's", "eLee", "Zoë"]
+    rng = random.Random(5)
+    found = 0
+    for _ in range(5000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 30)))
+        assert [m.span() for m in names._RUN.finditer(text)] == [m.span() for m in old_run.finditer(text)]
+        assert [m.span() for m in new_list.finditer(text)] == [m.span() for m in old_list.finditer(text)]
+        found += sum(1 for _ in new_list.finditer(text))
+    assert found > 100
