@@ -66,3 +66,15 @@ def test_word_and_ngram_statistics_equal_brute_force(seed: int) -> None:
             ref = _dup_ratio(words, n)
             assert many[n] == pytest.approx(ref, abs=1e-12)
             assert dup_ngram_char_ratio(TextStats(text), n) == pytest.approx(ref, abs=1e-12)
+
+
+def test_code_character_counts_ascii_path_equals_the_regexes() -> None:
+    from curation.stages.quality.code import _NOT_ALNUM_RE, _NUMERIC_LINE_RE, _TOKEN_RE, _char_counts
+
+    rng = random.Random(0)
+    alphabet = [*"ab_09.xX-+eEuLf ,;()[]{}\t\n\r\x0b\x0c\x1c\x1f\x00", "é", "\u2028"]
+    for _ in range(20_000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
+        tokens = _TOKEN_RE.findall(text)
+        numeric = len(_NUMERIC_LINE_RE.findall("\n".join(tokens)))
+        assert _char_counts(text) == (len(tokens), numeric, len(_NOT_ALNUM_RE.sub("", text)))
