@@ -23,9 +23,19 @@ STAGE = "normalize"
 # C0/C1 control characters except TAB (\x09) and LF (\x0a); also DEL.
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _NEWLINE_RE = re.compile(r"\r\n?|[\u2028\u2029\x85]")
-_TRAILING_WS_RE = re.compile(r"[ \t\u00a0]+$", re.MULTILINE)
-_INNER_SPACES_RE = re.compile(r"(?<=\S)[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]{2,}")
+_TRAILING_WS = " \t\u00a0"  # stripped from the end of every line
+_SPACE = r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]"
+# Two or more inner spaces after a non-space: the same matches as ``(?<=\S){_SPACE}{2,}``, but starting with
+# a character class lets the regex engine skip ahead to candidate positions (2x faster).
+_INNER_SPACES_RE = re.compile(rf"{_SPACE}(?<=\S{_SPACE}){_SPACE}+")
 _ZERO_WIDTH_RE = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff]")
+# Cheap pre-checks (substring search or a regex without look-behind is several times faster than the
+# passes above): a pass runs only when its pattern can match, so the result is the same.
+_NEWLINE_CHARS = ("\r", "\u2028", "\u2029", "\x85")
+_ZERO_WIDTH_CHARS = ("\u200b", "\u200c", "\u200d", "\u2060", "\ufeff")
+_TRAILING_BEFORE_NL = tuple(f"{c}\n" for c in _TRAILING_WS)
+_ASCII_SPACE_PAIRS = ("  ", " \t", "\t ", "\t\t")
+_SPACE_PAIR_RE = re.compile(f"{_SPACE}{{2}}")
 
 
 @dataclass(frozen=True)
@@ -53,24 +63,42 @@ def normalize_text(text: str, rules: NormalizeRules, *, is_code: bool = False) -
     stage cheap: it runs on every document.
     """
     ascii_only = text.isascii()
-    if rules.newlines and ("\r" in text or not ascii_only):
+    if rules.newlines and any(c in text for c in (_NEWLINE_CHARS if not ascii_only else ("\r",))):
         text = _NEWLINE_RE.sub("\n", text)
     if rules.strip_control_chars:
         text = _CONTROL_RE.sub("", text)
     if not ascii_only:
-        if rules.strip_zero_width:
+        if rules.strip_zero_width and any(c in text for c in _ZERO_WIDTH_CHARS):
             text = _ZERO_WIDTH_RE.sub("", text)
         if rules.unicode_form != "none" and not _is_normalized(rules.unicode_form, text):
             text = unicodedata.normalize(rules.unicode_form, text)
-    if rules.strip_trailing_whitespace:
-        text = _TRAILING_WS_RE.sub("", text)
-    if rules.collapse_inner_spaces and not is_code:
+    if rules.strip_trailing_whitespace and (
+        any(s in text for s in _TRAILING_BEFORE_NL) or text.endswith(tuple(_TRAILING_WS))
+    ):  # what re.sub(r"[ \t\u00a0]+$", "", text, flags=re.M) does, 5x faster
+        text = "\n".join([ln.rstrip(_TRAILING_WS) for ln in text.split("\n")])
+    if rules.collapse_inner_spaces and not is_code and _has_space_pair(text):
         text = _INNER_SPACES_RE.sub(" ", text)
     n = rules.max_consecutive_blank_lines
     if n and "\n" * (n + 2) in text:
         text = re.sub(rf"\n{{{n + 2},}}", "\n" * (n + 1), text)
     text = text.strip("\n")
     return text + "\n" if is_code and text else text
+
+
+def _has_space_pair(text: str) -> bool:
+    """Whether ``text`` has two adjacent inner-space characters (a pre-check for ``_INNER_SPACES_RE``)."""
+    if text.isascii():
+        return any(p in text for p in _ASCII_SPACE_PAIRS)
+    return _SPACE_PAIR_RE.search(text) is not None
+
+
+def _non_space_at_least(text: str, n: int) -> bool:
+    """Whether ``text`` has at least ``n`` non-whitespace characters (``str.split`` whitespace)."""
+    if n <= 0:
+        return True
+    if n == 1:
+        return bool(text) and not text.isspace()
+    return len("".join(text.split())) >= n
 
 
 def _is_normalized(form: str, text: str) -> bool:
@@ -101,7 +129,7 @@ class NormalizeProcessor(DocProcessor):
             text=text if changed else doc.text,
             messages=messages if doc.messages is not None else None,
         )
-        if len("".join(text.split())) < self.rules.min_chars:
+        if not _non_space_at_least(text, self.rules.min_chars):
             return self.reject(out, "empty")
         return out
 

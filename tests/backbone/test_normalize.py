@@ -55,3 +55,36 @@ def test_map_stage_accounting_invariant_and_token_recount() -> None:
     assert web.tokens_in == 5 * 99 and web.tokens_out == 15
     book = counts[("normalize", "book", "und")]
     assert (book.docs_in, book.docs_rejected, dict(book.rejected_by_reason)) == (1, 1, {"empty": 1})
+
+
+def _reference_normalize(text: str, rules: NormalizeRules, is_code: bool) -> str:
+    """The plain regex passes (no pre-checks, no fast paths) that normalize_text must equal."""
+    import re
+    import unicodedata
+
+    text = re.sub(r"\r\n?|[\u2028\u2029\x85]", "\n", text)
+    text = re.sub(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", "", text)
+    text = re.sub(r"[\u200b\u200c\u200d\u2060\ufeff]", "", text)
+    text = unicodedata.normalize(rules.unicode_form, text)
+    text = re.sub(r"[ \t\u00a0]+$", "", text, flags=re.MULTILINE)
+    if not is_code:
+        text = re.sub(r"(?<=\S)[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]{2,}", " ", text)
+    n = rules.max_consecutive_blank_lines
+    text = re.sub(rf"\n{{{n + 2},}}", "\n" * (n + 1), text).strip("\n")
+    return text + "\n" if is_code and text else text
+
+
+def test_fast_paths_equal_the_plain_regex_passes() -> None:
+    import random
+
+    from curation.stages.normalize import _non_space_at_least
+
+    alphabet = list("ab. \t\n\r\x00\x0b\x7f\x85\x9f\u00a0\u2000\u200a\u202f\u205f\u3000")
+    alphabet += list("\u2028\u2029\u200b\ufeffe\u0301é")
+    rng = random.Random(0)
+    for _ in range(20_000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 24)))
+        for is_code in (False, True):
+            assert normalize_text(text, RULES, is_code=is_code) == _reference_normalize(text, RULES, is_code)
+        for n in (0, 1, 3):
+            assert _non_space_at_least(text, n) == (len("".join(text.split())) >= n)

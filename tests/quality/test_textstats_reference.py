@@ -1,0 +1,80 @@
+"""The vectorised text statistics equal plain-Python definitions (brute force over word tuples)."""
+
+from __future__ import annotations
+
+import random
+import re
+from collections import Counter
+
+import pytest
+
+from curation.stages.quality.textstats import (
+    _STRIP,
+    TextStats,
+    dup_ngram_char_ratio,
+    dup_ngram_char_ratios,
+    top_ngram_char_ratio,
+)
+
+_VOCAB = ["a", "the", "of", "1", "--", "x.", "É", "Be", "...", "'s", "2nd", "_", "½"]
+
+
+def _texts(seed: int, count: int) -> list[str]:
+    rng = random.Random(seed)
+    out = []
+    for _ in range(count):
+        vocab = rng.sample(_VOCAB, rng.randint(1, 6))
+        out.append(" ".join(rng.choice(vocab) for _ in range(rng.randint(0, 120))))
+    return out
+
+
+def _dup_ratio(words: list[str], n: int) -> float:
+    chars = sum(map(len, words))
+    seen: set[tuple[str, ...]] = set()
+    covered = [False] * len(words)
+    for i in range(len(words) - n + 1):
+        gram = tuple(words[i : i + n])
+        if gram in seen:
+            covered[i : i + n] = [True] * n
+        seen.add(gram)
+    return sum(len(w) for w, c in zip(words, covered, strict=True) if c) / chars if chars else 0.0
+
+
+def _top_ratio(words: list[str], n: int) -> float:
+    chars = sum(map(len, words))
+    grams = Counter(tuple(words[i : i + n]) for i in range(len(words) - n + 1))
+    if len(words) - n + 1 < 2 or not chars:
+        return 0.0
+    top = max(grams.values())
+    if top < 2:
+        return 0.0
+    longest = max(sum(map(len, g)) for g, c in grams.items() if c == top)
+    return min(1.0, top * longest / chars)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_word_and_ngram_statistics_equal_brute_force(seed: int) -> None:
+    stop = frozenset({"the", "of", "a", "s"})
+    for text in _texts(seed, 150):
+        stats, words = TextStats(text), text.split()
+        assert stats.non_alpha_words == sum(1 for w in words if not re.search(r"[^\W\d_]", w))
+        assert stats.count_words_in(stop) == sum(1 for w in words if w.lower().strip(_STRIP) in stop)
+        for n in (2, 3, 4):
+            assert top_ngram_char_ratio(stats, n) == pytest.approx(_top_ratio(words, n), abs=1e-12)
+        many = dup_ngram_char_ratios(stats, range(5, 11))
+        for n in range(5, 11):
+            ref = _dup_ratio(words, n)
+            assert many[n] == pytest.approx(ref, abs=1e-12)
+            assert dup_ngram_char_ratio(TextStats(text), n) == pytest.approx(ref, abs=1e-12)
+
+
+def test_code_character_counts_ascii_path_equals_the_regexes() -> None:
+    from curation.stages.quality.code import _NOT_ALNUM_RE, _NUMERIC_LINE_RE, _TOKEN_RE, _char_counts
+
+    rng = random.Random(0)
+    alphabet = [*"ab_09.xX-+eEuLf ,;()[]{}\t\n\r\x0b\x0c\x1c\x1f\x00", "é", "\u2028"]
+    for _ in range(20_000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
+        tokens = _TOKEN_RE.findall(text)
+        numeric = len(_NUMERIC_LINE_RE.findall("\n".join(tokens)))
+        assert _char_counts(text) == (len(tokens), numeric, len(_NOT_ALNUM_RE.sub("", text)))
