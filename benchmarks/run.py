@@ -12,8 +12,9 @@ measured run is its own fresh Python process (``curation.run.run`` on that input
 * the whole corpus: CPU-seconds, wall seconds, MB of text per CPU-second including start-up, and the
   marginal rate ``(MB_full - MB_small) / (CPU_full - CPU_small)``; peak RSS (largest process);
 * per stage: CPU-seconds inside each stage's own logic (Beam Metrics counters from thread CPU time,
-  summed over workers) and their share of the run's CPU; stages without their own counter (dedup,
-  decontamination, probes, write) and the runner are the remainder;
+  summed over workers; every stage has one, write includes the rejects and dedup its state files) and
+  their share of the run's CPU; the remainder is interpreter, imports, planning, model set-up, the
+  runner itself and the toxicity bias probe;
 * with ``--workers 1,2``: each worker count, and the speed-up in wall time.
 
 MB = UTF-8 bytes of the documents' reference text (7.69 MB for the dev corpus, the unit the floors are
@@ -147,7 +148,7 @@ def print_run(label: str, r: dict, mb: float) -> None:
         print(f"{name:<16}{din:>9}{kept:>9}{cpu:>9.2f}{share:>8}{rate:>10}")
     rest = r["cpu_s"] - timed
     print(f"{'(untimed)':<16}{'':>18}{rest:>9.2f}{rest / r['cpu_s']:>8.0%}   "
-          "imports, set-up, runner, dedup, decontamination, probes, write")
+          "interpreter, imports, planning, model set-up, runner, bias probe")
     print(f"CPU {r['cpu_s']:.2f} s (user+sys incl. workers), wall {r['wall_s']:.2f} s, "
           f"{mb / r['cpu_s']:.3f} MB/cpu-s, peak RSS {r['peak_rss_mib']:.0f} MiB; "
           f"interpreter {r['cpu_before_imports_s']:.2f} + imports {r['cpu_imports_s']:.2f} CPU-s")

@@ -288,7 +288,7 @@ class WriteDedupState(beam.PTransform):
         # same ``<prefix>-SSSSS-of-NNNNN.parquet`` names as Beam's WriteToParquet without its shuffle
         # (14 -> 4 transforms, a stage fewer for the runner to plan and execute).
         prefix = FileSystems.join(self.output, STATE_DIR, self.prefix)
-        files = ParquetSet(self.output, STATE_SCHEMA)
+        files = ParquetSet(self.output, STATE_SCHEMA, timer="dedup")
         files.write(state, "Write", _StateRow(prefix))
         return files.finalize(state.pipeline, [prefix])
 

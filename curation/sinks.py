@@ -9,6 +9,7 @@ others: rows that cannot be serialised become rejects (reason ``write_error``), 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -16,6 +17,7 @@ import apache_beam as beam
 import pyarrow as pa
 from apache_beam import pvalue
 from apache_beam.io.filesystems import FileSystems
+from apache_beam.metrics import Metrics
 from apache_beam.transforms.window import GlobalWindows
 
 from curation.accounting import MergeCounts, check_invariants, stages_report
@@ -27,7 +29,15 @@ from curation.document import (
     document_to_row,
     reject_to_row,
 )
-from curation.stage import COUNTS, REJECTED, AccountingDoFn
+from curation.stage import (
+    COUNTS,
+    REJECTED,
+    STAGE_MICROS,
+    AccountingDoFn,
+    cpu_micros_since,
+    cpu_timed,
+    timed_iter,
+)
 
 WRITE_STAGE = "write"
 
@@ -140,15 +150,22 @@ class _WriteBundlesFn(beam.DoFn):
     first id)`` per file at bundle end (a retried bundle writes new temp files; only the committed
     attempt's are renamed, the others go with the temp folder)."""
 
-    def __init__(self, to_row: Any, schema: pa.Schema, temp_dir: str) -> None:
+    def __init__(self, to_row: Any, schema: pa.Schema, temp_dir: str, timer: str) -> None:
         self.to_row = to_row  # element -> (final prefix, row)
         self.schema = schema
         self.temp_dir = temp_dir
+        self.timer = timer  # the stage whose CPU counter this writing adds to
 
     def start_bundle(self) -> None:
         self._files: dict[str, _BundleFile] = {}
+        self._micros = Metrics.counter(self.timer, STAGE_MICROS)
 
     def process(self, element: Any) -> None:
+        t0 = time.thread_time()
+        self._add(element)
+        self._micros.inc(cpu_micros_since(t0))
+
+    def _add(self, element: Any) -> None:
         prefix, row = self.to_row(element)
         f = self._files.get(prefix)
         if f is None:
@@ -159,10 +176,14 @@ class _WriteBundlesFn(beam.DoFn):
         f.add(row)
 
     def finish_bundle(self) -> Iterator[Any]:
+        t0 = time.thread_time()
+        done = []
         for prefix, f in self._files.items():
             f.close()
-            yield GlobalWindows.windowed_value((prefix, f.path, f.rows, f.first_id))
+            done.append(GlobalWindows.windowed_value((prefix, f.path, f.rows, f.first_id)))
         self._files = {}
+        self._micros.inc(cpu_micros_since(t0))
+        yield from done
 
 
 def finalize_parquet(
@@ -205,15 +226,17 @@ class ParquetSet:
     finalise them all in one step (an ``Impulse``, one element, reading the written files as a side
     input, so it runs, and writes the empty files, even when nothing was written)."""
 
-    def __init__(self, output: str, schema: pa.Schema) -> None:
+    def __init__(self, output: str, schema: pa.Schema, timer: str = WRITE_STAGE) -> None:
         import uuid
 
         self.schema = schema
+        self.timer = timer  # stage whose CPU counter the writing adds to
         self.temp_dir = join_path(output, f".temp-parquet-{uuid.uuid4().hex}")
         self.written: list[beam.PCollection] = []
 
     def write(self, pcoll: beam.PCollection, label: str, to_row: Any) -> None:
-        self.written.append(pcoll | label >> beam.ParDo(_WriteBundlesFn(to_row, self.schema, self.temp_dir)))
+        write = _WriteBundlesFn(to_row, self.schema, self.temp_dir, self.timer)
+        self.written.append(pcoll | label >> beam.ParDo(write))
 
     def finalize(self, pipeline: beam.Pipeline, prefixes: list[str]) -> beam.PCollection:
         schema, temp_dir = self.schema, self.temp_dir
@@ -225,7 +248,8 @@ class ParquetSet:
             | "Once" >> beam.Impulse()
             | "Finalize"
             >> beam.FlatMap(
-                lambda _, w: finalize_parquet(w, prefixes, schema, temp_dir), beam.pvalue.AsList(infos)
+                cpu_timed(self.timer, lambda _, w: finalize_parquet(w, prefixes, schema, temp_dir)),
+                beam.pvalue.AsList(infos),
             )
         )
 
@@ -262,6 +286,9 @@ class _ToRowFn(AccountingDoFn):
         self.keep_html = keep_html
 
     def process(self, doc: Document) -> Iterator[Any]:
+        return timed_iter(WRITE_STAGE, self._row(doc))
+
+    def _row(self, doc: Document) -> Iterator[Any]:
         try:
             row = document_to_row(doc, keep_html=self.keep_html)
         except Exception as exc:

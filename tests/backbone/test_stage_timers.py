@@ -4,14 +4,21 @@ pipeline build turns off Beam's type inference (nothing to check, ~half the buil
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import apache_beam as beam
 from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.options.pipeline_options import PipelineOptions, TypeOptions
 
 from curation.document import Document
-from curation.stage import STAGE_MICROS, DocProcessor, MapStage, Outcome, cpu_micros_since
+from curation.stage import (
+    STAGE_MICROS,
+    DocProcessor,
+    MapStage,
+    Outcome,
+    cpu_micros_since,
+    cpu_timed,
+)
 
 
 class _Sleeper(DocProcessor):
@@ -86,3 +93,65 @@ def test_build_turns_off_type_inference(tmp_path, repo_root) -> None:
     assert p.options.view_as(TypeOptions).pipeline_type_check
     build(p, plan(cfg), RunLayout(str(tmp_path / "out"), 0))
     assert not p.options.view_as(TypeOptions).pipeline_type_check
+
+
+def _spin(seconds: float) -> None:
+    t0 = time.thread_time()
+    while time.thread_time() - t0 < seconds:
+        pass
+
+
+def _spin_then_yield(x: int) -> Iterator[int]:
+    _spin(0.1)  # this step's own work: counted
+    yield x
+
+
+def _downstream(x: int) -> int:
+    _spin(0.3)  # the next fused step's work, run between the timed iterator's items: not counted
+    return x
+
+
+def _step_micros(stage: str) -> int:
+    p = beam.Pipeline(options=PipelineOptions(["--runner=FnApiRunner"]))
+    _ = (
+        p
+        | beam.Create([1, 2])
+        | "Timed" >> beam.FlatMap(cpu_timed(stage, _spin_then_yield))
+        | "Downstream" >> beam.Map(_downstream)
+    )
+    result = p.run()
+    result.wait_until_finish()
+    counters = result.metrics().query(MetricsFilter().with_name(STAGE_MICROS))["counters"]
+    return sum(int(c.committed or c.attempted or 0) for c in counters if c.key.metric.namespace == stage)
+
+
+def test_cpu_timed_counts_own_work_not_downstream() -> None:
+    micros = _step_micros("timed_step")
+    assert 180_000 <= micros < 450_000  # 2 x 0.1 s own; the 2 x 0.3 s downstream would make >= 0.8 s
+
+
+def test_every_stage_of_a_run_has_a_cpu_counter(tmp_path, repo_root) -> None:
+    """stages.json's stages and the timers agree: dedup, decontamination and write are timed too."""
+    import dataclasses
+    import json
+
+    from curation.config import SourceSpec, load_config
+    from curation.run import run
+
+    (tmp_path / "web").mkdir()
+    words = "the curation pipeline keeps good documents and removes duplicates of them".split()
+    with open(tmp_path / "web" / "a.jsonl", "w") as fh:
+        for i in range(30):
+            text = " ".join(words[(i + j) % len(words)] for j in range(120)) + f" page {i}."
+            fh.write(json.dumps({"id": f"p{i}", "text": text, "url": f"https://e.org/{i}"}) + "\n")
+    base = load_config(repo_root / "rules" / "pipeline.yaml")
+    keep = {"normalize", "dedup", "decontamination"}
+    cfg = dataclasses.replace(
+        base,
+        sources=(SourceSpec(kind="web", paths=(str(tmp_path / "web" / "*.jsonl"),), name="w"),),
+        stages=tuple(s for s in base.stages if s.name in keep),
+        tokenizer="whitespace",
+    )
+    result = run(cfg, tmp_path / "out", report=False)
+    assert {"read", "normalize", "dedup", "decontamination", "write"} <= set(result.stage_micros)
+    assert all(v > 0 for v in result.stage_micros.values())

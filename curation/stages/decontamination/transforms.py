@@ -31,7 +31,9 @@ from curation.stage import (
     CombineGlobal,
     Outcome,
     StageOutput,
+    cpu_timed,
     retokenize,
+    timed_iter,
 )
 from curation.stages.decontamination.decide import STAGE, Evidence, found_sets
 from curation.stages.decontamination.evalsets import EvalItem, read_items
@@ -62,6 +64,9 @@ class _IndexMatchDoFn(beam.DoFn):
         self.rules = rules
 
     def process(self, batch: Sequence[Document], index: NgramIndex) -> Iterator[Any]:
+        return timed_iter(STAGE, self._match(batch, index))
+
+    def _match(self, batch: Sequence[Document], index: NgramIndex) -> Iterator[Any]:
         results = score_batch_with_found(batch, index, self.rules)
         yield from _emit((b, o, f) for b, (o, f) in zip(batch, results, strict=True))
 
@@ -74,6 +79,9 @@ class _JoinMatchDoFn(beam.DoFn):
         self.set_names = set_names
 
     def process(self, element: tuple[str, dict[str, Iterable[Any]]]) -> Iterator[Any]:
+        return timed_iter(STAGE, self._match(element))
+
+    def _match(self, element: tuple[str, dict[str, Iterable[Any]]]) -> Iterator[Any]:
         _, grouped = element
         entries: list[Entry] = sorted((_u64(h), k, _u64(pr), refs) for h, k, pr, refs in grouped["hits"])
         index = NgramIndex.from_entries(entries, self.set_names) if entries else None
@@ -96,6 +104,9 @@ class _AccountDoFn(AccountingDoFn):
         get_counter(self.tokenizer)
 
     def process(self, pair: tuple[Document | None, Outcome]) -> Iterator[Any]:
+        return timed_iter(STAGE, self._account(pair))
+
+    def _account(self, pair: tuple[Document | None, Outcome]) -> Iterator[Any]:
         before, out = pair
         if isinstance(out, Reject):
             self.acc.rejected(out.doc, out)
@@ -171,7 +182,7 @@ class DecontaminationStage(beam.PTransform):
         index = (
             specs
             | "CollectSpecs" >> CombineGlobal(beam.combiners.ToListCombineFn())
-            | "BuildIndex" >> beam.Map(lambda ss: build_index(ss, rules, names, id_field))
+            | "BuildIndex" >> beam.Map(cpu_timed(STAGE, lambda ss: build_index(ss, rules, names, id_field)))
         )
         totals = index | "ItemTotals" >> beam.FlatMap(
             lambda idx: [("items", s, n) for s, n in zip(idx.set_names, idx.items_per_set, strict=True)]
@@ -198,7 +209,7 @@ class DecontaminationStage(beam.PTransform):
         totals = items | "ItemTotals" >> beam.Map(lambda kv: ("items", kv[0][0], 1))
         by_hash = (
             items
-            | "ItemNgrams" >> beam.FlatMap(item_entries, rules)
+            | "ItemNgrams" >> beam.FlatMap(cpu_timed(STAGE, item_entries), rules)
             | "GroupEvalNgrams" >> beam.GroupByKey()
             | "DropBoilerplate" >> beam.FlatMap(filter_entry, max_items)
         )
@@ -210,11 +221,11 @@ class DecontaminationStage(beam.PTransform):
             | "LengthTuple" >> beam.Map(_sorted_tuple)
         )
         keyed_docs = docs | "KeyDocs" >> beam.Map(lambda d: (d.id, d))
-        doc_hashes = docs | "DocNgrams" >> beam.FlatMap(doc_entries, rules, lengths)
+        doc_hashes = docs | "DocNgrams" >> beam.FlatMap(cpu_timed(STAGE, doc_entries), rules, lengths)
         hits = (
             {"eval": by_hash, "docs": doc_hashes}
             | "JoinNgrams" >> beam.CoGroupByKey()
-            | "Hits" >> beam.FlatMap(hits_per_doc)
+            | "Hits" >> beam.FlatMap(cpu_timed(STAGE, hits_per_doc))
         )
         matched = (
             {"doc": keyed_docs, "hits": hits}

@@ -24,6 +24,8 @@ import apache_beam as beam
 from apache_beam import pvalue
 from apache_beam.transforms.window import GlobalWindows
 
+from curation.stage import cpu_timed
+
 Edge = tuple[str, str]  # (smaller id, larger id)
 UNSETTLED = "unsettled"
 
@@ -130,10 +132,16 @@ class ConnectedComponents(beam.PTransform):
     ``("unsettled", n)`` partial counts of the nodes not at the fixed point (none: converged).
     """
 
-    def __init__(self, max_rounds: int, tag: str | None = None, label: str | None = None) -> None:
+    def __init__(
+        self, max_rounds: int, tag: str | None = None, label: str | None = None, timer: str | None = None
+    ) -> None:
         super().__init__(label)
         self.max_rounds = max_rounds
         self.tag = tag
+        self.timer = timer  # stage whose CPU counter the linking steps add to (None: untimed)
+
+    def _timed(self, fn: Any) -> Any:
+        return fn if self.timer is None else cpu_timed(self.timer, fn)
 
     def expand(self, edges: beam.PCollection) -> tuple[beam.PCollection, beam.PCollection]:
         directed = edges | "Directions" >> beam.FlatMap(_both_directions)
@@ -142,9 +150,10 @@ class ConnectedComponents(beam.PTransform):
             directed = (
                 directed
                 | f"LargeStar{r}/Group" >> beam.GroupByKey()
-                | f"LargeStar{r}/Link" >> beam.FlatMapTuple(_large_star_keyed)
+                | f"LargeStar{r}/Link" >> beam.FlatMapTuple(self._timed(_large_star_keyed))
                 | f"SmallStar{r}/Group" >> beam.GroupByKey()
-                | f"SmallStar{r}/Link" >> beam.FlatMapTuple(small_star if last else _small_star_both)
+                | f"SmallStar{r}/Link"
+                >> beam.FlatMapTuple(self._timed(small_star if last else _small_star_both))
             )
         settled = (
             directed

@@ -31,7 +31,7 @@ from apache_beam.transforms.window import GlobalWindows
 
 from curation.document import Document, Reject, pack_document, unpack_document
 from curation.incremental import PriorIndex, batch_probe, prior_reject, state_values
-from curation.stage import CombineGlobal, SplitOutcomes, StageOutput
+from curation.stage import CombineGlobal, SplitOutcomes, StageOutput, cpu_timed, timed_iter
 from curation.stages.dedup.cluster import (
     Decision,
     MemberTuple,
@@ -88,6 +88,9 @@ class _FingerprintDoFn(beam.DoFn):
         self._index = PriorIndex.load(self.prior) if self.prior else None
 
     def process(self, batch: Sequence[Document]) -> Iterator[Any]:
+        return timed_iter(STAGE, self._fingerprint(batch))
+
+    def _fingerprint(self, batch: Sequence[Document]) -> Iterator[Any]:
         fp = self.fingerprinter.fingerprint_batch(batch)
         values = state_values(fp)
         keep = np.ones(len(batch), dtype=bool)
@@ -228,6 +231,9 @@ class _SplitEdgesDoFn(_EdgeCountingDoFn):
         self.verify = verify
 
     def process(self, item: tuple[Edge, bool]) -> Iterator[Any]:
+        return timed_iter(STAGE, self._split(item))
+
+    def _split(self, item: tuple[Edge, bool]) -> Iterator[Any]:
         edge, exact = item
         if exact:
             self._count("exact_edges")
@@ -266,6 +272,9 @@ class _VerifyDoFn(_EdgeCountingDoFn):
         self._dropped = Metrics.counter(STAGE, "candidate_edges_rejected")
 
     def process(self, item: tuple[str, Iterable[tuple[str, Any]]]) -> Iterator[Any]:
+        return timed_iter(STAGE, self._verify(item))
+
+    def _verify(self, item: tuple[str, Iterable[tuple[str, Any]]]) -> Iterator[Any]:
         doc_id, values = item
         edges, sigs = _split_tagged(values, _T_EDGE, _T_SIG)
         if not sigs:
@@ -301,6 +310,9 @@ class _ApplyDoFn(beam.DoFn):
     ``_STATE`` output, so the state writer needs no second fingerprinting."""
 
     def process(self, item: tuple[str, Iterable[tuple[str, Any]]]) -> Iterator[Any]:
+        return timed_iter(STAGE, self._apply(item))
+
+    def _apply(self, item: tuple[str, Iterable[tuple[str, Any]]]) -> Iterator[Any]:
         doc_id, values = item
         docs, decisions, state = _split_tagged(values, _T_DOC, _T_DECISION, _T_STATE)
         decision: Decision | None = decisions[0] if decisions else None
@@ -424,7 +436,7 @@ class DedupStage(beam.PTransform):
         edges = (
             fps.keys
             | "Buckets/Group" >> beam.GroupByKey()
-            | "Buckets/StarEdges" >> beam.FlatMapTuple(shard_edges)
+            | "Buckets/StarEdges" >> beam.FlatMapTuple(cpu_timed(STAGE, shard_edges))
             | "MergeEdges" >> beam.CombinePerKey(any)
             | "SplitEdges" >> beam.ParDo(_SplitEdgesDoFn(verify)).with_outputs("band", _STATS, main="exact")
         )
@@ -435,7 +447,7 @@ class DedupStage(beam.PTransform):
                 (edges["band"], fps.sigs)
                 | "Verify/JoinFirst" >> beam.Flatten()
                 | "Verify/GroupFirst" >> beam.GroupByKey()
-                | "Verify/AttachFirst" >> beam.FlatMapTuple(_attach_first_signature)
+                | "Verify/AttachFirst" >> beam.FlatMapTuple(cpu_timed(STAGE, _attach_first_signature))
             )
             verified = (
                 (first, fps.sigs)
@@ -450,18 +462,19 @@ class DedupStage(beam.PTransform):
         labels, unsettled = (
             tuple(all_edges)
             | "AllEdges" >> beam.Flatten()
-            | "Components" >> ConnectedComponents(rules.max_rounds, tag=_T_ROOT)
+            | "Components" >> ConnectedComponents(rules.max_rounds, tag=_T_ROOT, timer=STAGE)
         )
         decided = (
             (labels, fps.members)
             | "Clusters/Join" >> beam.Flatten()
             | "Clusters/GroupById" >> beam.GroupByKey()
-            | "Clusters/ByRoot" >> beam.FlatMapTuple(_members_by_root)
+            | "Clusters/ByRoot" >> beam.FlatMapTuple(cpu_timed(STAGE, _members_by_root))
             | "Clusters/Group" >> beam.GroupByKey()
-            | "Clusters/Keep" >> beam.FlatMapTuple(_decide).with_outputs(_STATS, main="decisions")
+            | "Clusters/Keep"
+            >> beam.FlatMapTuple(cpu_timed(STAGE, _decide)).with_outputs(_STATS, main="decisions")
         )
         applied = (
-            (docs | "KeyById" >> beam.Map(_keyed_packed), decided["decisions"], fps.state)
+            (docs | "KeyById" >> beam.Map(cpu_timed(STAGE, _keyed_packed)), decided["decisions"], fps.state)
             | "Join/Flatten" >> beam.Flatten()
             | "Join/Group" >> beam.GroupByKey()
             | "Join/Apply" >> beam.ParDo(_ApplyDoFn()).with_outputs(_STATE, main="outcomes")
