@@ -17,6 +17,7 @@ tokenizer) whenever a stage changes a document's text.
 from __future__ import annotations
 
 import functools
+import gc
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -47,6 +48,18 @@ STAGE_MICROS = "cpu_micros"
 def cpu_micros_since(t0: float) -> int:
     """CPU microseconds this thread spent since ``t0 = time.thread_time()`` (for the STAGE_MICROS counter)."""
     return int((time.thread_time() - t0) * 1e6)
+
+
+def freeze_heap() -> None:
+    """Exempt every object alive now -- the models, gazetteers and rules a DoFn's ``setup`` just loaded, and
+    the runner's own structures -- from Python's cyclic garbage collector (``gc.freeze``).
+
+    They live as long as the worker; without this, every full collection re-traverses them (on the 1x dev
+    corpus run, 7 full collections cost 0.49 CPU-s) and the interpreter's exit collects them once more.
+    Reference counting still frees them; only cycles among them wait for the process to end. Called at
+    the end of set-up, so per-bundle objects (documents) stay collectable as before.
+    """
+    gc.freeze()
 
 
 def timed_iter(stage: str, items: Iterable[Any]) -> Iterator[Any]:
@@ -184,6 +197,7 @@ class _ProcessorDoFn(AccountingDoFn):
     def setup(self) -> None:
         self.processor.setup()
         get_counter(self.tokenizer)
+        freeze_heap()
 
     def start_bundle(self) -> None:
         super().start_bundle()
@@ -316,6 +330,7 @@ __all__ = [
     "StageOutput",
     "cpu_micros_since",
     "cpu_timed",
+    "freeze_heap",
     "retokenize",
     "run_processor",
     "timed_iter",

@@ -155,3 +155,27 @@ def test_every_stage_of_a_run_has_a_cpu_counter(tmp_path, repo_root) -> None:
     result = run(cfg, tmp_path / "out", report=False)
     assert {"read", "normalize", "dedup", "decontamination", "write"} <= set(result.stage_micros)
     assert all(v > 0 for v in result.stage_micros.values())
+
+
+class _Loader(DocProcessor):
+    """A set-up that loads many small Python objects (like a gazetteer)."""
+
+    stage = "loader"
+
+    def setup(self) -> None:
+        self.table = [{"name": f"n{i}"} for i in range(20_000)]
+
+
+def test_set_up_objects_leave_the_cyclic_collector() -> None:
+    """After a stage's set-up its models are frozen: full collections no longer re-traverse them."""
+    import gc
+
+    from curation.stage import _ProcessorDoFn
+
+    gc.unfreeze()
+    fn = _ProcessorDoFn(_Loader(), tokenizer="whitespace")
+    try:
+        fn.setup()
+        assert gc.get_freeze_count() >= 20_000
+    finally:
+        gc.unfreeze()
