@@ -96,8 +96,10 @@ class Document:
 
     def __reduce__(self) -> tuple[Any, tuple[bytes]]:
         # Every coder that pickles a document (Beam's fallback coder on materialised PCollections and
-        # shuffles, multi-process data transfer) carries it compressed: see pack_document.
-        return unpack_document, (pack_document(self),)
+        # shuffles, multi-process data transfer, and the runner's element-size sampling, which pickles
+        # ~50 elements of every PCollection per bundle) gets its fields as one plain pickle: see
+        # pack_document. The dedup join, where the whole corpus waits in a runner, compresses explicitly.
+        return unpack_document, (pack_document(self, compress=False),)
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,10 +242,12 @@ def sanitize_document(doc: Document) -> Document:
 # -- compact serialisation ---------------------------------------------------------------------------
 
 # Documents are pickled whenever a runner materialises a PCollection or shuffles it (between fused stages,
-# between processes). Text and raw HTML dominate their size and compress ~3.7x with zstd level 1 at
-# ~440 MB/s (decompression ~1.1 GB/s), measured on the dev corpus: materialised documents then take about a
-# quarter of the memory and of the bytes moved, for a few per cent of CPU. Packed bytes are transient (they
-# never outlive a run), so the layout is simply the dataclass fields in order.
+# between processes) and whenever it samples element sizes for its metrics. Text and raw HTML dominate
+# their size and compress ~3.7x with zstd level 1 at ~440 MB/s (decompression ~1.1 GB/s), measured on the
+# dev corpus, but the 1x dev-corpus run pickles ~5,300 documents (half of them size samples): compressing
+# each cost 0.16 CPU-s for memory it did not need. So only the dedup join, which holds every document of
+# the corpus at once, compresses (explicit pack_document); the other pickles are plain. Packed bytes are
+# transient (they never outlive a run), so the layout is simply the dataclass fields in order.
 _PLAIN, _ZSTD = b"p", b"z"
 _MIN_COMPRESS = 512  # bytes of pickled fields below which compression does not pay
 _FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Document))
@@ -257,14 +261,15 @@ def _zstd() -> tuple[zstandard.ZstdCompressor, zstandard.ZstdDecompressor]:
     return pair
 
 
-def pack_document(doc: Document) -> bytes:
-    """``doc`` as compact bytes: its fields pickled, zstd-compressed unless tiny (see unpack_document).
+def pack_document(doc: Document, compress: bool = True) -> bytes:
+    """``doc`` as compact bytes: its fields pickled, zstd-compressed unless tiny or ``compress`` is off
+    (see unpack_document).
 
-    Used by ``Document.__reduce__`` and, explicitly, where a document must wait in a runner as bytes
-    rather than as a Python object (the value side of a GroupByKey is decoded by some runners).
+    Used explicitly where a document must wait in a runner as bytes rather than as a Python object (the
+    value side of a GroupByKey is decoded by some runners), and uncompressed by ``Document.__reduce__``.
     """
     raw = pickle.dumps(tuple(getattr(doc, name) for name in _FIELD_NAMES), protocol=pickle.HIGHEST_PROTOCOL)
-    if len(raw) < _MIN_COMPRESS:
+    if not compress or len(raw) < _MIN_COMPRESS:
         return _PLAIN + raw
     return _ZSTD + _zstd()[0].compress(raw)
 
