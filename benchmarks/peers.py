@@ -13,7 +13,9 @@ not part of the comparison), one JSONL file.
   needs a data download that this machine cannot make.
 * this project: ``curation.run`` with ``langid -> quality -> dedup`` (langid added because the quality
   rules are per language; quality holds the Gopher repetition + quality, C4 and FineWeb rules; dedup is
-  exact + MinHash-LSH), plus its reading and token counting -- strictly more work than datatrove's chain.
+  exact + MinHash-LSH), plus its reading, accounting and Parquet outputs (kept, rejects, stages.json,
+  dedup state). Run twice: with the config's tokenizer (cl100k counts every document's tokens, work
+  datatrove's chain does not do) and like for like (whitespace word counts; everything else identical).
 
 Each side runs in a fresh process; CPU = user+sys of that process and its children (``wait4``), so
 start-up (imports, models) is included, and each side also reports its processing-only CPU (datatrove:
@@ -100,11 +102,12 @@ summary = {"imports_s": imports, "filters": per_filter, "minhash_cpu_s": minhash
 json.dump(summary, open(result, "w"))
 '''
 
-# Runs in this project's venv: argv = [data dir, out dir, result.json, config].
+# Runs in this project's venv: argv = [data dir, out dir, result.json, config, tokenizer ("config": the
+# config's)].
 OURS_SCRIPT = r'''
 import dataclasses, json, sys, time
 T = time.process_time
-data, out, result, config = sys.argv[1:5]
+data, out, result, config, tokenizer = sys.argv[1:6]
 from curation.config import SourceSpec, load_config
 from curation.run import run
 base = load_config(config)
@@ -112,6 +115,8 @@ keep = ("langid", "quality", "dedup")
 stages = tuple(s for s in base.stages if s.name in keep)
 sources = tuple(SourceSpec(kind=k, paths=(f"{data}/{k}/*.jsonl",), name=f"peer-{k}") for k in KINDS)
 cfg = dataclasses.replace(base, sources=sources, stages=stages)
+if tokenizer != "config":
+    cfg = dataclasses.replace(cfg, tokenizer=tokenizer)
 r = run(cfg, out, [], report=False)
 st = json.load(open(f"{out}/report/stages.json"))
 kept = {s["stage"]: s["total"]["docs_kept"] for s in st["stages"]}
@@ -189,39 +194,50 @@ def main() -> None:
         dt = json.loads((tmpd / "dt.json").read_text())
         ours_script = tmpd / "ours.py"
         ours_script.write_text(OURS_SCRIPT)
-        our_cpu, our_wall = timed_process(
-            [sys.executable, str(ours_script), str(tmpd / "in"), str(tmpd / "ours"), str(tmpd / "ours.json"),
-             str(args.config)],
-            env=dict(os.environ, PYTHONWARNINGS="ignore"),
-        )
-        ours = json.loads((tmpd / "ours.json").read_text())
+        ours = {}
+        for variant, tokenizer in (("tokens", "config"), ("like-for-like", "whitespace")):
+            cpu, wall = timed_process(
+                [sys.executable, str(ours_script), str(tmpd / "in"), str(tmpd / f"ours-{variant}"),
+                 str(tmpd / f"ours-{variant}.json"), str(args.config), tokenizer],
+                env=dict(os.environ, PYTHONWARNINGS="ignore"),
+            )
+            result = json.loads((tmpd / f"ours-{variant}.json").read_text())
+            ours[variant] = dict(result, cpu_s=cpu, wall_s=wall)
 
     dt_proc = sum(f["cpu_s"] for f in dt["filters"].values()) + dt["minhash_cpu_s"]
-    our_proc = sum(ours["stage_micros"].get(s, 0) for s in ("langid", "quality", "dedup")) / 1e6
     print("\ndatatrove 0.10.1 (scratch venv)")
     for name, f in dt["filters"].items():
         print(f"  {name:<24} {f['cpu_s']:7.2f} CPU-s  {f['docs_in']:>5} in  {f['kept']:>5} kept")
     print(f"  {'MinHash (4 steps)':<24} {dt['minhash_cpu_s']:7.2f} CPU-s  {dt['kept_after_dedup']:>5} kept")
     print(f"  whole process: {dt_cpu:.2f} CPU-s ({dt_wall:.1f} s wall), imports {dt['imports_s']:.2f} CPU-s")
-    print("this project (langid -> quality -> dedup, with reading and token counting)")
-    for s in ("read", "langid", "quality", "dedup"):
-        us = ours["stage_micros"].get(s)
-        timing = f"{us / 1e6:7.2f} CPU-s" if us else "   (no own counter)"
-        print(f"  {s:<24} {timing}  {ours['kept'].get(s, 0):>5} kept")
-    print(f"  whole process: {our_cpu:.2f} CPU-s ({our_wall:.1f} s wall)")
-    ratio_total = dt_cpu / our_cpu
-    print(f"\nwhole process incl. start-up: datatrove {mb / dt_cpu:.3f} MB/cpu-s, ours "
-          f"{mb / our_cpu:.3f} MB/cpu-s -> ours {ratio_total:.2f}x datatrove per CPU-second")
+    labels = {
+        "tokens": "with the run's token accounting (cl100k count of every document; datatrove counts none)",
+        "like-for-like": "like for like: token accounting by whitespace words, the rest identical",
+    }
+    for variant, o in ours.items():
+        print(f"this project, langid -> quality -> dedup, {labels[variant]}")
+        for s in ("read", "langid", "quality", "dedup", "write"):
+            us = o["stage_micros"].get(s, 0)
+            print(f"  {s:<24} {us / 1e6:7.2f} CPU-s  {o['kept'].get(s, 0):>5} kept")
+        print(f"  whole process: {o['cpu_s']:.2f} CPU-s ({o['wall_s']:.1f} s wall)")
+    print()
+    for variant, o in ours.items():
+        print(f"whole process incl. start-up ({variant}): datatrove {mb / dt_cpu:.3f} MB/cpu-s, ours "
+              f"{mb / o['cpu_s']:.3f} MB/cpu-s -> ours {dt_cpu / o['cpu_s']:.2f}x datatrove per CPU-second")
+    o = ours["like-for-like"]
     dt_filters = sum(f["cpu_s"] for f in dt["filters"].values())
-    our_quality = ours["stage_micros"].get("quality", 0) / 1e6
+    our_quality = o["stage_micros"].get("quality", 0) / 1e6
+    our_proc = sum(o["stage_micros"].get(s, 0) for s in ("langid", "quality", "dedup")) / 1e6
     print(f"filters alone: datatrove {dt_filters:.2f} CPU-s vs our quality stage {our_quality:.2f} CPU-s "
-          f"({dt_filters / max(our_quality, 1e-9):.1f}x); timed processing: datatrove {dt_proc:.2f} vs ours "
-          f"{our_proc:.2f} CPU-s (langid+quality; dedup has no own counter)")
+          f"({dt_filters / max(our_quality, 1e-9):.1f}x); filters + MinHash: datatrove {dt_proc:.2f} vs ours "
+          f"{our_proc:.2f} CPU-s (langid+quality+dedup stage counters, {dt_proc / max(our_proc, 1e-9):.1f}x)")
+    ratio_total = dt_cpu / ours["tokens"]["cpu_s"]
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({"mb": mb, "datatrove": dict(dt, cpu_s=dt_cpu, wall_s=dt_wall),
-                                         "ours": dict(ours, cpu_s=our_cpu, wall_s=our_wall),
-                                         "ratio_whole_process": ratio_total}, indent=2))
+                                         "ours": ours, "ratio_whole_process": ratio_total,
+                                         "ratio_like_for_like": dt_cpu / ours["like-for-like"]["cpu_s"]},
+                                        indent=2))
 
 
 if __name__ == "__main__":
