@@ -44,3 +44,19 @@ def test_multiword_terms_take_the_longest_match_on_both_paths() -> None:
     assert found == [("id:ethnicity/african_american", "african american")]
     found, _ = MATCHER.labels("an American writer")  # no multi-word first word: counting path
     assert found == [("id:nationality/american", "american")]
+
+
+LONG = " ".join(["the", "lazy", "she", "women", "american", "woman", "she"] * 20)  # > 64 words
+
+
+@pytest.mark.parametrize("text", [*TEXTS, LONG, "she she lazy", "women"])
+def test_labels_keep_the_first_occurrence_order_of_the_counting_path(text: str) -> None:
+    found, n_words = MATCHER.labels(text)
+    ws = folded_words(text)
+    expected = []
+    for w, c in Counter(ws).items():
+        lab = MATCHER.exact.get((w,)) or MATCHER._stem(w)
+        expected.extend([lab] * c if lab else [])
+    if not MATCHER._has_multi(ws):
+        assert found == expected
+    assert n_words == len(ws)

@@ -86,6 +86,15 @@ def forms_balanced(term: str) -> bool:
     return "(" not in rest and ")" not in rest
 
 
+def tokenize_many(texts: Sequence[str]) -> list[tuple[str, list[str]]]:
+    """:func:`tokenize` of each text (one comprehension, no call per text)."""
+    fa = _WORD_RE.findall
+    return [
+        (f, fa(f) if len(f) == len(t) else [w.casefold() for w in fa(t)])
+        for t, f in zip(texts, [t.casefold() for t in texts], strict=True)
+    ]
+
+
 def tokenize(text: str) -> tuple[str, list[str]]:
     """``(case-folded text, its words)``: computed once per window and shared by every matcher."""
     folded = text.casefold()
@@ -167,9 +176,18 @@ class TermMatcher:
             return [lab for _, _, lab in self._scan(ws)], len(ws)
         if stems is None:
             stems = self.stem_re is not None and self.stem_re.search(folded) is not None
-        if not stems and self.singles.isdisjoint(ws):
-            return [], len(ws)
         exact = self.exact
+        if not stems:  # only one-word terms can match: look up just the words that are terms
+            hits = self.singles.intersection(ws)
+            if not hits:
+                return [], len(ws)
+            if len(hits) == 1:
+                (w,) = hits
+                return [exact[(w,)]] * ws.count(w), len(ws)
+            if len(ws) <= 64:  # in first-occurrence order, as the Counter path below gives them
+                order = sorted(hits, key=ws.index)
+                return [lab for w in order for lab in [exact[(w,)]] * ws.count(w)], len(ws)
+            return [lab for w, c in Counter(ws).items() if w in hits for lab in [exact[(w,)]] * c], len(ws)
         out: list[tuple[str, str]] = []
         for w, count in Counter(ws).items():
             lab = exact.get((w,)) or (self._stem(w) if stems else None)
