@@ -60,3 +60,19 @@ def test_labels_keep_the_first_occurrence_order_of_the_counting_path(text: str) 
     if not MATCHER._has_multi(ws):
         assert found == expected
     assert n_words == len(ws)
+
+
+def test_counting_around_multi_word_matches_equals_the_scan_on_random_texts() -> None:
+    import random
+
+    m = TermMatcher.build(
+        {"x": ["a b", "b c", "a b c", "c a b a", "c", "b"], "y": ["d*", "a", "e f"], "z": ["f e f"]}
+    )
+    rng = random.Random(0)
+    for _ in range(3000):
+        ws = [rng.choice("abcdefg") + ("x" if rng.random() < 0.1 else "") for _ in range(rng.randrange(12))]
+        text = " ".join(ws)
+        found, n = m.labels(text)
+        assert Counter(found) == Counter((x.label, x.term) for x in m.find(text)), text
+        assert n == len(ws)
+        assert [(i, k, lab) for i, k, lab in m._scan(ws) if k > 1] == m._multi_matches(ws)
