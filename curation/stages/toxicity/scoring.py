@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from operator import mul
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -255,13 +256,13 @@ class ToxicityScorer:
                 sig.update(doc_scores[len(out)])
             for name in names:
                 vals = scores[name][pos : pos + n]
-                mean = sum(v * ln for v, ln in zip(vals, lengths, strict=True)) / denom if denom else 0.0
+                mean = sum(map(mul, vals, lengths)) / denom if denom else 0.0
                 sig[f"{STAGE}.{name}"] = round(mean, 4)
                 sig[f"{STAGE}.{name}.max"] = max(vals, default=0.0)
             toxic = [primary[pos + i] >= thr for i in range(n)]
             toxic_spans = [sp for sp, t in zip(spans, toxic, strict=True) if t]
             toxic_chars = sum(e - s for s, e in toxic_spans)
-            pairs = ((doc.text[s:e], t) for (s, e), t in zip(spans, toxic, strict=True))
+            pairs = zip(texts[pos : pos + n], toxic, strict=True)  # the window texts, sliced once above
             per_window: list[tuple[int, dict[str, int]]] = []
             stats, toxic_ids = window_cooccurrence(
                 pairs,
