@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from curation.stages.toxicity.terms import TermMatcher, folded_words, words
+from curation.stages.toxicity.terms import TermMatcher, folded_words, tokenize, tokenize_many, words
 
 MATCHER = TermMatcher.build(
     {
@@ -76,3 +76,11 @@ def test_counting_around_multi_word_matches_equals_the_scan_on_random_texts() ->
         assert Counter(found) == Counter((x.label, x.term) for x in m.find(text)), text
         assert n == len(ws)
         assert [(i, k, lab) for i, k, lab in m._scan(ws) if k > 1] == m._multi_matches(ws)
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [[], [""], ["", ""], TEXTS, [*TEXTS, "nul\x00inside a text", "don't x'"], ["Straße", "STRASSE", "'a'b'"]],
+)
+def test_tokenize_many_equals_tokenize(texts: list[str]) -> None:
+    assert tokenize_many(texts) == [tokenize(t) for t in texts]

@@ -87,7 +87,8 @@ def forms_balanced(term: str) -> bool:
 
 
 def tokenize_many(texts: Sequence[str]) -> list[tuple[str, list[str]]]:
-    """:func:`tokenize` of each text (one comprehension, no call per text)."""
+    """:func:`tokenize` of each text (one comprehension, no call per text). (One regex pass over the
+    batch joined by separators was measured slower: splitting its word list back costs more.)"""
     fa = _WORD_RE.findall
     return [
         (f, fa(f) if len(f) == len(t) else [w.casefold() for w in fa(t)])
