@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from curation.stages.toxicity.terms import TermMatcher, folded_words, words
+from curation.stages.toxicity.terms import TermMatcher, folded_words, tokenize, tokenize_many, words
 
 MATCHER = TermMatcher.build(
     {
@@ -44,3 +44,43 @@ def test_multiword_terms_take_the_longest_match_on_both_paths() -> None:
     assert found == [("id:ethnicity/african_american", "african american")]
     found, _ = MATCHER.labels("an American writer")  # no multi-word first word: counting path
     assert found == [("id:nationality/american", "american")]
+
+
+LONG = " ".join(["the", "lazy", "she", "women", "american", "woman", "she"] * 20)  # > 64 words
+
+
+@pytest.mark.parametrize("text", [*TEXTS, LONG, "she she lazy", "women"])
+def test_labels_keep_the_first_occurrence_order_of_the_counting_path(text: str) -> None:
+    found, n_words = MATCHER.labels(text)
+    ws = folded_words(text)
+    expected = []
+    for w, c in Counter(ws).items():
+        lab = MATCHER.exact.get((w,)) or MATCHER._stem(w)
+        expected.extend([lab] * c if lab else [])
+    if not MATCHER._has_multi(ws):
+        assert found == expected
+    assert n_words == len(ws)
+
+
+def test_counting_around_multi_word_matches_equals_the_scan_on_random_texts() -> None:
+    import random
+
+    m = TermMatcher.build(
+        {"x": ["a b", "b c", "a b c", "c a b a", "c", "b"], "y": ["d*", "a", "e f"], "z": ["f e f"]}
+    )
+    rng = random.Random(0)
+    for _ in range(3000):
+        ws = [rng.choice("abcdefg") + ("x" if rng.random() < 0.1 else "") for _ in range(rng.randrange(12))]
+        text = " ".join(ws)
+        found, n = m.labels(text)
+        assert Counter(found) == Counter((x.label, x.term) for x in m.find(text)), text
+        assert n == len(ws)
+        assert [(i, k, lab) for i, k, lab in m._scan(ws) if k > 1] == m._multi_matches(ws)
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [[], [""], ["", ""], TEXTS, [*TEXTS, "nul\x00inside a text", "don't x'"], ["Straße", "STRASSE", "'a'b'"]],
+)
+def test_tokenize_many_equals_tokenize(texts: list[str]) -> None:
+    assert tokenize_many(texts) == [tokenize(t) for t in texts]

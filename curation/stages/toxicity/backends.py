@@ -21,7 +21,12 @@ from typing import Any, Protocol
 
 from curation.stages.toxicity.config import EMBEDDED_SCORES, DetoxifyRules, EmbeddedRules
 from curation.stages.toxicity.lexicon import LexiconIndex, load_package_lists
-from curation.stages.toxicity.profanity import ProfanityModel, load_sklearn, model_tokens, package_version
+from curation.stages.toxicity.profanity import (
+    ProfanityModel,
+    load_sklearn,
+    model_tokens_many,
+    package_version,
+)
 from curation.stages.toxicity.terms import tokenize
 
 log = logging.getLogger(__name__)
@@ -82,7 +87,7 @@ class EmbeddedBackend:
         ]
         toks = list(tokens) if tokens is not None else [tokenize(t) for t in texts]
         if use and self.profanity is not None:
-            got = self.profanity.predict([model_tokens(texts[i], toks[i]) for i in use])
+            got = self.profanity.predict(model_tokens_many([texts[i] for i in use], [toks[i] for i in use]))
         elif use and self.model is not None:
             got = self.model.predict_proba(self.vectorizer.transform([texts[i] for i in use]))[:, 1].tolist()
         else:
@@ -97,6 +102,10 @@ class EmbeddedBackend:
             "profanity": prof,
             "lexicon": lexr,
         }
+
+    def classifies(self, lang: str | None) -> bool:
+        """Whether :meth:`classify` scores texts of ``lang`` (else it gives them 0 without reading them)."""
+        return self.classifier is not None and (not self.classifier_langs or lang in self.classifier_langs)
 
     def classify(self, texts: Sequence[str], langs: Sequence[str | None]) -> list[float]:
         """P(toxic) of document blocks; 0 without a classifier or for languages it was not trained for."""

@@ -150,17 +150,23 @@ def window_cooccurrence(
         "joint": {},
     }
     toxic_ids: list[tuple[int, dict[str, int]]] = []
+    labels = matcher.labels
+    n_windows = n_toxic = words = toxic_words = 0
     for index, (text, toxic) in enumerate(windows):
-        found, n_words = matcher.labels(
+        found, n_words = labels(
             text,
             tokens[index] if tokens is not None else None,
             stems[index] if stems is not None else None,
         )
-        st["windows"] += 1
-        st["words"] += n_words
+        n_windows += 1
+        words += n_words
         if toxic:
-            st["toxic_windows"] += 1
-            st["toxic_words"] += n_words
+            n_toxic += 1
+            toxic_words += n_words
+        if not found:
+            if per_window is not None:
+                per_window.append((n_words, {}))
+            continue
         ids: list[str] = []
         desc: set[str] = set()
         for label, term in found:
@@ -189,6 +195,7 @@ def window_cooccurrence(
             for key in present:
                 jk = f"{key}|{d}"
                 st["joint"][jk] = st["joint"].get(jk, 0) + 1
+    st.update(windows=n_windows, toxic_windows=n_toxic, words=words, toxic_words=toxic_words)
     return {source_kind: st, "all": st}, toxic_ids
 
 

@@ -197,7 +197,6 @@ def _build_lang(
     return out
 
 
-_UNSEEN = "\x00unseen"
 _MEMO_MAX = 200_000
 
 
@@ -346,19 +345,15 @@ class LexiconIndex:
 
     def _obfuscated(self, text: str, ll: _LangLists) -> list[str]:
         """Tiers of the obfuscated tokens of ``text`` (one per token occurrence) under the lists ``ll``."""
-        out: list[str] = []
         if _OBFUSCATION_RE.search(text) is None:
-            return out
+            return []
         memo = self._obf_memo.setdefault(id(ll), {})
         if len(memo) > _MEMO_MAX:  # a bounded per-worker cache of a pure function: results do not change
             memo.clear()
-        for raw in _TOKEN_RE.findall(text):
-            tier = memo.get(raw, _UNSEEN)
-            if tier is _UNSEEN:
-                tier = memo[raw] = _token_tier(raw, ll)
-            if tier is not None:
-                out.append(tier)
-        return out
+        toks = _TOKEN_RE.findall(text)
+        for raw in set(toks).difference(memo):
+            memo[raw] = _token_tier(raw, ll)
+        return list(filter(None, map(memo.__getitem__, toks)))  # tiers in token order, None dropped
 
     def score(self, text: str, lang: str | None, tokens: tuple[str, list[str]] | None = None) -> float:
         """Noisy-or of the hits: ``1 - prod (1 - w_tier) ** n_tier``."""

@@ -131,6 +131,14 @@ def model_tokens(text: str, tokens: tuple[str, list[str]] | None = None) -> list
     return _TOKEN_RE.findall(text.lower())
 
 
+def model_tokens_many(texts: Sequence[str], tokens: Sequence[tuple[str, list[str]]]) -> list[list[str]]:
+    """:func:`model_tokens` of each text (the common case, an ASCII text without apostrophes, inline)."""
+    return [
+        ws if t.isascii() and "'" not in f and len(f) == len(t) else model_tokens(t, (f, ws))
+        for t, (f, ws) in zip(texts, tokens, strict=True)
+    ]
+
+
 class ProfanityModel:
     """The exported model, loaded once per worker (numpy only); :meth:`predict` = P(profane) per text."""
 

@@ -26,8 +26,9 @@ Signals written on every document (``<name>`` ranges over every score the backen
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from operator import mul
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -41,7 +42,7 @@ from curation.stages.toxicity.bias import (
     window_cooccurrence,
 )
 from curation.stages.toxicity.config import ToxicityRules, span_action
-from curation.stages.toxicity.terms import TermMatcher, tokenize, windows_matching
+from curation.stages.toxicity.terms import TermMatcher, tokenize_many, windows_matching
 from curation.stages.toxicity.windows import Span, document_windows, encode_spans
 
 STAGE = "toxicity"
@@ -70,6 +71,10 @@ class _Block(NamedTuple):
     kept_evidence: float
     text: int
     kept_text: int
+
+
+def _no_text(_parts: Iterable[str]) -> str:
+    return ""
 
 
 def _evidence(
@@ -164,6 +169,8 @@ class ToxicityScorer:
         pos = 0
         for doc, (spans, _) in zip(docs, per_doc, strict=True):
             removes = span_action(self.rules, doc.source_kind) == "remove"
+            # block texts only for the classifier's languages (it gives 0 to the others, unread)
+            join = "\n".join if backend.classifies(doc.lang) else _no_text
             blocks: list[_Block] = []
             start = 0
             chars = 0
@@ -174,7 +181,7 @@ class ToxicityScorer:
                 idx = range(pos + start, pos + i + 1)
                 chars, ev = _evidence(lex, prof, idx, spans[start : i + 1])
                 text_id = len(texts)
-                texts.append("\n".join(doc.text[a:b] for a, b in spans[start : i + 1]))
+                texts.append(join(doc.text[a:b] for a, b in spans[start : i + 1]))
                 langs.append(doc.lang)
                 kept_idx = [j for j in idx if not (removes and primary[j] >= thr)]
                 if len(kept_idx) == len(idx):
@@ -183,7 +190,7 @@ class ToxicityScorer:
                     kept_spans = [spans[j - pos] for j in kept_idx]
                     kchars, kev = _evidence(lex, prof, kept_idx, kept_spans)
                     blocks.append(_Block(chars, ev, kchars, kev, text_id, len(texts)))
-                    texts.append("\n".join(doc.text[a:b] for a, b in kept_spans))
+                    texts.append(join(doc.text[a:b] for a, b in kept_spans))
                     langs.append(doc.lang)
                 else:
                     blocks.append(_Block(chars, ev, 0, 0.0, text_id, -1))
@@ -194,7 +201,7 @@ class ToxicityScorer:
         out: list[dict[str, SignalValue]] = []
         for doc, blocks in zip(docs, meta, strict=True):
             # unscored non-space text (code outside comments and strings) counts as clean
-            nonspace = len("".join(doc.text.split()))
+            nonspace = sum(map(len, doc.text.split()))
             total = max(sum(blk.chars for blk in blocks), nonspace)
             kept_chars = sum(blk.kept_chars for blk in blocks)
             kept_total = max(kept_chars, nonspace - (sum(blk.chars for blk in blocks) - kept_chars))
@@ -226,7 +233,7 @@ class ToxicityScorer:
         per_doc = [self.windows(d) for d in docs]
         texts = [d.text[s:e] for d, (spans, _) in zip(docs, per_doc, strict=True) for s, e in spans]
         langs = [d.lang for d, (spans, _) in zip(docs, per_doc, strict=True) for _ in spans]
-        toks = [tokenize(t) for t in texts]  # shared by the lexicon and the identity-term matcher
+        toks = tokenize_many(texts)  # shared by the lexicon, the English model and the identity-term matcher
         scores = self._backend.score(texts, langs, toks) if texts else {n: [] for n in self._backend.names}
         stem_hits = windows_matching(self._matcher.stem_re, [t[0] for t in toks])
         stem_flags = [i in stem_hits for i in range(len(texts))]
@@ -249,13 +256,13 @@ class ToxicityScorer:
                 sig.update(doc_scores[len(out)])
             for name in names:
                 vals = scores[name][pos : pos + n]
-                mean = sum(v * ln for v, ln in zip(vals, lengths, strict=True)) / denom if denom else 0.0
+                mean = sum(map(mul, vals, lengths)) / denom if denom else 0.0
                 sig[f"{STAGE}.{name}"] = round(mean, 4)
                 sig[f"{STAGE}.{name}.max"] = max(vals, default=0.0)
             toxic = [primary[pos + i] >= thr for i in range(n)]
             toxic_spans = [sp for sp, t in zip(spans, toxic, strict=True) if t]
             toxic_chars = sum(e - s for s, e in toxic_spans)
-            pairs = ((doc.text[s:e], t) for (s, e), t in zip(spans, toxic, strict=True))
+            pairs = zip(texts[pos : pos + n], toxic, strict=True)  # the window texts, sliced once above
             per_window: list[tuple[int, dict[str, int]]] = []
             stats, toxic_ids = window_cooccurrence(
                 pairs,

@@ -18,7 +18,8 @@ from curation.document import Document, Message, render_messages
 
 Span = tuple[int, int]  # [start, end) code-point offsets into Document.text
 
-_LINE_RE = re.compile(r"[^\n]+")
+# a whole line (a run of non-newline characters) with its non-whitespace core as group 1 (absent when blank)
+_LINE_CORE_RE = re.compile(r"(?=[^\n])[^\S\n]*(\S(?:[^\n]*\S)?)?[^\S\n]*")
 _BLANK_LINE_RE = re.compile(r"\n[ \t]*\n")  # paragraph separator
 _SENTENCE_END_RE = re.compile(r"[.!?…。！？]+[\"'”’)\]]*\s+")
 
@@ -51,7 +52,6 @@ _CODE_RE = {
     "slash": re.compile(_STRINGS + _SLASH, re.DOTALL),
     "both": re.compile(_STRINGS + _SLASH + _HASH, re.DOTALL),
 }
-_CODE_GROUPS = ("tqb", "tsb", "dq", "sq", "lc", "bc", "hc")
 
 
 def _chunks(text: str, start: int, end: int, max_chars: int) -> Iterator[Span]:
@@ -122,11 +122,17 @@ def prose_windows(
             pos = sep.end()
         out.extend(_sentences(text, pos, end, max_chars, merge_chars))
     else:
-        for line in _LINE_RE.finditer(text, start, end):
-            if line.end() - line.start() <= max_chars:
-                out.append((line.start(), line.end()))
-            else:
-                out.extend(_sentences(text, line.start(), line.end(), max_chars, merge_chars))
+        # one regex pass gives each line and its stripped core (same spans as _strip of each line)
+        for line in _LINE_CORE_RE.finditer(text, start, end):
+            ls, le = line.span()
+            if le - ls > max_chars:
+                out.extend(
+                    sp for sp in (_strip(text, x) for x in _sentences(text, ls, le, max_chars, merge_chars))
+                    if sp[1] > sp[0]
+                )
+            elif line.start(1) >= 0:
+                out.append(line.span(1))
+        return out
     stripped = (_strip(text, s) for s in out)
     return [s for s in stripped if s[1] > s[0]]
 
@@ -137,11 +143,10 @@ def code_windows(text: str, language: str | None, max_chars: int) -> list[Span]:
     style = "hash" if lang in _HASH_LANGS else "slash" if lang in _SLASH_LANGS else "both"
     out: list[Span] = []
     for m in _CODE_RE[style].finditer(text):
-        for g in _CODE_GROUPS:
-            s = m.start(g) if g in m.re.groupindex else -1
-            if s >= 0:
-                out.extend(prose_windows(text, max_chars, unit="line", start=s, end=m.end(g)))
-                break
+        g = m.lastgroup  # one alternative matches; for triple quotes the outer group closes last
+        if g == "tq":
+            g = "tqb" if m.start("tqb") >= 0 else "tsb"
+        out.extend(prose_windows(text, max_chars, unit="line", start=m.start(g), end=m.end(g)))
     return out
 
 

@@ -1,0 +1,80 @@
+"""The one-pass line windows and the group lookup of code windows give the spans of the plain versions."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from curation.rules import REPO_ROOT
+from curation.stages.toxicity import windows as W
+
+_LINE_RE = re.compile(r"[^\n]+")
+_GROUPS = ("tqb", "tsb", "dq", "sq", "lc", "bc", "hc")
+
+
+def _old_lines(
+    text: str, max_chars: int, start: int = 0, end: int | None = None, merge: int = 80
+) -> list[W.Span]:
+    """The previous line mode: every line, long ones cut into sentences, then each span stripped."""
+    end = len(text) if end is None else end
+    out: list[W.Span] = []
+    for line in _LINE_RE.finditer(text, start, end):
+        if line.end() - line.start() <= max_chars:
+            out.append((line.start(), line.end()))
+        else:
+            out.extend(W._sentences(text, line.start(), line.end(), max_chars, merge))
+    stripped = (W._strip(text, s) for s in out)
+    return [s for s in stripped if s[1] > s[0]]
+
+
+def _old_code(text: str, language: str | None, max_chars: int) -> list[W.Span]:
+    lang = (language or "").lower()
+    style = "hash" if lang in W._HASH_LANGS else "slash" if lang in W._SLASH_LANGS else "both"
+    out: list[W.Span] = []
+    for m in W._CODE_RE[style].finditer(text):
+        for g in _GROUPS:
+            s = m.start(g) if g in m.re.groupindex else -1
+            if s >= 0:
+                out.extend(_old_lines(text, max_chars, s, m.end(g), merge=0))
+                break
+    return out
+
+
+SAMPLES = [
+    "",
+    "\n\n\n",
+    "   \t  ",
+    "one line",
+    "  first line \n\nsecond line\n",
+    "crlf line\r\nnext\r\n\r\n last \u00a0\u2003",
+    "\u2028separator inside\u2028 a line\n\u3000wide space\u3000",
+    "x" * 1000 + "\n" + "word " * 300 + "\n" + "Sentence one. Sentence two! " * 40,
+    'print("hello")  # a comment\n/* block\n comment */ x = \'ab\' // tail\n'
+    '"""doc\nstring""" \'\'\'single\'\'\'',
+    "s = ''\nt = \"\"\n# \n//\n/**/",
+]
+
+
+def _repo_texts() -> list[tuple[str, str | None]]:
+    files = sorted((REPO_ROOT / "curation").rglob("*.py"))[:60] + sorted((REPO_ROOT / "docs").glob("*.md"))
+    return [(p.read_text(encoding="utf-8"), "python" if p.suffix == ".py" else None) for p in files]
+
+
+@pytest.mark.parametrize("max_chars", [40, 400])
+def test_line_windows_equal_the_plain_version(max_chars: int) -> None:
+    for text in SAMPLES + [t for t, _ in _repo_texts()]:
+        assert W.prose_windows(text, max_chars, unit="line", merge_chars=80) == _old_lines(text, max_chars)
+        mid = len(text) // 3
+        got = W.prose_windows(text, max_chars, unit="line", start=mid, end=2 * mid, merge_chars=80)
+        assert got == _old_lines(text, max_chars, mid, 2 * mid)
+
+
+@pytest.mark.parametrize("language", ["python", "go", None])
+def test_code_windows_equal_the_plain_version(language: str | None) -> None:
+    for text in SAMPLES + [t for t, _ in _repo_texts()]:
+        assert W.code_windows(text, language, 400) == _old_code(text, language, 400)
+
+
+def test_repo_texts_are_read() -> None:
+    assert len(_repo_texts()) > 20
