@@ -133,3 +133,23 @@ def test_name_runs_with_the_look_behind_after_the_first_capital_are_the_old_runs
         assert [m.span() for m in new_list.finditer(text)] == [m.span() for m in old_list.finditer(text)]
         found += sum(1 for _ in new_list.finditer(text))
     assert found > 100
+
+
+def test_phone_windows_from_their_start_characters_are_the_full_scan_windows() -> None:
+    rng = random.Random(11)
+    pieces = [*"0123456789 ().-/+x#", "ext.", "a", "_", "\n", "+1 ", "(0)", "٣", "12.34"]
+    for _ in range(5000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 40)))
+        starts = (m.start() for m in structured._PHONE_START.finditer(text))
+        got = [m.span() for m in anchored_finditer(structured._PHONE_WINDOW, text, starts)]
+        assert got == [m.span() for m in structured._PHONE_WINDOW.finditer(text)], text
+
+
+def test_phone_cache_gives_the_same_spans() -> None:
+    rec = structured.PhoneRecognizer(("US", "GB", "DE"), ())
+    text = "Call +1 415-555-2671 or 030 1234567; fax 415-555-2671. 0 00 00 00 79 00"
+    first = rec.find(text)
+    assert first and rec.find(text) == first
+    small = structured.PhoneRecognizer(("US", "GB", "DE"), ())
+    small.CACHE_SIZE = 1  # a full cache is emptied, never wrong
+    assert small.find(text) == first and len(small._cache) == 1

@@ -100,6 +100,9 @@ def email_matches(text: str) -> list[re.Match[str]]:
 _PHONE_WINDOW = re.compile(
     r"(?<![\w.+-])(?:\+|\(\+?)?\d(?:[ ().\-/]{0,2}\d){6,16}(?:\s?(?:x|ext\.?|#)\s?\d{1,6})?"
 )
+# Where a window can start: `+`, `(` or a digit not glued to `[\w.+-]` (the look-behind of _PHONE_WINDOW,
+# written after the first character so that the engine skips to those characters).
+_PHONE_START = re.compile(r"[+(\d](?<![\w.+-][+(\d])")
 _COUNTRY_CODE_BEFORE = re.compile(r"(?<![\w+])\+\d{1,3}[ .-]?$")
 _EXTENSION = re.compile(r"(?i)\s?(?:x|ext\.?|#)\s?\d{1,6}$")
 # Dates (2023-09-12, 12/09/2023), times, dotted versions/OIDs with short groups.
@@ -156,28 +159,44 @@ class PhoneRecognizer:
     SCORE = 0.6
     WEAK_SCORE = 0.1
 
+    #: windows whose matches are kept (per recognizer, i.e. per worker): tables, logs and templates repeat
+    #: the same digit runs, and matching one window in every region is most of this recognizer's cost
+    CACHE_SIZE = 4096
+
     def __init__(self, regions: tuple[str, ...], context: tuple[str, ...]) -> None:
         self.regions = regions
         self.context = context
+        self._cache: dict[str, tuple[tuple[int, int, phonenumbers.PhoneNumber], ...]] = {}
+
+    def region_matches(self, window: str) -> tuple[tuple[int, int, phonenumbers.PhoneNumber], ...]:
+        """``(start, end, number)`` of the PhoneNumberMatcher matches in ``window``, region after region."""
+        found = self._cache.get(window)
+        if found is None:
+            found = tuple((pm.start, pm.end, pm.number) for region in self.regions
+                          for pm in phonenumbers.PhoneNumberMatcher(window, region, leniency=0))
+            if len(self._cache) >= self.CACHE_SIZE:
+                self._cache.clear()
+            self._cache[window] = found
+        return found
 
     def find(self, text: str) -> list[Span]:
         out: list[Span] = []
-        for m in _PHONE_WINDOW.finditer(text):
+        starts = (m.start() for m in _PHONE_START.finditer(text))
+        for m in anchored_finditer(_PHONE_WINDOW, text, starts):
             lo = max(0, m.start() - 2)
             window = text[lo : m.end()]
             seen: set[tuple[int, int]] = set()
-            for region in self.regions:
-                for pm in phonenumbers.PhoneNumberMatcher(window, region, leniency=0):
-                    start, end = pm.start + lo, pm.end + lo
-                    cc = _COUNTRY_CODE_BEFORE.search(text, max(0, start - 5), start)
-                    if cc:  # "+1 001-278-914-8035": keep the written country code with the number
-                        start = cc.start()
-                    if (start, end) in seen or glued(text, start, end):
-                        continue
-                    seen.add((start, end))
-                    score = self.score(text[start:end], pm.number, text[max(0, start - 12) : start])
-                    if score:
-                        out.append(Span(self.entity, start, end, score))
+            for pm_start, pm_end, number in self.region_matches(window):
+                start, end = pm_start + lo, pm_end + lo
+                cc = _COUNTRY_CODE_BEFORE.search(text, max(0, start - 5), start)
+                if cc:  # "+1 001-278-914-8035": keep the written country code with the number
+                    start = cc.start()
+                if (start, end) in seen or glued(text, start, end):
+                    continue
+                seen.add((start, end))
+                score = self.score(text[start:end], number, text[max(0, start - 12) : start])
+                if score:
+                    out.append(Span(self.entity, start, end, score))
         return dedupe(out)
 
     def score(self, raw: str, number: phonenumbers.PhoneNumber, before: str = "") -> float:
