@@ -153,3 +153,28 @@ def test_phone_cache_gives_the_same_spans() -> None:
     small = structured.PhoneRecognizer(("US", "GB", "DE"), ())
     small.CACHE_SIZE = 1  # a full cache is emptied, never wrong
     assert small.find(text) == first and len(small._cache) == 1
+
+
+def test_truncated_pem_starts_skip_only_blocks_the_pattern_cannot_match() -> None:
+    rec = secrets.private_key()
+    plain = _unanchored(rec)
+    rng = random.Random(13)
+    b64 = string.ascii_letters + string.digits + "+/="
+    pieces = ["-----BEGIN RSA PRIVATE KEY-----", "-----BEGIN PRIVATE KEY-----",
+              "-----END RSA PRIVATE KEY-----", "-----END PRIVATE KEY-----",
+              "\n", "\r\n", "Proc-Type: 4,ENCRYPTED", " ", "x = 1.", '"""', "'"]
+    kinds = [0, 0, 0]
+    for _ in range(400):
+        parts = []
+        for _ in range(rng.randint(1, 14)):
+            if rng.random() < 0.5:
+                parts.append("\n" + "".join(rng.choice(b64) for _ in range(rng.choice((8, 16, 40, 64)))))
+            else:
+                parts.append(rng.choice(pieces))
+        text = "".join(parts)
+        got = [(s.start, s.end, s.score) for s in rec.find(text)]
+        assert got == [(s.start, s.end, s.score) for s in plain.find(text)], text
+        for _s, _e, score in got:
+            kinds[score == 0.9] += 1
+        kinds[2] += "BEGIN" in text and not got
+    assert min(kinds) > 5  # whole blocks, truncated blocks and no block were all exercised
