@@ -178,3 +178,18 @@ def test_truncated_pem_starts_skip_only_blocks_the_pattern_cannot_match() -> Non
             kinds[score == 0.9] += 1
         kinds[2] += "BEGIN" in text and not got
     assert min(kinds) > 5  # whole blocks, truncated blocks and no block were all exercised
+
+
+def test_card_starts_find_what_a_full_scan_finds() -> None:
+    rec = structured.CardRecognizer()
+    rng = random.Random(17)
+    pieces = [*"0123456789 -", "4111 1111 1111 1111", "5500-0000-0000-0004", "378282246310005", "٣", "x"]
+    found = 0
+    for _ in range(5000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 30)))
+        want = dedupe([Span("CREDIT_CARD", m.start(), m.end(), 1.0) for rx in structured._CARD
+                       for m in rx.finditer(text)
+                       if structured.luhn_ok("".join(c for c in m.group() if c.isdigit()))])
+        assert rec.find(text) == want, text
+        found += len(want)
+    assert found > 200

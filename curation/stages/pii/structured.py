@@ -245,6 +245,11 @@ _CARD = [
 ]
 
 
+# Where a card number can start: a digit 2-6 (every issuer prefix above) not after a digit or `-`, the
+# look-behind of _CARD written after the first character so that the engine skips to those digits.
+_CARD_START = re.compile(r"[2-6](?<![\d-][2-6])")
+
+
 def luhn_ok(digits: str) -> bool:
     """ISO/IEC 7812 Luhn checksum."""
     total = 0
@@ -264,8 +269,9 @@ class CardRecognizer:
 
     def find(self, text: str) -> list[Span]:
         out = []
+        starts = [m.start() for m in _CARD_START.finditer(text)]
         for rx in _CARD:
-            for m in rx.finditer(text):
+            for m in anchored_finditer(rx, text, starts):
                 digits = "".join(ch for ch in m.group() if ch.isdigit())
                 if luhn_ok(digits):
                     out.append(Span(self.entity, m.start(), m.end(), 1.0))
