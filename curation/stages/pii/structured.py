@@ -3,7 +3,8 @@
 Each recognizer is a regular expression for the candidate plus the published validator of the type:
 
 * EMAIL_ADDRESS - presidio's e-mail pattern; the domain must end in a public suffix from tldextract's
-  *bundled* snapshot (never fetched). ``user:secret@host`` in a URL is a credential, not an address.
+  *bundled* snapshot (never fetched), looked up as tldextract does without importing it (``suffixes.py``).
+  ``user:secret@host`` in a URL is a credential, not an address.
 * PHONE_NUMBER - python-phonenumbers (Google libphonenumber's numbering plans) matching per configured
   region, on candidate digit windows only; see :class:`PhoneRecognizer` for the layout rules.
 * CREDIT_CARD - issuer prefixes and groupings (Visa, Mastercard incl. 2-series, Amex 4-6-5, Discover, JCB)
@@ -19,13 +20,12 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Callable
-from functools import lru_cache
 
 import phonenumbers
 
 from curation.stages.pii.scan import anchored_finditer
 from curation.stages.pii.spans import Span, dedupe
+from curation.stages.pii.suffixes import PublicSuffixes
 
 # ----------------------------------------------------------------------------------------------------
 # E-mail
@@ -41,26 +41,21 @@ _LOCAL_CHARS = frozenset("!#$%&'*+-/=?^_`{|}~.")
 _WHITESPACE = re.compile(r"\s")
 
 
-@lru_cache(maxsize=1)
-def _tld_extract() -> Callable:
-    import tldextract
-
-    # suffix_list_urls=() -> never fetch; cache_dir=None -> never write; uses the snapshot in the wheel.
-    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, fallback_to_snapshot=True)
-
-
 class EmailRecognizer:
     entity = "EMAIL_ADDRESS"
 
     def __init__(self, context: tuple[str, ...] = ("email", "e-mail", "mail")) -> None:
         self.context = context
+        self._suffixes: PublicSuffixes | None = None  # read on the first candidate (once per worker)
 
     def find(self, text: str) -> list[Span]:
         out = []
         for m in email_matches(text):
             if m.start() > 0 and text[m.start() - 1] == ":":
                 continue
-            if _tld_extract()(m.group()).fqdn:
+            if self._suffixes is None:
+                self._suffixes = PublicSuffixes.bundled()
+            if self._suffixes.has_registered_domain(m.group()):
                 out.append(Span(self.entity, m.start(), m.end(), 1.0))
         return out
 
