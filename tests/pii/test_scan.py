@@ -193,3 +193,19 @@ def test_card_starts_find_what_a_full_scan_finds() -> None:
         assert rec.find(text) == want, text
         found += len(want)
     assert found > 200
+
+
+def test_gazetteer_columns_parse_as_the_line_parser() -> None:
+    """nam_dict.txt read column-wise gives the line parser's names, frequencies and order."""
+    from curation.stages.pii import names
+
+    text, grid = names._nam_dict()
+    assert grid is not None  # the shipped file is a fixed-width table
+    for countries in (("great_britain", "ireland", "usa"), ("portugal", "turkey"), names.NAM_DICT_COUNTRIES):
+        for min_frequency in (1, 2, 13):
+            fast = names.parse_nam_dict(text, countries, min_frequency, grid)
+            slow = names.parse_nam_dict_lines(text, countries, min_frequency)
+            assert list(fast.items()) == list(slow.items())
+    ragged = "# comment\nM  Anna+Lena" + " " * 17 + "1\nF  Zoë" + " " * 24 + "$  5\n"
+    assert names.parse_nam_dict(ragged, names.NAM_DICT_COUNTRIES[:4], 1) == names.parse_nam_dict_lines(
+        ragged, names.NAM_DICT_COUNTRIES[:4], 1)
