@@ -133,3 +133,79 @@ def test_name_runs_with_the_look_behind_after_the_first_capital_are_the_old_runs
         assert [m.span() for m in new_list.finditer(text)] == [m.span() for m in old_list.finditer(text)]
         found += sum(1 for _ in new_list.finditer(text))
     assert found > 100
+
+
+def test_phone_windows_from_their_start_characters_are_the_full_scan_windows() -> None:
+    rng = random.Random(11)
+    pieces = [*"0123456789 ().-/+x#", "ext.", "a", "_", "\n", "+1 ", "(0)", "٣", "12.34"]
+    for _ in range(5000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 40)))
+        starts = (m.start() for m in structured._PHONE_START.finditer(text))
+        got = [m.span() for m in anchored_finditer(structured._PHONE_WINDOW, text, starts)]
+        assert got == [m.span() for m in structured._PHONE_WINDOW.finditer(text)], text
+
+
+def test_phone_cache_gives_the_same_spans() -> None:
+    rec = structured.PhoneRecognizer(("US", "GB", "DE"), ())
+    text = "Call +1 415-555-2671 or 030 1234567; fax 415-555-2671. 0 00 00 00 79 00"
+    first = rec.find(text)
+    assert first and rec.find(text) == first
+    small = structured.PhoneRecognizer(("US", "GB", "DE"), ())
+    small.CACHE_SIZE = 1  # a full cache is emptied, never wrong
+    assert small.find(text) == first and len(small._cache) == 1
+
+
+def test_truncated_pem_starts_skip_only_blocks_the_pattern_cannot_match() -> None:
+    rec = secrets.private_key()
+    plain = _unanchored(rec)
+    rng = random.Random(13)
+    b64 = string.ascii_letters + string.digits + "+/="
+    pieces = ["-----BEGIN RSA PRIVATE KEY-----", "-----BEGIN PRIVATE KEY-----",
+              "-----END RSA PRIVATE KEY-----", "-----END PRIVATE KEY-----",
+              "\n", "\r\n", "Proc-Type: 4,ENCRYPTED", " ", "x = 1.", '"""', "'"]
+    kinds = [0, 0, 0]
+    for _ in range(400):
+        parts = []
+        for _ in range(rng.randint(1, 14)):
+            if rng.random() < 0.5:
+                parts.append("\n" + "".join(rng.choice(b64) for _ in range(rng.choice((8, 16, 40, 64)))))
+            else:
+                parts.append(rng.choice(pieces))
+        text = "".join(parts)
+        got = [(s.start, s.end, s.score) for s in rec.find(text)]
+        assert got == [(s.start, s.end, s.score) for s in plain.find(text)], text
+        for _s, _e, score in got:
+            kinds[score == 0.9] += 1
+        kinds[2] += "BEGIN" in text and not got
+    assert min(kinds) > 5  # whole blocks, truncated blocks and no block were all exercised
+
+
+def test_card_starts_find_what_a_full_scan_finds() -> None:
+    rec = structured.CardRecognizer()
+    rng = random.Random(17)
+    pieces = [*"0123456789 -", "4111 1111 1111 1111", "5500-0000-0000-0004", "378282246310005", "٣", "x"]
+    found = 0
+    for _ in range(5000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 30)))
+        want = dedupe([Span("CREDIT_CARD", m.start(), m.end(), 1.0) for rx in structured._CARD
+                       for m in rx.finditer(text)
+                       if structured.luhn_ok("".join(c for c in m.group() if c.isdigit()))])
+        assert rec.find(text) == want, text
+        found += len(want)
+    assert found > 200
+
+
+def test_gazetteer_columns_parse_as_the_line_parser() -> None:
+    """nam_dict.txt read column-wise gives the line parser's names, frequencies and order."""
+    from curation.stages.pii import names
+
+    text, grid = names._nam_dict()
+    assert grid is not None  # the shipped file is a fixed-width table
+    for countries in (("great_britain", "ireland", "usa"), ("portugal", "turkey"), names.NAM_DICT_COUNTRIES):
+        for min_frequency in (1, 2, 13):
+            fast = names.parse_nam_dict(text, countries, min_frequency, grid)
+            slow = names.parse_nam_dict_lines(text, countries, min_frequency)
+            assert list(fast.items()) == list(slow.items())
+    ragged = "# comment\nM  Anna+Lena" + " " * 17 + "1\nF  Zoë" + " " * 24 + "$  5\n"
+    assert names.parse_nam_dict(ragged, names.NAM_DICT_COUNTRIES[:4], 1) == names.parse_nam_dict_lines(
+        ragged, names.NAM_DICT_COUNTRIES[:4], 1)

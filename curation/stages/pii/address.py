@@ -30,8 +30,30 @@ _NUMBER = r"\d{1,5}(?:\s?[a-zA-Z](?![\w]))?(?:\s?(?:bis|ter))?"
 _LINKS = r"(?:(?:de(?:l| la| los| las)?|di|della|degli|dei|du|des|d'|da|do|dos|van|von|der|the|of)\s)?"
 
 
-def _alt(words: tuple[str, ...]) -> str:
-    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+def _alt(words: tuple[str, ...], fold: bool = False) -> str:
+    """An alternation of ``words``, longest first, grouped by their first character (``r(?:ue|oute)|...``);
+    ``fold``: for use inside ``(?i:...)``.
+
+    The regex engine tries the branches of an alternation one after the other; grouped, it tries only the
+    words that start with the character at hand. Branches of different groups cannot match at the same
+    position (case-sensitive: different first characters; ``fold``: groups by lower-cased first character,
+    all ASCII, and each ASCII letter's case-folding class holds no other ASCII lower-case letter), and
+    within a group the longest-first order is kept, so the grouped alternation matches exactly what the
+    flat one did.
+    """
+    ordered = sorted(words, key=len, reverse=True)
+    groups: dict[str, list[str]] = {}
+    for w in ordered:
+        groups.setdefault(w[:1].lower() if fold else w[:1], []).append(w)
+    if fold and not all(k.isascii() for k in groups):
+        return "|".join(re.escape(w) for w in ordered)
+    out = []
+    for ws in groups.values():
+        if len(ws) > 1 and len({w[:1] for w in ws}) == 1:
+            out.append(re.escape(ws[0][:1]) + "(?:" + "|".join(re.escape(w[1:]) for w in ws) + ")")
+        else:
+            out.append("|".join(re.escape(w) for w in ws))
+    return "|".join(out)
 
 
 class AddressRecognizer:
@@ -54,22 +76,24 @@ class AddressRecognizer:
         self.number_first: dict[str, re.Pattern[str]] = {}
         for lang, types in rules.street_types.items():
             layout = rules.layouts.get(lang, "number_name_type")
-            t = _alt(tuple({*types, *(w.lower() for w in types)}))
+            both = tuple({*types, *(w.lower() for w in types)})
+            t, ti = _alt(both), _alt(both, fold=True)  # ti inside (?i:...)
             if layout == "number_name_type":
                 rx = (rf"(?<![\w.,-])(?:{_NUMBER}|{_UNIT_WORD} \d{{1,4}}[A-Za-z]?(?:,|\n) ?)"
                       rf" ?(?:{_NAME} ){{1,3}}(?:{t})\b\.?{_UNIT}")
             elif layout == "number_type_name":
-                rx = rf"(?<![\w.,-]){_NUMBER},? (?i:{t}) {_LINKS}(?:{_NAME})(?: {_LINKS}{_NAME}){{0,3}}"
+                rx = rf"(?<![\w.,-]){_NUMBER},? (?i:{ti}) {_LINKS}(?:{_NAME})(?: {_LINKS}{_NAME}){{0,3}}"
             elif layout == "type_name_number":
                 rx = (rf"(?<!\w)(?:{t}) {_LINKS}{_NAME}(?: {_LINKS}{_NAME}){{0,3}},? (?:n\.?º?\s?)?"
                       rf"{_NUMBER}{_UNIT}")
                 self.number_first[lang] = re.compile(
                     rf"(?<![\w.,-]){_NUMBER},? (?:{t}) {_LINKS}{_NAME}(?: {_LINKS}{_NAME}){{0,3}}")
             else:  # fused_type_number
-                rx = (rf"(?<!\w)(?:{_NAME}[ -])?[{_UP}][\w'’-]*(?i:{t})\.? {_NUMBER}(?:[-/]\d{{1,4}})?{_UNIT}"
+                rx = (rf"(?<!\w)(?:{_NAME}[ -])?[{_UP}][\w'’-]*(?i:{ti})\.? {_NUMBER}(?:[-/]\d{{1,4}})?"
+                      rf"{_UNIT}"
                       rf"(?!\d)")
                 self.number_first[lang] = re.compile(
-                    rf"(?<![\w.,-])\d{{1,5}}(?:[-/]\d{{1,4}})?[a-z]? [{_UP}][\w'’-]*(?i:{t})\b\.?")
+                    rf"(?<![\w.,-])\d{{1,5}}(?:[-/]\d{{1,4}})?[a-z]? [{_UP}][\w'’-]*(?i:{ti})\b\.?")
             lowered = tuple(w.lower().rstrip(".") for w in types)
             self.layouts[lang] = (layout, re.compile(rx), frozenset(lowered), lowered)
 
@@ -86,11 +110,13 @@ class AddressRecognizer:
             forward_hint = _FORWARD_HINT.match(text, e) is not None  # once per number, not per layout
             before = text[max(0, s - 90) : s]
             words_before: list[str] | None = None  # split only when a layout needs the words before
+            unit_possible = before.endswith((" ", " \n"))  # `_UNIT_BEFORE` ends with " $"
             for lg in langs:
                 layout, rx, types, suffixes = self.layouts[lg]
                 if layout in ("number_name_type", "number_type_name"):
                     start = s
-                    unit = _UNIT_BEFORE.search(before) if layout == "number_name_type" else None
+                    unit = (_UNIT_BEFORE.search(before) if layout == "number_name_type" and unit_possible
+                            else None)
                     if unit:
                         start = s - len(before) + unit.start()
                     elif not forward_hint:
@@ -130,6 +156,8 @@ class AddressRecognizer:
         return spans
 
 
-_HOUSE = re.compile(r"(?<![\w.,/:-])\d{1,5}(?![\d])")
+# `(?<![\w.,/:-])\d{1,5}(?!\d)` with the look-behind after the first digit: a pattern starting with a
+# look-behind is tried at every position of the text, one starting with a digit only at digits.
+_HOUSE = re.compile(r"\d(?<![\w.,/:-]\d)\d{0,4}(?!\d)")
 _FORWARD_HINT = re.compile(r"(?:\s?[a-zA-Z](?!\w))?(?:\s?(?:bis|ter))?,? ?\S")
 _UNIT_BEFORE = re.compile(rf"{_UNIT_WORD} $")

@@ -72,8 +72,20 @@ _WORD_BEFORE = re.compile(r"(\w+)[.,]? $")
 _SENTENCE_END = re.compile(r"(?:^|[.!?:;\"“”»«()\[\]*#>-]|\n)\s*$")
 
 
-def parse_nam_dict(text: str, countries: tuple[str, ...], min_frequency: int) -> dict[str, int]:
-    """First name -> highest frequency (1-13) among ``countries`` in nam_dict.txt's format."""
+def _add_names(names: dict[str, int], line: str, best: int) -> None:
+    raw = line[3:_OFFSET].strip()
+    if "+" not in raw:
+        if " " not in raw and len(raw) >= 2 and names.get(raw, 0) < best:
+            names[raw] = best
+        return
+    for name in {raw.replace("+", r) for r in ("", " ", "-")}:
+        if " " in name or len(name) < 2:
+            continue
+        names[name] = max(names.get(name, 0), best)
+
+
+def parse_nam_dict_lines(text: str, countries: tuple[str, ...], min_frequency: int) -> dict[str, int]:
+    """:func:`parse_nam_dict` line by line (any layout)."""
     cols = [NAM_DICT_COUNTRIES.index(c) + _OFFSET for c in countries]
     names: dict[str, int] = {}
     for line in text.splitlines():
@@ -86,19 +98,74 @@ def parse_nam_dict(text: str, countries: tuple[str, ...], min_frequency: int) ->
                 best = max(best, int(ch, 16) if ch in "0123456789ABCDEFabcdef" else 0)
         if best < min_frequency:
             continue
-        raw = line[3:_OFFSET].strip()
-        for name in {raw.replace("+", r) for r in ("", " ", "-")} if "+" in raw else {raw}:
-            if " " in name or len(name) < 2:
-                continue
-            names[name] = max(names.get(name, 0), best)
+        _add_names(names, line, best)
     return names
+
+
+_HEX_VALUE = {ch: int(ch, 16) for ch in "0123456789ABCDEFabcdef"}
+
+
+@dataclass(frozen=True)
+class _Grid:
+    """nam_dict.txt as a fixed-width table: its lines, and per column index the frequency of each line."""
+
+    lines: list[str]
+    width: int
+    grid: str  # the lines joined: column c of line i is grid[i * width + c]
+
+
+def _grid(text: str) -> _Grid | None:
+    lines = text.splitlines()
+    width = len(lines[0]) if lines else 0
+    if width <= _OFFSET or any(len(line) != width for line in lines):
+        return None
+    return _Grid(lines, width, "".join(lines))
+
+
+def parse_nam_dict(text: str, countries: tuple[str, ...], min_frequency: int, grid: _Grid | None = None
+                   ) -> dict[str, int]:
+    """First name -> highest frequency (1-13) among ``countries`` in nam_dict.txt's format.
+
+    nam_dict.txt is a fixed-width table (every line 87 characters): each country's frequency column is
+    read as one string (``grid[col::width]``), turned into values with a lookup table and maxed over the
+    countries with numpy (already loaded with Beam), and only the lines at or above ``min_frequency`` are
+    visited. Same names, frequencies and order as :func:`parse_nam_dict_lines`, which remains the path for
+    any other layout; the gazetteer was most of the stage's set-up.
+    """
+    import numpy as np
+
+    g = grid if grid is not None else _grid(text)
+    if g is None or min_frequency < 1:
+        return parse_nam_dict_lines(text, countries, min_frequency)
+    table = np.zeros(256, dtype=np.uint8)
+    for ch, v in _HEX_VALUE.items():
+        table[ord(ch)] = v
+    best = np.zeros(len(g.lines), dtype=np.uint8)
+    for c in sorted({NAM_DICT_COUNTRIES.index(c) + _OFFSET for c in countries}):
+        if c >= g.width:
+            continue
+        # a non-ASCII character becomes "?", which is no frequency, as it was not for the line parser
+        column = g.grid[c :: g.width].encode("ascii", "replace")
+        np.maximum(best, table[np.frombuffer(column, dtype=np.uint8)], out=best)
+    names: dict[str, int] = {}
+    for i in np.flatnonzero(best >= min_frequency).tolist():
+        line = g.lines[i]
+        if line[0] not in "#=":
+            _add_names(names, line, int(best[i]))
+    return names
+
+
+@lru_cache(maxsize=1)
+def _nam_dict() -> tuple[str, _Grid | None]:
+    text = (resources.files("gender_guesser") / "data" / "nam_dict.txt").read_text(encoding="utf-8")
+    return text, _grid(text)
 
 
 @lru_cache(maxsize=4)
 def load_gazetteer(countries: tuple[str, ...], min_frequency: int) -> dict[str, int]:
     """The gender-guesser package's nam_dict.txt restricted to ``countries`` (read once per process)."""
-    path = resources.files("gender_guesser") / "data" / "nam_dict.txt"
-    return parse_nam_dict(path.read_text(encoding="utf-8"), countries, min_frequency)
+    text, grid = _nam_dict()
+    return parse_nam_dict(text, countries, min_frequency, grid)
 
 
 @lru_cache(maxsize=4)

@@ -161,13 +161,35 @@ def slack_token() -> SecretRecognizer:
     ])
 
 
+_PEM_LABEL = r"(?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?"
+_PEM_BEGIN = re.compile(rf"-----BEGIN {_PEM_LABEL}-----")
+_PEM_BODY = re.compile(r"[A-Za-z0-9+/=:, \r\n-]*")  # every character the truncated-block pattern can take
+_B64_LINE = re.compile(r"\n[A-Za-z0-9+/=]{16}")
+
+
+def truncated_pem_starts(text: str) -> Iterable[int]:
+    """BEGIN lines where the truncated-block pattern can match: not those of a whole block.
+
+    That pattern's final look-ahead (no ``-----END`` within 7,000 characters) fails at every end the
+    pattern can reach when an END line follows within 7,000 characters and no base64 line (16+ characters)
+    starts after it before the first character the pattern cannot take; the regex engine would otherwise
+    try every split of the block's lines before failing (~50 ms per PEM block).
+    """
+    for m in _PEM_BEGIN.finditer(text):
+        body_end = _PEM_BODY.match(text, m.end()).end()  # type: ignore[union-attr]
+        end = text.find("-----END", m.end())
+        if (end == -1 or end - m.end() > 7000 or end > body_end
+                or _B64_LINE.search(text, end, body_end) is not None):
+            yield m.start()
+
+
 def private_key() -> SecretRecognizer:
-    label = r"(?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?"
+    label = _PEM_LABEL
     return SecretRecognizer("PRIVATE_KEY", [
         # Whole PEM block; a truncated block (no END line) is reported up to the last base64 line.
         (rf"-----BEGIN {label}-----[\s\S]{{16,7000}}?-----END {label}-----", 1.0),
         (rf"-----BEGIN {label}-----(?:\r?\n[A-Za-z0-9+/=:, -]*)+?(?:\r?\n[A-Za-z0-9+/=]{{16,}})+"
-         rf"(?![\s\S]{{0,7000}}?-----END)", 0.9),
+         rf"(?![\s\S]{{0,7000}}?-----END)", 0.9, truncated_pem_starts),
     ])
 
 

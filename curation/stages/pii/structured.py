@@ -3,7 +3,8 @@
 Each recognizer is a regular expression for the candidate plus the published validator of the type:
 
 * EMAIL_ADDRESS - presidio's e-mail pattern; the domain must end in a public suffix from tldextract's
-  *bundled* snapshot (never fetched). ``user:secret@host`` in a URL is a credential, not an address.
+  *bundled* snapshot (never fetched), looked up as tldextract does without importing it (``suffixes.py``).
+  ``user:secret@host`` in a URL is a credential, not an address.
 * PHONE_NUMBER - python-phonenumbers (Google libphonenumber's numbering plans) matching per configured
   region, on candidate digit windows only; see :class:`PhoneRecognizer` for the layout rules.
 * CREDIT_CARD - issuer prefixes and groupings (Visa, Mastercard incl. 2-series, Amex 4-6-5, Discover, JCB)
@@ -19,13 +20,12 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Callable
-from functools import lru_cache
 
 import phonenumbers
 
 from curation.stages.pii.scan import anchored_finditer
 from curation.stages.pii.spans import Span, dedupe
+from curation.stages.pii.suffixes import PublicSuffixes
 
 # ----------------------------------------------------------------------------------------------------
 # E-mail
@@ -41,26 +41,21 @@ _LOCAL_CHARS = frozenset("!#$%&'*+-/=?^_`{|}~.")
 _WHITESPACE = re.compile(r"\s")
 
 
-@lru_cache(maxsize=1)
-def _tld_extract() -> Callable:
-    import tldextract
-
-    # suffix_list_urls=() -> never fetch; cache_dir=None -> never write; uses the snapshot in the wheel.
-    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, fallback_to_snapshot=True)
-
-
 class EmailRecognizer:
     entity = "EMAIL_ADDRESS"
 
     def __init__(self, context: tuple[str, ...] = ("email", "e-mail", "mail")) -> None:
         self.context = context
+        self._suffixes: PublicSuffixes | None = None  # read on the first candidate (once per worker)
 
     def find(self, text: str) -> list[Span]:
         out = []
         for m in email_matches(text):
             if m.start() > 0 and text[m.start() - 1] == ":":
                 continue
-            if _tld_extract()(m.group()).fqdn:
+            if self._suffixes is None:
+                self._suffixes = PublicSuffixes.bundled()
+            if self._suffixes.has_registered_domain(m.group()):
                 out.append(Span(self.entity, m.start(), m.end(), 1.0))
         return out
 
@@ -100,6 +95,9 @@ def email_matches(text: str) -> list[re.Match[str]]:
 _PHONE_WINDOW = re.compile(
     r"(?<![\w.+-])(?:\+|\(\+?)?\d(?:[ ().\-/]{0,2}\d){6,16}(?:\s?(?:x|ext\.?|#)\s?\d{1,6})?"
 )
+# Where a window can start: `+`, `(` or a digit not glued to `[\w.+-]` (the look-behind of _PHONE_WINDOW,
+# written after the first character so that the engine skips to those characters).
+_PHONE_START = re.compile(r"[+(\d](?<![\w.+-][+(\d])")
 _COUNTRY_CODE_BEFORE = re.compile(r"(?<![\w+])\+\d{1,3}[ .-]?$")
 _EXTENSION = re.compile(r"(?i)\s?(?:x|ext\.?|#)\s?\d{1,6}$")
 # Dates (2023-09-12, 12/09/2023), times, dotted versions/OIDs with short groups.
@@ -156,28 +154,44 @@ class PhoneRecognizer:
     SCORE = 0.6
     WEAK_SCORE = 0.1
 
+    #: windows whose matches are kept (per recognizer, i.e. per worker): tables, logs and templates repeat
+    #: the same digit runs, and matching one window in every region is most of this recognizer's cost
+    CACHE_SIZE = 4096
+
     def __init__(self, regions: tuple[str, ...], context: tuple[str, ...]) -> None:
         self.regions = regions
         self.context = context
+        self._cache: dict[str, tuple[tuple[int, int, phonenumbers.PhoneNumber], ...]] = {}
+
+    def region_matches(self, window: str) -> tuple[tuple[int, int, phonenumbers.PhoneNumber], ...]:
+        """``(start, end, number)`` of the PhoneNumberMatcher matches in ``window``, region after region."""
+        found = self._cache.get(window)
+        if found is None:
+            found = tuple((pm.start, pm.end, pm.number) for region in self.regions
+                          for pm in phonenumbers.PhoneNumberMatcher(window, region, leniency=0))
+            if len(self._cache) >= self.CACHE_SIZE:
+                self._cache.clear()
+            self._cache[window] = found
+        return found
 
     def find(self, text: str) -> list[Span]:
         out: list[Span] = []
-        for m in _PHONE_WINDOW.finditer(text):
+        starts = (m.start() for m in _PHONE_START.finditer(text))
+        for m in anchored_finditer(_PHONE_WINDOW, text, starts):
             lo = max(0, m.start() - 2)
             window = text[lo : m.end()]
             seen: set[tuple[int, int]] = set()
-            for region in self.regions:
-                for pm in phonenumbers.PhoneNumberMatcher(window, region, leniency=0):
-                    start, end = pm.start + lo, pm.end + lo
-                    cc = _COUNTRY_CODE_BEFORE.search(text, max(0, start - 5), start)
-                    if cc:  # "+1 001-278-914-8035": keep the written country code with the number
-                        start = cc.start()
-                    if (start, end) in seen or glued(text, start, end):
-                        continue
-                    seen.add((start, end))
-                    score = self.score(text[start:end], pm.number, text[max(0, start - 12) : start])
-                    if score:
-                        out.append(Span(self.entity, start, end, score))
+            for pm_start, pm_end, number in self.region_matches(window):
+                start, end = pm_start + lo, pm_end + lo
+                cc = _COUNTRY_CODE_BEFORE.search(text, max(0, start - 5), start)
+                if cc:  # "+1 001-278-914-8035": keep the written country code with the number
+                    start = cc.start()
+                if (start, end) in seen or glued(text, start, end):
+                    continue
+                seen.add((start, end))
+                score = self.score(text[start:end], number, text[max(0, start - 12) : start])
+                if score:
+                    out.append(Span(self.entity, start, end, score))
         return dedupe(out)
 
     def score(self, raw: str, number: phonenumbers.PhoneNumber, before: str = "") -> float:
@@ -226,6 +240,11 @@ _CARD = [
 ]
 
 
+# Where a card number can start: a digit 2-6 (every issuer prefix above) not after a digit or `-`, the
+# look-behind of _CARD written after the first character so that the engine skips to those digits.
+_CARD_START = re.compile(r"[2-6](?<![\d-][2-6])")
+
+
 def luhn_ok(digits: str) -> bool:
     """ISO/IEC 7812 Luhn checksum."""
     total = 0
@@ -245,8 +264,9 @@ class CardRecognizer:
 
     def find(self, text: str) -> list[Span]:
         out = []
+        starts = [m.start() for m in _CARD_START.finditer(text)]
         for rx in _CARD:
-            for m in rx.finditer(text):
+            for m in anchored_finditer(rx, text, starts):
                 digits = "".join(ch for ch in m.group() if ch.isdigit())
                 if luhn_ok(digits):
                     out.append(Span(self.entity, m.start(), m.end(), 1.0))
