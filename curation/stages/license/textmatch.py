@@ -29,6 +29,7 @@ import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -87,7 +88,8 @@ def _shingles(ids: np.ndarray, bigrams: bool) -> np.ndarray:
         parts.append(((a << _BITS) | b)[(a >= 0) & (b >= 0)] | _BIGRAM_TAG)
     if not parts:
         return np.empty(0, dtype=np.int64)
-    return np.unique(np.concatenate(parts))
+    s = np.sort(np.concatenate(parts))  # np.unique without its np.ma check (which imports numpy.ma)
+    return s[np.concatenate(([True], s[1:] != s[:-1]))] if s.size else s
 
 
 class TextMatcher:
@@ -228,19 +230,20 @@ class TextMatcher:
                 out.append(_shingles(ids, bigrams=ids.size == 2))
         return tuple(out)
 
+    def _token_ids(self, text: str) -> np.ndarray:
+        """Vocabulary id of each token of ``text`` (-1: unknown), looked up in one C-level ``map``."""
+        toks = tokenize(text)
+        return np.fromiter(map(self.vocab.get, toks, repeat(-1)), dtype=np.int64, count=len(toks))
+
     def query_shingles(self, text: str) -> np.ndarray:
-        get = self.vocab.get
-        ids = np.array([get(t, -1) for t in tokenize(text)], dtype=np.int64)
-        return _shingles(ids, bigrams=True)
+        return _shingles(self._token_ids(text), bigrams=True)
 
     def known_share(self, text: str) -> float:
         """Share of the word 3-grams of ``text`` that occur in some reference (0.0 without 3-grams).
 
         One ``searchsorted`` over the index: the cheap test of whether a region reads like license text
         (a license text scores near 1, source code near 0), before the full match runs on it."""
-        get = self.vocab.get
-        ids = np.array([get(t, -1) for t in tokenize(text)], dtype=np.int64)
-        q = _shingles(ids, bigrams=False)
+        q = _shingles(self._token_ids(text), bigrams=False)
         if q.size == 0:
             return 0.0
         pos = np.searchsorted(self.keys, q)
@@ -271,22 +274,28 @@ class TextMatcher:
             if q.size < 1:
                 break
             counts = self._counts(q)
-            cov = counts / self.sizes
-            ok = (cov >= self.min_cov) & (counts >= 1)
+            # Only references sharing a shingle with the query can match: every test runs on those
+            # (ascending, so argmax breaks ties towards the lowest index as over all references).
+            nz = np.flatnonzero(counts)
+            c, sizes = counts[nz], self.sizes[nz]
+            cov = c / sizes
+            ok = cov >= self.min_cov[nz]
             if not has_later:
-                ok &= ~self.needs_later
+                ok &= ~self.needs_later[nz]
             if found:
-                ok &= (counts >= p.min_new_shingles) & self.secondary_ok
+                ok &= (c >= p.min_new_shingles) & self.secondary_ok[nz]
             if not ok.any():
                 break
-            score = np.where(ok, counts - p.missing_penalty * (self.sizes - counts), -np.inf)
-            best = int(np.argmax(score))
+            score = np.where(ok, c - p.missing_penalty * (sizes - c), -np.inf)
+            j = int(np.argmax(score))
+            best = int(nz[j])
             while self.required[best] and not all(np.isin(r, q_all).all() for r in self.required[best]):
-                score[best] = -np.inf  # a required phrase is missing: next best
-                best = int(np.argmax(score))
-                if score[best] == -np.inf:
+                score[j] = -np.inf  # a required phrase is missing: next best
+                j = int(np.argmax(score))
+                best = int(nz[j])
+                if score[j] == -np.inf:
                     break
-            if score[best] == -np.inf:
+            if score[j] == -np.inf:
                 break
             ref = self.refs[best]
             q = np.setdiff1d(q, self.sets[best], assume_unique=True)
@@ -298,8 +307,8 @@ class TextMatcher:
                 TextMatch(
                     spdx=self.spdx[best],
                     kind=ref.kind,
-                    coverage=float(cov[best]),
-                    matched=int(counts[best]),
+                    coverage=float(cov[j]),
+                    matched=int(c[j]),
                     rule=ref.name,
                     is_exception=self.exception[best],
                 )
