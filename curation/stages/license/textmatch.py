@@ -92,6 +92,20 @@ def _shingles(ids: np.ndarray, bigrams: bool) -> np.ndarray:
     return s[np.concatenate(([True], s[1:] != s[:-1]))] if s.size else s
 
 
+class _StoredRefs(Sequence[RuleText]):
+    """The references of a prebuilt index, each made on access: the matcher reads one per match, while
+    building all 36k frozen dataclasses up front cost ~0.08 CPU-s of every worker's set-up."""
+
+    def __init__(self, names: list[str], kinds: list[str], min_coverage: list[int]) -> None:
+        self._names, self._kinds, self._mins = names, kinds, min_coverage
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def __getitem__(self, i: int) -> RuleText:  # type: ignore[override]
+        return RuleText(self._names[i], "", self._kinds[i], "", 100, int(self._mins[i]))
+
+
 class TextMatcher:
     """The inverted index over the knowledge base. Build once per worker (a few seconds, ~100 MB)."""
 
@@ -140,18 +154,17 @@ class TextMatcher:
         self.keys = keys[order]
         self.vals = vals[order]
         self.sets = shingle_sets
-        self._derive(params)
+        self._derive(params, [r.kind for r in refs], [r.minimum_coverage for r in refs])
 
-    def _derive(self, params: MatchParams) -> None:
+    def _derive(self, params: MatchParams, kinds: Sequence[str], min_coverage: Sequence[int]) -> None:
         """Per-reference thresholds from ``params`` and the stored reference sizes / coverages / kinds."""
         p = params
-        refs = self.refs
         self.min_cov = np.where(self.sizes < 60, p.min_coverage_short, p.min_coverage_long)
-        own = np.asarray([r.minimum_coverage for r in refs], dtype=np.float64) / 100.0
+        own = np.asarray(min_coverage, dtype=np.float64) / 100.0
         self.min_cov = np.maximum(self.min_cov, own)
         self.min_cov[self.sizes < p.full_match_below] = 1.0
         self.secondary_ok = np.asarray(
-            [r.kind in p.secondary_kinds or e for r, e in zip(refs, self.exception, strict=True)]
+            [k in p.secondary_kinds or e for k, e in zip(kinds, self.exception, strict=True)]
         )
 
     # -- prebuilt index (curation/stages/license/index.py writes and reads these) --------------------------
@@ -192,7 +205,7 @@ class TextMatcher:
         self.vocab = {t: i for i, t in enumerate(meta["vocab"])}
         mins = arrays["min_coverage"].tolist()
         names, kinds = meta["names"], meta["kinds"]
-        self.refs = [RuleText(n, "", k, "", 100, int(c)) for n, k, c in zip(names, kinds, mins, strict=True)]
+        self.refs = _StoredRefs(names, kinds, mins)
         self.spdx = list(meta["spdx"])
         self.exception = list(meta["exception"])
         self._later_id = int(meta["later_id"])
@@ -215,7 +228,7 @@ class TextMatcher:
             required.append(tuple(phrases[pos : pos + count]))
             pos += count
         self.required = required
-        self._derive(params)
+        self._derive(params, kinds, mins)
         return self
 
     @staticmethod
