@@ -110,3 +110,16 @@ def test_c4_line_prechecks_and_line_kind_tests_change_nothing() -> None:
             assert (line_kind(line) == "code") >= bool(_PROMPT_RE.match(line))
             if _FIELD_RE.match(line) and not _PROMPT_RE.match(line):
                 assert line_kind(line) == "table"
+
+
+def test_sentence_end_regex_equals_the_two_branch_form() -> None:
+    from curation.stages.quality.segment import _SENTENCE_END_RE, SPACED_TERMINALS, UNSPACED_TERMINALS
+
+    plain = re.compile(
+        f"(?:[{re.escape(SPACED_TERMINALS)}]+[\"'”’»)\\]]*(?=\\s|$))|(?:[{UNSPACED_TERMINALS}]+[\"'”’」』）»)\\]]*)"
+    )
+    rng = random.Random(0)
+    alphabet = list(".!?…。！？।؟\"'”)」]» \nab")
+    for _ in range(20_000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 20)))
+        assert _SENTENCE_END_RE.findall(text) == plain.findall(text)
