@@ -123,3 +123,17 @@ def test_sentence_end_regex_equals_the_two_branch_form() -> None:
     for _ in range(20_000):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 20)))
         assert _SENTENCE_END_RE.findall(text) == plain.findall(text)
+
+
+def test_code_comment_regex_equals_the_five_branch_form() -> None:
+    from curation.stages.langid.detect import _COMMENT_RE
+
+    plain = re.compile(
+        r"""(?<![:'"\w])//[^\n]*|/\*(?:[^*]|\*(?!/))*(?:\*/|\Z)|(?<![\w'"$])\#[^\n]*"""
+        r'''|"""(?:[^"]|"(?!""))*(?:"""|\Z)|\'\'\'(?:[^']|'(?!''))*(?:\'\'\'|\Z)'''
+    )
+    rng = random.Random(0)
+    alphabet = list("/*#\"'\n a:$_")
+    for _ in range(30_000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 24)))
+        assert [m.span() for m in _COMMENT_RE.finditer(text)] == [m.span() for m in plain.finditer(text)]
