@@ -55,7 +55,7 @@ LINE_TERMINALS: tuple[str, ...] = (
 
 def has_unspaced(text: str) -> bool:
     """True when ``text`` contains a character of a script written without spaces."""
-    return _UNSPACED_RE.search(text) is not None
+    return not text.isascii() and _UNSPACED_RE.search(text) is not None  # isascii: a C flag check
 
 
 def tokenize(text: str) -> list[str]:
