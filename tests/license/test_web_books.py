@@ -162,3 +162,31 @@ def test_conversation_uses_only_manifest(proc: LicenseProcessor) -> None:
     assert out.license == "NOASSERTION"  # talking about a license is not a grant
     out = run(proc, conv.evolve(license="CC-BY-4.0", license_evidence="manifest"))
     assert out.license == "CC-BY-4.0" and out.license_evidence == "manifest" and out.license_confidence == 0.6
+
+
+def test_book_prechecks_never_hide_a_marker() -> None:
+    """The substring pre-checks of gutenberg_license/public_domain_license only skip texts the regexes
+    cannot match: with or without them, the same result on fuzzed marker fragments."""
+    import random
+
+    from curation.stages.license import books
+
+    frags = ["*** START OF THE PROJECT GUTENBERG EBOOK X ***", "*END*THE SMALL PRINT!", "\n", " ",
+             "*** end of this project gutenberg e-book", "End of the Project Gutenberg", "www.gutenberg.net",
+             "The Project Gutenberg eBook of", "This ebook is for the use of anyone anywhere", "  \n",
+             "is in the public domain", "public domain work", "publıc domaın edition", "copyrighted Project "
+             "Gutenberg", "GUTENBERG", "İ", "ſ", "text"]
+    rng = random.Random(0)
+
+    def full(text: str, window: int) -> tuple[object, object]:
+        head, tail = text[:window], text[-window:] if len(text) > window else ""
+        m = (books._START_RE.search(head) or books._END_RE.search(tail or head)
+             or books._HEADER_RE.search(head) or books._HEADER_RE.search(tail))
+        pd = [books._PD_RE.search(p) for p in (text[:window], text[-window:])]
+        return (m.group(0).strip()[:200] if m else None), next((x.group(0) for x in pd if x), None)
+
+    for _ in range(5000):
+        text = "".join(rng.choice(frags) for _ in range(rng.randint(0, 6)))
+        for window in (30, 5000):
+            g, p = books.gutenberg_license(text, window), books.public_domain_license(text, window)
+            assert ((g.detail if g else None), (p.detail if p else None)) == full(text, window)

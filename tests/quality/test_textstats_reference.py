@@ -78,3 +78,62 @@ def test_code_character_counts_ascii_path_equals_the_regexes() -> None:
         tokens = _TOKEN_RE.findall(text)
         numeric = len(_NUMERIC_LINE_RE.findall("\n".join(tokens)))
         assert _char_counts(text) == (len(tokens), numeric, len(_NOT_ALNUM_RE.sub("", text)))
+
+
+def test_c4_line_prechecks_and_line_kind_tests_change_nothing() -> None:
+    """clean_lines' whole-text pre-checks (javascript/policy, also across cut citations) and line_kind's
+    first-character tests give the per-line rules' results on fuzzed pages."""
+    from curation.stages.quality.c4 import _CITATION_RE, clean_lines
+    from curation.stages.quality.rules import C4Rules
+    from curation.stages.quality.view import _FIELD_RE, _PROMPT_RE, line_kind
+
+    rules = C4Rules()
+    frags = ["java[1]script", "JavaScript", "Terms of Use", "privacy[edit] policy", "[citation needed]", "[",
+             "]", "\n", " ", "word", "$ ls", ">>> x", "Key: v", "a | b", "{}", "ΑΣ", "İ", "uses cookies"]
+    rng = random.Random(0)
+    for _ in range(5000):
+        text = "".join(rng.choice(frags) for _ in range(rng.randint(0, 12)))
+        removed = []
+        for raw in text.split("\n"):
+            line = raw.strip()
+            if line and "[" in line:
+                line = _CITATION_RE.sub("", line).strip()
+            low = line.lower()
+            if line and "javascript" in low:
+                removed.append("javascript")
+            elif line and any(p in low for p in rules.policy_substrings):
+                removed.append("policy")
+        got = clean_lines(text, rules, "en").removed_by
+        assert (got["javascript"], got["policy"]) == (removed.count("javascript"), removed.count("policy"))
+        line = text.strip()
+        if line:
+            assert (line_kind(line) == "code") >= bool(_PROMPT_RE.match(line))
+            if _FIELD_RE.match(line) and not _PROMPT_RE.match(line):
+                assert line_kind(line) == "table"
+
+
+def test_sentence_end_regex_equals_the_two_branch_form() -> None:
+    from curation.stages.quality.segment import _SENTENCE_END_RE, SPACED_TERMINALS, UNSPACED_TERMINALS
+
+    plain = re.compile(
+        f"(?:[{re.escape(SPACED_TERMINALS)}]+[\"'”’»)\\]]*(?=\\s|$))|(?:[{UNSPACED_TERMINALS}]+[\"'”’」』）»)\\]]*)"
+    )
+    rng = random.Random(0)
+    alphabet = list(".!?…。！？।؟\"'”)」]» \nab")
+    for _ in range(20_000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 20)))
+        assert _SENTENCE_END_RE.findall(text) == plain.findall(text)
+
+
+def test_code_comment_regex_equals_the_five_branch_form() -> None:
+    from curation.stages.langid.detect import _COMMENT_RE
+
+    plain = re.compile(
+        r"""(?<![:'"\w])//[^\n]*|/\*(?:[^*]|\*(?!/))*(?:\*/|\Z)|(?<![\w'"$])\#[^\n]*"""
+        r'''|"""(?:[^"]|"(?!""))*(?:"""|\Z)|\'\'\'(?:[^']|'(?!''))*(?:\'\'\'|\Z)'''
+    )
+    rng = random.Random(0)
+    alphabet = list("/*#\"'\n a:$_")
+    for _ in range(30_000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 24)))
+        assert [m.span() for m in _COMMENT_RE.finditer(text)] == [m.span() for m in plain.finditer(text)]

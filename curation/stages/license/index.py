@@ -15,6 +15,7 @@ The index is **versioned and checked**: ``meta.json`` records the format version
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -40,8 +41,9 @@ class LicenseIndexError(RuntimeError):
     """The prebuilt license index is missing, unreadable or built for other data / parameters."""
 
 
+@functools.lru_cache(maxsize=1)
 def data_version() -> str:
-    """Installed ``licensedcode-data`` version (part of the index fingerprint)."""
+    """Installed ``licensedcode-data`` version (part of the index fingerprint; looked up once per process)."""
     try:
         return metadata.version("licensedcode-data")
     except metadata.PackageNotFoundError:
@@ -95,27 +97,32 @@ def build_index(models_dir: str | Path, params: MatchParams | None = None) -> Pa
 def check_index(path: str | Path, params: MatchParams) -> None:
     """Raise :class:`LicenseIndexError` (naming the rebuild command) unless ``path`` holds an index built
     for the installed data and these parameters. Reads only ``meta.json``'s fingerprint."""
-    path = Path(path)
+    _checked_meta(Path(path), params)
+
+
+def _checked_meta(path: Path, params: MatchParams) -> dict[str, Any]:
+    """``meta.json`` of the index at ``path`` (parsed once), after checking its fingerprint."""
     cmd = BUILD_COMMAND.format(dest=path.parent)
     meta_file = path / META
     if not meta_file.is_file():
         raise LicenseIndexError(f"license index missing: {path} (build it with `{cmd}`)")
     try:
-        found = json.loads(meta_file.read_text(encoding="utf-8")).get("fingerprint")
-    except (OSError, ValueError) as exc:
+        meta = json.loads(meta_file.read_text(encoding="utf-8"))
+        found = meta.get("fingerprint")
+    except (OSError, ValueError, AttributeError) as exc:
         raise LicenseIndexError(f"license index unreadable: {meta_file}: {exc} (rebuild: `{cmd}`)") from exc
     want = fingerprint(params)
     if found != want:
         raise LicenseIndexError(
             f"license index stale: {path} was built for {found}, this install needs {want} (rebuild: `{cmd}`)"
         )
+    return meta
 
 
 def load_index(path: str | Path, params: MatchParams) -> tuple[KnowledgeBase, TextMatcher]:
     """Checked load of a prebuilt index (arrays memory-mapped, read-only)."""
-    check_index(path, params)
     path = Path(path)
-    meta = json.loads((path / META).read_text(encoding="utf-8"))
+    meta = _checked_meta(path, params)
     licenses = {
         key: LicenseInfo(key=key, spdx=spdx, category=cat, is_exception=exc, is_deprecated=dep)
         for key, spdx, cat, exc, dep in meta["licenses"]

@@ -29,6 +29,7 @@ import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -87,7 +88,22 @@ def _shingles(ids: np.ndarray, bigrams: bool) -> np.ndarray:
         parts.append(((a << _BITS) | b)[(a >= 0) & (b >= 0)] | _BIGRAM_TAG)
     if not parts:
         return np.empty(0, dtype=np.int64)
-    return np.unique(np.concatenate(parts))
+    s = np.sort(np.concatenate(parts))  # np.unique without its np.ma check (which imports numpy.ma)
+    return s[np.concatenate(([True], s[1:] != s[:-1]))] if s.size else s
+
+
+class _StoredRefs(Sequence[RuleText]):
+    """The references of a prebuilt index, each made on access: the matcher reads one per match, while
+    building all 36k frozen dataclasses up front cost ~0.08 CPU-s of every worker's set-up."""
+
+    def __init__(self, names: list[str], kinds: list[str], min_coverage: list[int]) -> None:
+        self._names, self._kinds, self._mins = names, kinds, min_coverage
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def __getitem__(self, i: int) -> RuleText:  # type: ignore[override]
+        return RuleText(self._names[i], "", self._kinds[i], "", 100, int(self._mins[i]))
 
 
 class TextMatcher:
@@ -138,18 +154,17 @@ class TextMatcher:
         self.keys = keys[order]
         self.vals = vals[order]
         self.sets = shingle_sets
-        self._derive(params)
+        self._derive(params, [r.kind for r in refs], [r.minimum_coverage for r in refs])
 
-    def _derive(self, params: MatchParams) -> None:
+    def _derive(self, params: MatchParams, kinds: Sequence[str], min_coverage: Sequence[int]) -> None:
         """Per-reference thresholds from ``params`` and the stored reference sizes / coverages / kinds."""
         p = params
-        refs = self.refs
         self.min_cov = np.where(self.sizes < 60, p.min_coverage_short, p.min_coverage_long)
-        own = np.asarray([r.minimum_coverage for r in refs], dtype=np.float64) / 100.0
+        own = np.asarray(min_coverage, dtype=np.float64) / 100.0
         self.min_cov = np.maximum(self.min_cov, own)
         self.min_cov[self.sizes < p.full_match_below] = 1.0
         self.secondary_ok = np.asarray(
-            [r.kind in p.secondary_kinds or e for r, e in zip(refs, self.exception, strict=True)]
+            [k in p.secondary_kinds or e for k, e in zip(kinds, self.exception, strict=True)]
         )
 
     # -- prebuilt index (curation/stages/license/index.py writes and reads these) --------------------------
@@ -190,7 +205,7 @@ class TextMatcher:
         self.vocab = {t: i for i, t in enumerate(meta["vocab"])}
         mins = arrays["min_coverage"].tolist()
         names, kinds = meta["names"], meta["kinds"]
-        self.refs = [RuleText(n, "", k, "", 100, int(c)) for n, k, c in zip(names, kinds, mins, strict=True)]
+        self.refs = _StoredRefs(names, kinds, mins)
         self.spdx = list(meta["spdx"])
         self.exception = list(meta["exception"])
         self._later_id = int(meta["later_id"])
@@ -213,7 +228,7 @@ class TextMatcher:
             required.append(tuple(phrases[pos : pos + count]))
             pos += count
         self.required = required
-        self._derive(params)
+        self._derive(params, kinds, mins)
         return self
 
     @staticmethod
@@ -228,19 +243,20 @@ class TextMatcher:
                 out.append(_shingles(ids, bigrams=ids.size == 2))
         return tuple(out)
 
+    def _token_ids(self, text: str) -> np.ndarray:
+        """Vocabulary id of each token of ``text`` (-1: unknown), looked up in one C-level ``map``."""
+        toks = tokenize(text)
+        return np.fromiter(map(self.vocab.get, toks, repeat(-1)), dtype=np.int64, count=len(toks))
+
     def query_shingles(self, text: str) -> np.ndarray:
-        get = self.vocab.get
-        ids = np.array([get(t, -1) for t in tokenize(text)], dtype=np.int64)
-        return _shingles(ids, bigrams=True)
+        return _shingles(self._token_ids(text), bigrams=True)
 
     def known_share(self, text: str) -> float:
         """Share of the word 3-grams of ``text`` that occur in some reference (0.0 without 3-grams).
 
         One ``searchsorted`` over the index: the cheap test of whether a region reads like license text
         (a license text scores near 1, source code near 0), before the full match runs on it."""
-        get = self.vocab.get
-        ids = np.array([get(t, -1) for t in tokenize(text)], dtype=np.int64)
-        q = _shingles(ids, bigrams=False)
+        q = _shingles(self._token_ids(text), bigrams=False)
         if q.size == 0:
             return 0.0
         pos = np.searchsorted(self.keys, q)
@@ -271,22 +287,28 @@ class TextMatcher:
             if q.size < 1:
                 break
             counts = self._counts(q)
-            cov = counts / self.sizes
-            ok = (cov >= self.min_cov) & (counts >= 1)
+            # Only references sharing a shingle with the query can match: every test runs on those
+            # (ascending, so argmax breaks ties towards the lowest index as over all references).
+            nz = np.flatnonzero(counts)
+            c, sizes = counts[nz], self.sizes[nz]
+            cov = c / sizes
+            ok = cov >= self.min_cov[nz]
             if not has_later:
-                ok &= ~self.needs_later
+                ok &= ~self.needs_later[nz]
             if found:
-                ok &= (counts >= p.min_new_shingles) & self.secondary_ok
+                ok &= (c >= p.min_new_shingles) & self.secondary_ok[nz]
             if not ok.any():
                 break
-            score = np.where(ok, counts - p.missing_penalty * (self.sizes - counts), -np.inf)
-            best = int(np.argmax(score))
+            score = np.where(ok, c - p.missing_penalty * (sizes - c), -np.inf)
+            j = int(np.argmax(score))
+            best = int(nz[j])
             while self.required[best] and not all(np.isin(r, q_all).all() for r in self.required[best]):
-                score[best] = -np.inf  # a required phrase is missing: next best
-                best = int(np.argmax(score))
-                if score[best] == -np.inf:
+                score[j] = -np.inf  # a required phrase is missing: next best
+                j = int(np.argmax(score))
+                best = int(nz[j])
+                if score[j] == -np.inf:
                     break
-            if score[best] == -np.inf:
+            if score[j] == -np.inf:
                 break
             ref = self.refs[best]
             q = np.setdiff1d(q, self.sets[best], assume_unique=True)
@@ -298,8 +320,8 @@ class TextMatcher:
                 TextMatch(
                     spdx=self.spdx[best],
                     kind=ref.kind,
-                    coverage=float(cov[best]),
-                    matched=int(counts[best]),
+                    coverage=float(cov[j]),
+                    matched=int(c[j]),
                     rule=ref.name,
                     is_exception=self.exception[best],
                 )

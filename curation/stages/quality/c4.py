@@ -56,6 +56,12 @@ def clean_lines(text: str, rules: C4Rules, lang: str | None = None) -> CleanResu
     if not _may_remove(text, rules, policies):  # no line rule can fire: only normalise blank lines
         kept = "\n".join(ln.rstrip() if ln.strip() else "" for ln in text.split("\n"))
         return CleanResult(_MULTI_BLANK_RE.sub("\n\n", kept).strip("\n"), 0, removed)
+    # Whole-text pre-checks: a line can mention "javascript" or a policy only if the (citation-cut)
+    # text does (citations never span lines), so the per-line lower-casing runs only when one can.
+    cut = _CITATION_RE.sub("", text) if rules.remove_citations and "[" in text else text
+    low_all = cut.lower() if rules.remove_javascript_lines or (rules.remove_policy_lines and policies) else ""
+    js = rules.remove_javascript_lines and "javascript" in low_all
+    pol = rules.remove_policy_lines and any(p in low_all for p in policies)
     out: list[str] = []
     for raw in text.split("\n"):
         line = raw.strip()
@@ -65,11 +71,11 @@ def clean_lines(text: str, rules: C4Rules, lang: str | None = None) -> CleanResu
         if rules.remove_citations and "[" in line:
             line = _CITATION_RE.sub("", line).strip()
             raw = line
-        low = line.lower()
+        low = line.lower() if js or pol else ""
         reason = None
-        if rules.remove_javascript_lines and "javascript" in low:
+        if js and "javascript" in low:
             reason = "javascript"
-        elif rules.remove_policy_lines and policies and any(p in low for p in policies):
+        elif pol and any(p in low for p in policies):
             reason = "policy"
         elif rules.min_words_per_line and _words_below(line, rules.min_words_per_line):
             reason = "short"

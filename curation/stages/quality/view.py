@@ -53,9 +53,10 @@ class ProseView:
 def line_kind(line: str, min_words: int = 5, code_symbol_ratio: float = 0.08) -> str:
     """``prose`` | ``code`` | ``table`` | ``link`` | ``label`` for one stripped, non-empty line."""
     n = len(line)
-    if _PROMPT_RE.match(line):
+    first = line[0]  # cheap first-character tests before the anchored regexes (same results)
+    if first in "$>.%#" and _PROMPT_RE.match(line):
         return "code"
-    if line.count("\t") + line.count(" | ") >= 2 or _FIELD_RE.match(line):
+    if line.count("\t") + line.count(" | ") >= 2 or ("A" <= first <= "Z" and _FIELD_RE.match(line)):
         return "table"
     if "http" in line or "www." in line:
         url_chars = sum(len(m) for m in _URL_RE.findall(line))
