@@ -155,11 +155,11 @@ class DecontaminationStage(beam.PTransform):
 
     def expand(self, docs: beam.PCollection) -> StageOutput:
         p = docs.pipeline
-        specs = p | "EvalSets" >> beam.Create(list(self.options.eval_sets))
         if self.use_join:
+            specs = p | "EvalSets" >> beam.Create(list(self.options.eval_sets))
             matched, item_totals = self._join(docs, specs)
         else:
-            matched, item_totals = self._side_input(docs, specs)
+            matched, item_totals = self._side_input(docs)
         results = matched[KEPT] | "Account" >> beam.ParDo(_AccountDoFn(self.tokenizer)).with_outputs(
             REJECTED, COUNTS, STATS, main=KEPT
         )
@@ -177,12 +177,16 @@ class DecontaminationStage(beam.PTransform):
         )
         return StageOutput(kept=results[KEPT], rejected=results[REJECTED], counts=counts, stats=stats)
 
-    def _side_input(self, docs: beam.PCollection, specs: beam.PCollection) -> tuple[Any, beam.PCollection]:
+    def _side_input(self, docs: beam.PCollection) -> tuple[Any, beam.PCollection]:
+        # The eval-set specs are configuration, known when the graph is built: one step reads and indexes
+        # them all (no Create + global collect of the specs: 12 leaf transforms and 2 shuffles fewer).
         rules, names, id_field = self.rules, self.set_names, self.rules.index.id_field
+        specs = list(self.options.eval_sets)
         index = (
-            specs
-            | "CollectSpecs" >> CombineGlobal(beam.combiners.ToListCombineFn())
-            | "BuildIndex" >> beam.Map(cpu_timed(STAGE, lambda ss: build_index(ss, rules, names, id_field)))
+            docs.pipeline
+            | "EvalSets" >> beam.Impulse()
+            | "BuildIndex"
+            >> beam.Map(cpu_timed(STAGE, lambda _: build_index(specs, rules, names, id_field)))
         )
         totals = index | "ItemTotals" >> beam.FlatMap(
             lambda idx: [("items", s, n) for s, n in zip(idx.set_names, idx.items_per_set, strict=True)]
