@@ -16,7 +16,6 @@ from curation.document import UNDETERMINED_LANG, Document
 from curation.stages.langid.rules import ParagraphRules
 
 _LABEL = "__label__"
-_NEWLINES_RE = re.compile(r"\s*\n\s*")
 _PARAGRAPH_RE = re.compile(r"\n[ \t]*\n")
 # Comments and docstrings in C-like, Python, shell, Rust, Go and JS code. Each alternative can match up
 # to the end of the text, so an unterminated comment never makes the scan restart (no quadratic case).
@@ -60,8 +59,16 @@ def analysed_text(doc: Document, basis: str, max_chars: int) -> str:
 
 
 def one_line(text: str, max_chars: int) -> str:
-    """``text`` truncated to ``max_chars`` with line breaks turned into spaces (fastText input)."""
-    return _NEWLINES_RE.sub(" ", text[:max_chars]).strip()
+    r"""``text`` truncated to ``max_chars`` with line breaks turned into spaces (fastText input).
+
+    Every whitespace run that contains a newline becomes one space, the ends are stripped: the result of
+    ``re.sub(r"\s*\n\s*", " ", t).strip()``, computed by splitting at newlines (~4x cheaper: that
+    regex tries its leading ``\s*`` at every position).
+    """
+    t = text[:max_chars]
+    if "\n" not in t:
+        return t.strip()
+    return " ".join([p for p in (x.strip() for x in t.split("\n")) if p])
 
 
 def sample_paragraphs(text: str, rules: ParagraphRules) -> list[tuple[str, int]]:
