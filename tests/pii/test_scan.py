@@ -209,3 +209,15 @@ def test_gazetteer_columns_parse_as_the_line_parser() -> None:
     ragged = "# comment\nM  Anna+Lena" + " " * 17 + "1\nF  Zoë" + " " * 24 + "$  5\n"
     assert names.parse_nam_dict(ragged, names.NAM_DICT_COUNTRIES[:4], 1) == names.parse_nam_dict_lines(
         ragged, names.NAM_DICT_COUNTRIES[:4], 1)
+
+
+def test_secret_word_test_is_any_of_the_words() -> None:
+    from curation.stages.pii import engine
+
+    rng = random.Random(9)
+    pieces = ["secret", "token", "api", "_key", "api_key", "apikey", "api-key", "access", "access_key",
+              "auth", "credential", "private", "private_key", "key", "x", " "]
+    for _ in range(5000):
+        low = "".join(rng.choice(pieces[4:] if rng.random() < 0.1 else pieces[2:4] + pieces[-6:])
+                      for _ in range(rng.randint(0, 6)))
+        assert engine._secret_word(low) == any(w in low for w in engine._SECRET_WORDS), low

@@ -81,23 +81,32 @@ def _ipv6_hint(text: str) -> bool:
     return _IPV6_GAP.search(text) is not None or _preceded(_IPV6_TAIL, text, _HEX.__contains__)
 
 
+def _secret_word(low: str) -> bool:
+    """``any(w in low for w in _SECRET_WORDS)`` with the shared parts searched once (fewer scans)."""
+    return ("secret" in low or "token" in low or "auth" in low or "credential" in low
+            or ("api" in low and ("api_key" in low or "apikey" in low or "api-key" in low))
+            or ("_key" in low and ("access_key" in low or "private_key" in low)))
+
+
 def precheck(text: str, entities: Sequence[str]) -> frozenset[str]:
     """The subset of ``entities`` that can possibly match in ``text`` (a superset of what will match)."""
     need: set[str] = set()
     wanted = set(entities)
     low: str | None = None
     digits = -1
+    # every digit test below needs a decimal digit (the IPv6 hint does not: it has its own test)
+    has_digit = _ANY_DIGIT.search(text) is not None
     for e in wanted:
         if e == "EMAIL_ADDRESS":
             hit = "@" in text
         elif e in ("PHONE_NUMBER", "US_SSN", "CREDIT_CARD"):
             if digits < 0:
-                digits = _max_digits(text)
+                digits = _max_digits(text) if has_digit else 0
             hit = digits >= {"PHONE_NUMBER": 7, "US_SSN": 9, "CREDIT_CARD": 13}[e]
         elif e == "IBAN_CODE":
-            hit = _IBAN_HINT.search(text) is not None
+            hit = has_digit and _IBAN_HINT.search(text) is not None
         elif e == "IP_ADDRESS":
-            hit = _ipv4_hint(text) or _ipv6_hint(text)
+            hit = (has_digit and _ipv4_hint(text)) or _ipv6_hint(text)
         elif e == "AWS_ACCESS_KEY_ID":
             hit = _AWS_ID_HINT.search(text) is not None
         elif e == "GITHUB_TOKEN":
@@ -107,7 +116,7 @@ def precheck(text: str, entities: Sequence[str]) -> frozenset[str]:
         elif e == "PRIVATE_KEY":
             hit = "PRIVATE KEY" in text
         elif e == "STREET_ADDRESS":
-            hit = _ANY_DIGIT.search(text) is not None
+            hit = has_digit
         else:
             low = text.lower() if low is None else low
             if e == "AWS_SECRET_ACCESS_KEY":
@@ -115,7 +124,7 @@ def precheck(text: str, entities: Sequence[str]) -> frozenset[str]:
             elif e == "PASSWORD":
                 hit = any(w in low for w in _PASSWORD_WORDS) or ("://" in low and "@" in low)
             elif e == "GENERIC_SECRET":
-                hit = any(w in low for w in _SECRET_WORDS)
+                hit = _secret_word(low)
             else:  # unknown to the pre-check: always run
                 hit = True
         if hit:
