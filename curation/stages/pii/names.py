@@ -233,6 +233,12 @@ def _list_pattern(conjunctions: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(rf"{first}(?:, {one})*,? (?:{conj}) {one}(?![\w-])")
 
 
+def _list_hint(conjunctions: tuple[str, ...]) -> re.Pattern[str]:
+    """What every match of :func:`_list_pattern` contains: a conjunction between a space and a capital."""
+    conj = "|".join(re.escape(c) for c in sorted(conjunctions, key=len, reverse=True))
+    return re.compile(rf" (?:{conj}) [{_UP}]")
+
+
 class PersonRecognizer:
     """PERSON spans in one text; ``find(text, lang, source_kind)`` (see the module docstring)."""
 
@@ -269,9 +275,9 @@ class PersonRecognizer:
         self.all_determiners = frozenset().union(*self.determiners.values())
         self.prepositions = {lg: frozenset(ws) for lg, ws in rules.place_prepositions.items()}
         self.all_prepositions = frozenset().union(*self.prepositions.values())
-        self.lists = {lg: _list_pattern(ws) for lg, ws in rules.conjunctions.items() if ws}
-        every = sorted({w for ws in rules.conjunctions.values() for w in ws})
-        self.all_lists = _list_pattern(tuple(every)) if every else None
+        self.lists = {lg: (_list_pattern(ws), _list_hint(ws)) for lg, ws in rules.conjunctions.items() if ws}
+        every = tuple(sorted({w for ws in rules.conjunctions.values() for w in ws}))
+        self.all_lists = (_list_pattern(every), _list_hint(every)) if every else (None, None)
         self.cues: dict[str, _Cues] = {}
         for lang in rules.languages:
             self.cues[lang] = _cues(set(rules.titles.get(lang, ())), set(rules.cues.get(lang, ())),
@@ -283,12 +289,17 @@ class PersonRecognizer:
     def _cue(self, text: str, start: int, lang: str | None) -> tuple[bool, bool, bool]:
         """(title, phrase, strong) cues in the words just before ``start``, for ``lang`` (all if unknown)."""
         c = self.cues.get(lang, self.all_cues) if lang is not None else self.all_cues
-        words = text[max(0, start - 48) : start].lower().split()[-c.longest :]
-        if not words:
+        before = text[max(0, start - 48) : start]
+        # the last word first (lower-casing never makes or removes whitespace, so this is the last of the
+        # lower-cased words): most runs follow a word that is no cue's last word
+        last = before.rsplit(None, 1)
+        if not last:
             return False, False, False
-        title = words[-1].rstrip(".") in c.titles
-        if words[-1] not in c.ends:
+        last_word = last[-1].lower()
+        title = last_word.rstrip(".") in c.titles
+        if last_word not in c.ends:
             return title, False, False
+        words = before.lower().split()[-c.longest :]
         tails = [tuple(words[-k:]) for k in range(1, len(words) + 1)]
         phrase = any(t in c.phrases for t in tails)
         strong = any(t in c.strong for t in tails)
@@ -310,9 +321,9 @@ class PersonRecognizer:
         """Start offsets of the words of lists that are firm names made of surnames: a list of single
         capitalised words (``Lee, Martinez and Johnson``, ``Franco and Sons``) with one word that is
         neither a known first name nor a stop word."""
-        pattern = self.lists.get(lang) if lang is not None else self.all_lists
-        if pattern is None:
-            return set()
+        pattern, hint = self.lists.get(lang, (None, None)) if lang is not None else self.all_lists
+        if pattern is None or hint is None or hint.search(text) is None:
+            return set()  # every list holds " <conjunction> <capital>"
         stop = self.stop_by_lang.get(lang, self.stop) if lang is not None else self.stop
         out: set[int] = set()
         for m in pattern.finditer(text):
