@@ -221,3 +221,47 @@ def test_secret_word_test_is_any_of_the_words() -> None:
         low = "".join(rng.choice(pieces[4:] if rng.random() < 0.1 else pieces[2:4] + pieces[-6:])
                       for _ in range(rng.randint(0, 6)))
         assert engine._secret_word(low) == any(w in low for w in engine._SECRET_WORDS), low
+
+
+def test_address_forward_guard_matches_wherever_a_number_first_layout_does() -> None:
+    """The guard (alternation of the number-first patterns' prefixes) never hides a match."""
+    from curation.rules import RULES_DIR
+    from curation.stages.pii import address, load_stage_rules
+
+    rec = address.AddressRecognizer(load_stage_rules(RULES_DIR / "pii.yaml").addresses)
+    plan = rec._plan(rec._languages(None))
+    forward = [*plan.ahead, *plan.after, *(f for f, *_rest in plan.back if f is not None)]
+    rng = random.Random(23)
+    pieces = ["12", "5", "61504", "7a", " bis", ",", " ", "\n", "-3", "/1", "Baker", "Street", "John",
+              "Mountain", "rue", "de la", "Paix", "Calle", "Alcalá", "Via", "Roma", "Lindenstraße",
+              "Kerkstraat", "Apt.", "x", "(", ")", ".", "12 Baker Street", "61504 John Mountain Apt. 123",
+              "5, rue de la Paix", "5 bis avenue Victor Hugo", "9 Glorieta de Atilio Sosa",
+              "5/1 Schottinstraße", "3 Via Roma", "12-3 Kerkstraat"]
+    hits = 0
+    for _ in range(4000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 14)))
+        for m in address._HOUSE.finditer(text):
+            if any(rx.match(text, m.start()) for rx in forward):
+                hits += 1
+                assert plan.guard is not None and plan.guard.match(text, m.start()), text
+    assert hits > 200
+
+
+def test_grouped_street_type_alternation_matches_like_the_flat_one() -> None:
+    from curation.rules import RULES_DIR
+    from curation.stages.pii import address, load_stage_rules
+
+    rules = load_stage_rules(RULES_DIR / "pii.yaml").addresses
+    rng = random.Random(29)
+    for types in rules.street_types.values():
+        words = tuple({*types, *(w.lower() for w in types)})
+        flat = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+        for fold in (False, True):
+            wrap = "(?i:{})" if fold else "(?:{})"
+            # a following \b and letter force backtracking into shorter alternatives
+            grouped = re.compile(wrap.format(address._alt(words, fold)) + r"(?:\b|[a-z])")
+            plain = re.compile(wrap.format(flat) + r"(?:\b|[a-z])")
+            pieces = [*words, *(w.upper() for w in words), " ", "x", "s", "."]
+            for _ in range(500):
+                text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 6)))
+                assert [m.span() for m in grouped.finditer(text)] == [m.span() for m in plain.finditer(text)]
