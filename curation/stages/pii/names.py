@@ -373,6 +373,8 @@ class PersonRecognizer:
         first_names = self.first_names
         out: list[Span] = []
         firms = self._firm_lists(text, lang)
+        stop = self.stop_by_lang.get(lang, self.stop) if lang is not None else self.stop
+        soft, first_plain, full_only = self.soft, self.first_plain, self.full_only
         for m in _RUN.finditer(text):
             if m.start() in firms:
                 continue
@@ -383,15 +385,14 @@ class PersonRecognizer:
                 if w[:1].isupper():
                     tokens.append((pos, pos + len(w)))
                 pos += len(w) + 1
-            stop = self.stop_by_lang.get(lang, self.stop) if lang is not None else self.stop
             first = None
             for i, (a, b) in enumerate(tokens):
                 word = text[a:b]
                 low = word.lower()
-                if low in stop or (low in self.soft and i == len(tokens) - 1):
+                if low in stop or (low in soft and i == len(tokens) - 1):
                     continue
-                if (word in first_names or strip_accents(word) in self.first_plain
-                        or (i < len(tokens) - 1 and (word in self.full_only or self._compound(word)))):
+                if (word in first_names or strip_accents(word) in first_plain
+                        or (i < len(tokens) - 1 and (word in full_only or self._compound(word)))):
                     first = i
                     break
             start_i = 0 if first is None else first
