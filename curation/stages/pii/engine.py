@@ -296,13 +296,18 @@ class PiiAnalyzer:
         return self.analyze([TextJob(t, None, "web", f) for t, f in zip(texts, flags, strict=True)])
 
 
+_RANK = {e: i for i, e in enumerate(PRIORITY)}
+
+
 def resolve_overlaps(results: Sequence[Span]) -> list[Span]:
     """Keep a non-overlapping subset: by type priority, then higher score, longer span, earlier start.
 
     Greedy over results sorted by priority with an interval check against kept spans; deterministic and
     ``O(n log n)`` for the usual case of few overlaps (presidio's anonymizer resolution is quadratic).
     """
-    rank = {e: i for i, e in enumerate(PRIORITY)}
+    if len(results) < 2:  # most texts: nothing to resolve
+        return list(results)
+    rank = _RANK
     ranked = sorted(results, key=lambda r: (rank.get(r.entity_type, len(rank)), -r.score, -(r.end - r.start),
                                             r.start, r.entity_type))
     kept: list[Span] = []
