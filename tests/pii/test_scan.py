@@ -265,3 +265,27 @@ def test_grouped_street_type_alternation_matches_like_the_flat_one() -> None:
             for _ in range(500):
                 text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 6)))
                 assert [m.span() for m in grouped.finditer(text)] == [m.span() for m in plain.finditer(text)]
+
+
+def test_grouped_precheck_gives_the_spans_of_separate_jobs() -> None:
+    """A conversation's messages pre-checked together first find what each message finds alone."""
+    from curation.rules import RULES_DIR
+    from curation.stages.pii import load_stage_rules
+    from curation.stages.pii.engine import PiiAnalyzer, TextJob
+
+    analyzer = PiiAnalyzer(load_stage_rules(RULES_DIR / "pii.yaml"))
+
+    def key(jobs: list[TextJob]) -> list[list[tuple[str, int, int, float]]]:
+        spans_per_job = analyzer.analyze(jobs)[0]
+        return [[(s.entity_type, s.start, s.end, s.score) for s in spans] for spans in spans_per_job]
+
+    rng = random.Random(31)
+    messages = ["hi there", "mail me at ann.lee@example.org", "call +1 415-555-2671", "my ip is 10.0.0.12",
+                "password = 's3cr3tV4lue!'", "SSN 123-45-6789 please", "IBAN DE89370400440532013000", "ok",
+                "Anna Schmidt lives at 12 Baker Street", "fe80::1%eth0", "token: 'Xy9zQ8wV7uT6sR5qP4oN3mL2'"]
+    for _ in range(200):
+        texts = [rng.choice(messages) for _ in range(rng.randint(2, 6))]
+        grouped = [TextJob(t, "en", "conversation", True, group=0) for t in texts]
+        alone = [TextJob(t, "en", "conversation", True) for t in texts]
+        found = key(grouped)
+        assert found == key(alone) and any(found)
