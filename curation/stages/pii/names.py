@@ -155,7 +155,7 @@ def parse_nam_dict(text: str, countries: tuple[str, ...], min_frequency: int, gr
     return names
 
 
-@lru_cache(maxsize=1)
+@lru_cache(maxsize=1)  # both gazetteers of a recognizer are read from one copy
 def _nam_dict() -> tuple[str, _Grid | None]:
     text = (resources.files("gender_guesser") / "data" / "nam_dict.txt").read_text(encoding="utf-8")
     return text, _grid(text)
@@ -265,6 +265,7 @@ class PersonRecognizer:
         self.full_only = frozenset(
             n for n in (load_gazetteer(extra, rules.min_frequency) if extra else {})
             if n not in self.first_names and len(n) > 2 and n.lower() not in not_full)
+        _nam_dict.cache_clear()  # the raw table (~15 MB of strings) is not needed once the names are out
         self.soft = cldr_names(tuple(rules.languages))
         self.objects_by_lang = {lg: frozenset(w.lower() for w in ws) for lg, ws in rules.verb_objects.items()}
         self.objects: frozenset[str] = frozenset().union(*self.objects_by_lang.values())
