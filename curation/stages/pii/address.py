@@ -169,17 +169,18 @@ class AddressRecognizer:
                         out.setdefault(found.span(), Span(entity, *found.span(), score))
                         continue
                 if words_before is None:  # the up to 7 words before the number, without trailing dots
-                    words_before = [w.rstrip(".") for w in before.lower().replace(",", " ").split()[-7:]]
+                    # rsplit(None, 7)[-7:] is split()[-7:] without splitting the words further left
+                    words = before.lower().replace(",", " ").rsplit(None, 7)[-7:]
+                    words_before = [w.rstrip(".") for w in words]
                     last = words_before[-1] if words_before else ""
                     if last in ("n", "nº", "n.º", "no"):
                         last = words_before[-2] if len(words_before) > 1 else ""
-                    seen = frozenset(words_before)
                 if not words_before:
                     continue
                 if fused:
                     if not last.endswith(suffixes):
                         continue
-                elif types.isdisjoint(seen):
+                elif types.isdisjoint(words_before):
                     continue
                 for found in rx.finditer(text, lo, min(len(text), e + 30)):
                     if found.start() < e and found.end() > s:
