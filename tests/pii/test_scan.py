@@ -289,3 +289,17 @@ def test_grouped_precheck_gives_the_spans_of_separate_jobs() -> None:
         alone = [TextJob(t, "en", "conversation", True) for t in texts]
         found = key(grouped)
         assert found == key(alone) and any(found)
+
+
+def test_ascii_digit_patterns_match_like_the_unicode_ones_on_ascii_text() -> None:
+    from curation.stages.pii import address, engine
+
+    rng = random.Random(37)
+    pieces = [*"0123456789 ().-/,:_x\n", "12345", "1.2", "a1"]
+    pairs = [(address._HOUSE, address._HOUSE_ASCII), (engine._DIGIT_RUN, engine._DIGIT_RUN_ASCII)]
+    for _ in range(5000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 30)))
+        assert text.isascii()
+        for unicode_rx, ascii_rx in pairs:
+            want = [m.span() for m in unicode_rx.finditer(text)]
+            assert [m.span() for m in ascii_rx.finditer(text)] == want

@@ -141,7 +141,7 @@ class AddressRecognizer:
         plan = self._plan(self._languages(lang))
         out: dict[tuple[int, int], Span] = {}
         entity, score = self.entity, self.rules.score
-        for m in _HOUSE.finditer(text):
+        for m in (_HOUSE_ASCII if text.isascii() else _HOUSE).finditer(text):
             s, e = m.span()
             # every pattern tried at the number starts with a prefix in the guard: none matches, none is tried
             forward = (plan.guard is not None and plan.guard.match(text, s) is not None
@@ -196,5 +196,6 @@ class AddressRecognizer:
 # `(?<![\w.,/:-])\d{1,5}(?!\d)` with the look-behind after the first digit: a pattern starting with a
 # look-behind is tried at every position of the text, one starting with a digit only at digits.
 _HOUSE = re.compile(r"\d(?<![\w.,/:-]\d)\d{0,4}(?!\d)")
+_HOUSE_ASCII = re.compile(r"[0-9](?<![\w.,/:-][0-9])[0-9]{0,4}(?![0-9])")  # the same on ASCII text, faster
 _FORWARD_HINT = re.compile(r"(?:\s?[a-zA-Z](?!\w))?(?:\s?(?:bis|ter))?,? ?\S")
 _UNIT_BEFORE = re.compile(rf"{_UNIT_WORD} $")

@@ -31,6 +31,7 @@ from curation.stages.pii.spans import Recognizer, Span
 
 _ANY_DIGIT = re.compile(r"\d")
 _DIGIT_RUN = re.compile(r"\d(?:[ ().\-/]{0,2}\d){6,}")
+_DIGIT_RUN_ASCII = re.compile(r"[0-9](?:[ ().\-/]{0,2}[0-9]){6,}")  # the same on ASCII text, faster
 # The IPv4 hint `\d\.\d{1,3}\.\d{1,3}\.\d` and the IPv6 hint
 # `[0-9A-Fa-f]:[0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}:|::[0-9A-Fa-f]` are searched from their literal part (the
 # regex engine skips to a literal fast, but tries a pattern that starts with a character class at every
@@ -52,7 +53,7 @@ _PASSWORD_WORDS = ("passw", "pwd", "passphrase")
 def _max_digits(text: str) -> int:
     """Digits in the longest digit run (allowing single separators); 0 when there is none of 7+."""
     best = 0
-    for m in _DIGIT_RUN.finditer(text):
+    for m in (_DIGIT_RUN_ASCII if text.isascii() else _DIGIT_RUN).finditer(text):
         n = sum(ch.isdigit() for ch in m.group())
         if n > best:
             best = n
