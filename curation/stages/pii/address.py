@@ -15,6 +15,7 @@ City, postcode and country are not part of the entity (they are not personal dat
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from curation.stages.pii.rules import AddressRules
 from curation.stages.pii.spans import Span
@@ -56,6 +57,18 @@ def _alt(words: tuple[str, ...], fold: bool = False) -> str:
     return "|".join(out)
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """How the layouts of one set of languages are tried at a house number."""
+
+    ahead: list[re.Pattern[str]]  # number (or unit) first, street type after the name (en)
+    after: list[re.Pattern[str]]  # number first, street type before the name (fr)
+    #: street name then number (es, it) or fused type + number (de, nl): (number-first pattern, pattern,
+    #: street types, type suffixes, fused)
+    back: list[tuple[re.Pattern[str] | None, re.Pattern[str], frozenset[str], tuple[str, ...], bool]]
+    guard: re.Pattern[str] | None  # the alternation of the number-first patterns' prefixes
+
+
 class AddressRecognizer:
     """Street lines for the languages with ``street_types`` in the rules.
 
@@ -74,6 +87,9 @@ class AddressRecognizer:
         # international-mail order (number first) for the layouts whose number follows the street:
         # "5/1 Schottinstraße", "9 Glorieta de Atilio Sosa"
         self.number_first: dict[str, re.Pattern[str]] = {}
+        # per language, a prefix of each pattern that starts at the house number (see `_plan`)
+        self.forward_prefix: dict[str, str] = {}
+        self._plans: dict[tuple[str, ...], _Plan] = {}
         for lang, types in rules.street_types.items():
             layout = rules.layouts.get(lang, "number_name_type")
             both = tuple({*types, *(w.lower() for w in types)})
@@ -81,19 +97,23 @@ class AddressRecognizer:
             if layout == "number_name_type":
                 rx = (rf"(?<![\w.,-])(?:{_NUMBER}|{_UNIT_WORD} \d{{1,4}}[A-Za-z]?(?:,|\n) ?)"
                       rf" ?(?:{_NAME} ){{1,3}}(?:{t})\b\.?{_UNIT}")
+                self.forward_prefix[lang] = rf"(?<![\w.,-]){_NUMBER} ?{_NAME} "
             elif layout == "number_type_name":
                 rx = rf"(?<![\w.,-]){_NUMBER},? (?i:{ti}) {_LINKS}(?:{_NAME})(?: {_LINKS}{_NAME}){{0,3}}"
+                self.forward_prefix[lang] = rf"(?<![\w.,-]){_NUMBER},? (?i:{ti}) "
             elif layout == "type_name_number":
                 rx = (rf"(?<!\w)(?:{t}) {_LINKS}{_NAME}(?: {_LINKS}{_NAME}){{0,3}},? (?:n\.?º?\s?)?"
                       rf"{_NUMBER}{_UNIT}")
                 self.number_first[lang] = re.compile(
                     rf"(?<![\w.,-]){_NUMBER},? (?:{t}) {_LINKS}{_NAME}(?: {_LINKS}{_NAME}){{0,3}}")
+                self.forward_prefix[lang] = rf"(?<![\w.,-]){_NUMBER},? (?:{t}) "
             else:  # fused_type_number
                 rx = (rf"(?<!\w)(?:{_NAME}[ -])?[{_UP}][\w'’-]*(?i:{ti})\.? {_NUMBER}(?:[-/]\d{{1,4}})?"
                       rf"{_UNIT}"
                       rf"(?!\d)")
                 self.number_first[lang] = re.compile(
                     rf"(?<![\w.,-])\d{{1,5}}(?:[-/]\d{{1,4}})?[a-z]? [{_UP}][\w'’-]*(?i:{ti})\b\.?")
+                self.forward_prefix[lang] = rf"(?<![\w.,-])\d{{1,5}}(?:[-/]\d{{1,4}})?[a-z]? [{_UP}]"
             lowered = tuple(w.lower().rstrip(".") for w in types)
             self.layouts[lang] = (layout, re.compile(rx), frozenset(lowered), lowered)
 
@@ -102,52 +122,69 @@ class AddressRecognizer:
             return list(self.layouts)  # the country's convention, not the text's language
         return [lang] if lang in self.layouts else []
 
+    def _plan(self, langs: list[str]) -> _Plan:
+        """The layouts of ``langs`` grouped by how they are tried, and their forward guard (built once)."""
+        key = tuple(langs)
+        plan = self._plans.get(key)
+        if plan is None:
+            ahead = [self.layouts[lg][1] for lg in langs if self.layouts[lg][0] == "number_name_type"]
+            after = [self.layouts[lg][1] for lg in langs if self.layouts[lg][0] == "number_type_name"]
+            back = [(self.number_first.get(lg), *self.layouts[lg][1:], layout == "fused_type_number")
+                    for lg in langs
+                    if (layout := self.layouts[lg][0]) in ("type_name_number", "fused_type_number")]
+            prefixes = [self.forward_prefix[lg] for lg in langs if lg in self.forward_prefix]
+            guard = re.compile("|".join(f"(?:{p})" for p in prefixes)) if prefixes else None
+            plan = self._plans[key] = _Plan(ahead, after, back, guard)
+        return plan
+
     def find(self, text: str, lang: str | None = None, source_kind: str = "web") -> list[Span]:
-        langs = self._languages(lang)
+        plan = self._plan(self._languages(lang))
         out: dict[tuple[int, int], Span] = {}
-        for m in _HOUSE.finditer(text):
+        entity, score = self.entity, self.rules.score
+        for m in (_HOUSE_ASCII if text.isascii() else _HOUSE).finditer(text):
             s, e = m.span()
-            forward_hint = _FORWARD_HINT.match(text, e) is not None  # once per number, not per layout
-            before = text[max(0, s - 90) : s]
+            # every pattern tried at the number starts with a prefix in the guard: none matches, none is tried
+            forward = (plan.guard is not None and plan.guard.match(text, s) is not None
+                       and _FORWARD_HINT.match(text, e) is not None)
+            lo = max(0, s - 90)
+            before = text[lo:s]
+            if plan.ahead:
+                unit = _UNIT_BEFORE.search(before) if before.endswith((" ", " \n")) else None  # " $"
+                if unit or forward:
+                    start = lo + unit.start() if unit else s
+                    for rx in plan.ahead:
+                        found = rx.match(text, start)
+                        if found:
+                            out.setdefault(found.span(), Span(entity, *found.span(), score))
+            if forward:
+                for rx in plan.after:
+                    found = rx.match(text, s)
+                    if found:
+                        out.setdefault(found.span(), Span(entity, *found.span(), score))
             words_before: list[str] | None = None  # split only when a layout needs the words before
-            unit_possible = before.endswith((" ", " \n"))  # `_UNIT_BEFORE` ends with " $"
-            for lg in langs:
-                layout, rx, types, suffixes = self.layouts[lg]
-                if layout in ("number_name_type", "number_type_name"):
-                    start = s
-                    unit = (_UNIT_BEFORE.search(before) if layout == "number_name_type" and unit_possible
-                            else None)
-                    if unit:
-                        start = s - len(before) + unit.start()
-                    elif not forward_hint:
-                        continue
-                    found = rx.match(text, start)
+            for number_first, rx, types, suffixes, fused in plan.back:
+                if number_first is not None and forward:
+                    found = number_first.match(text, s)
                     if found:
-                        out.setdefault(found.span(), Span(self.entity, *found.span(), self.rules.score))
-                    continue
-                forward = self.number_first.get(lg)
-                if forward is not None and forward_hint:
-                    found = forward.match(text, s)
-                    if found:
-                        out.setdefault(found.span(), Span(self.entity, *found.span(), self.rules.score))
+                        out.setdefault(found.span(), Span(entity, *found.span(), score))
                         continue
                 if words_before is None:  # the up to 7 words before the number, without trailing dots
-                    words_before = [w.rstrip(".") for w in before.lower().replace(",", " ").split()[-7:]]
+                    # rsplit(None, 7)[-7:] is split()[-7:] without splitting the words further left
+                    words = before.lower().replace(",", " ").rsplit(None, 7)[-7:]
+                    words_before = [w.rstrip(".") for w in words]
                     last = words_before[-1] if words_before else ""
                     if last in ("n", "nº", "n.º", "no"):
                         last = words_before[-2] if len(words_before) > 1 else ""
-                    seen = frozenset(words_before)
                 if not words_before:
                     continue
-                if layout == "fused_type_number":
+                if fused:
                     if not last.endswith(suffixes):
                         continue
-                elif types.isdisjoint(seen):
+                elif types.isdisjoint(words_before):
                     continue
-                lo = max(0, s - 90)
                 for found in rx.finditer(text, lo, min(len(text), e + 30)):
                     if found.start() < e and found.end() > s:
-                        out.setdefault(found.span(), Span(self.entity, *found.span(), self.rules.score))
+                        out.setdefault(found.span(), Span(entity, *found.span(), score))
         spans = sorted(out.values(), key=lambda sp: (sp.start, sp.end))
         if spans:  # a unit line is only an address next to a street line
             for m in _UNIT_LINE.finditer(text):
@@ -159,5 +196,6 @@ class AddressRecognizer:
 # `(?<![\w.,/:-])\d{1,5}(?!\d)` with the look-behind after the first digit: a pattern starting with a
 # look-behind is tried at every position of the text, one starting with a digit only at digits.
 _HOUSE = re.compile(r"\d(?<![\w.,/:-]\d)\d{0,4}(?!\d)")
+_HOUSE_ASCII = re.compile(r"[0-9](?<![\w.,/:-][0-9])[0-9]{0,4}(?![0-9])")  # the same on ASCII text, faster
 _FORWARD_HINT = re.compile(r"(?:\s?[a-zA-Z](?!\w))?(?:\s?(?:bis|ter))?,? ?\S")
 _UNIT_BEFORE = re.compile(rf"{_UNIT_WORD} $")

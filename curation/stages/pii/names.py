@@ -155,7 +155,7 @@ def parse_nam_dict(text: str, countries: tuple[str, ...], min_frequency: int, gr
     return names
 
 
-@lru_cache(maxsize=1)
+@lru_cache(maxsize=1)  # both gazetteers of a recognizer are read from one copy
 def _nam_dict() -> tuple[str, _Grid | None]:
     text = (resources.files("gender_guesser") / "data" / "nam_dict.txt").read_text(encoding="utf-8")
     return text, _grid(text)
@@ -233,6 +233,12 @@ def _list_pattern(conjunctions: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(rf"{first}(?:, {one})*,? (?:{conj}) {one}(?![\w-])")
 
 
+def _list_hint(conjunctions: tuple[str, ...]) -> re.Pattern[str]:
+    """What every match of :func:`_list_pattern` contains: a conjunction between a space and a capital."""
+    conj = "|".join(re.escape(c) for c in sorted(conjunctions, key=len, reverse=True))
+    return re.compile(rf" (?:{conj}) [{_UP}]")
+
+
 class PersonRecognizer:
     """PERSON spans in one text; ``find(text, lang, source_kind)`` (see the module docstring)."""
 
@@ -259,6 +265,7 @@ class PersonRecognizer:
         self.full_only = frozenset(
             n for n in (load_gazetteer(extra, rules.min_frequency) if extra else {})
             if n not in self.first_names and len(n) > 2 and n.lower() not in not_full)
+        _nam_dict.cache_clear()  # the raw table (~15 MB of strings) is not needed once the names are out
         self.soft = cldr_names(tuple(rules.languages))
         self.objects_by_lang = {lg: frozenset(w.lower() for w in ws) for lg, ws in rules.verb_objects.items()}
         self.objects: frozenset[str] = frozenset().union(*self.objects_by_lang.values())
@@ -269,9 +276,9 @@ class PersonRecognizer:
         self.all_determiners = frozenset().union(*self.determiners.values())
         self.prepositions = {lg: frozenset(ws) for lg, ws in rules.place_prepositions.items()}
         self.all_prepositions = frozenset().union(*self.prepositions.values())
-        self.lists = {lg: _list_pattern(ws) for lg, ws in rules.conjunctions.items() if ws}
-        every = sorted({w for ws in rules.conjunctions.values() for w in ws})
-        self.all_lists = _list_pattern(tuple(every)) if every else None
+        self.lists = {lg: (_list_pattern(ws), _list_hint(ws)) for lg, ws in rules.conjunctions.items() if ws}
+        every = tuple(sorted({w for ws in rules.conjunctions.values() for w in ws}))
+        self.all_lists = (_list_pattern(every), _list_hint(every)) if every else (None, None)
         self.cues: dict[str, _Cues] = {}
         for lang in rules.languages:
             self.cues[lang] = _cues(set(rules.titles.get(lang, ())), set(rules.cues.get(lang, ())),
@@ -283,12 +290,17 @@ class PersonRecognizer:
     def _cue(self, text: str, start: int, lang: str | None) -> tuple[bool, bool, bool]:
         """(title, phrase, strong) cues in the words just before ``start``, for ``lang`` (all if unknown)."""
         c = self.cues.get(lang, self.all_cues) if lang is not None else self.all_cues
-        words = text[max(0, start - 48) : start].lower().split()[-c.longest :]
-        if not words:
+        before = text[max(0, start - 48) : start]
+        # the last word first (lower-casing never makes or removes whitespace, so this is the last of the
+        # lower-cased words): most runs follow a word that is no cue's last word
+        last = before.rsplit(None, 1)
+        if not last:
             return False, False, False
-        title = words[-1].rstrip(".") in c.titles
-        if words[-1] not in c.ends:
+        last_word = last[-1].lower()
+        title = last_word.rstrip(".") in c.titles
+        if last_word not in c.ends:
             return title, False, False
+        words = before.lower().split()[-c.longest :]
         tails = [tuple(words[-k:]) for k in range(1, len(words) + 1)]
         phrase = any(t in c.phrases for t in tails)
         strong = any(t in c.strong for t in tails)
@@ -310,9 +322,9 @@ class PersonRecognizer:
         """Start offsets of the words of lists that are firm names made of surnames: a list of single
         capitalised words (``Lee, Martinez and Johnson``, ``Franco and Sons``) with one word that is
         neither a known first name nor a stop word."""
-        pattern = self.lists.get(lang) if lang is not None else self.all_lists
-        if pattern is None:
-            return set()
+        pattern, hint = self.lists.get(lang, (None, None)) if lang is not None else self.all_lists
+        if pattern is None or hint is None or hint.search(text) is None:
+            return set()  # every list holds " <conjunction> <capital>"
         stop = self.stop_by_lang.get(lang, self.stop) if lang is not None else self.stop
         out: set[int] = set()
         for m in pattern.finditer(text):
@@ -362,6 +374,8 @@ class PersonRecognizer:
         first_names = self.first_names
         out: list[Span] = []
         firms = self._firm_lists(text, lang)
+        stop = self.stop_by_lang.get(lang, self.stop) if lang is not None else self.stop
+        soft, first_plain, full_only = self.soft, self.first_plain, self.full_only
         for m in _RUN.finditer(text):
             if m.start() in firms:
                 continue
@@ -372,15 +386,14 @@ class PersonRecognizer:
                 if w[:1].isupper():
                     tokens.append((pos, pos + len(w)))
                 pos += len(w) + 1
-            stop = self.stop_by_lang.get(lang, self.stop) if lang is not None else self.stop
             first = None
             for i, (a, b) in enumerate(tokens):
                 word = text[a:b]
                 low = word.lower()
-                if low in stop or (low in self.soft and i == len(tokens) - 1):
+                if low in stop or (low in soft and i == len(tokens) - 1):
                     continue
-                if (word in first_names or strip_accents(word) in self.first_plain
-                        or (i < len(tokens) - 1 and (word in self.full_only or self._compound(word)))):
+                if (word in first_names or strip_accents(word) in first_plain
+                        or (i < len(tokens) - 1 and (word in full_only or self._compound(word)))):
                     first = i
                     break
             start_i = 0 if first is None else first

@@ -99,7 +99,7 @@ class PiiProcessor(DocProcessor):
         flags = self._name_doc_flags(docs)
         for i, d in enumerate(docs):
             for u in self._units(d):
-                jobs.append(TextJob(u, d.lang, d.source_kind, flags[i]))
+                jobs.append(TextJob(u, d.lang, d.source_kind, flags[i], group=i))
                 owners.append(i)
         results, pattern_s, name_s = self._analyzer.analyze(jobs)
         per_doc: list[list[tuple[str, list[Span]]]] = [[] for _ in docs]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 
 #: Characters that a case-insensitive pattern matches to an ASCII letter although ``str.lower`` does not
 #: map them to it (Turkish dotted and dotless i, long s; the first also lowers to two characters).
@@ -20,6 +21,7 @@ FOLD_EXTRA = "İıſ"
 _FOLD_EXTRA = re.compile(f"[{FOLD_EXTRA}]")
 
 
+@lru_cache(maxsize=2)  # the secret recognizers of one text ask one after the other
 def lowered(text: str) -> str | None:
     """``text.lower()`` when its offsets are ``text``'s and an ASCII key word ``(?i:w)`` matches ``text``
     exactly where ``w`` matches the lowered text; ``None`` otherwise (then scan without anchors)."""
