@@ -354,9 +354,9 @@ class LexiconIndex:
         """Tiers of the obfuscated tokens of ``text`` (one per token occurrence) under the lists ``ll``."""
         if _OBFUSCATION_RE.search(text) is None:
             return []
-        memo = self._obf_memo.setdefault(id(ll), {})
-        if len(memo) > _MEMO_MAX:  # a bounded per-worker cache of a pure function: results do not change
-            memo.clear()
+        memo = self._obf_memo.get(id(ll))
+        if memo is None or len(memo) > _MEMO_MAX:  # a bounded cache of a pure function: same results;
+            memo = self._obf_memo[id(ll)] = {}  # replaced, never cleared, so a reader never loses a key
         toks = _TOKEN_RE.findall(text)
         for raw in set(toks).difference(memo):
             memo[raw] = _token_tier(raw, ll)
