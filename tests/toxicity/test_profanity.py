@@ -123,3 +123,19 @@ def test_batch_tokens_score_like_the_vectorizer_pattern(artefact: Path) -> None:
     vec, clf = load_sklearn()
     ref = clf.predict_proba(vec.transform(texts))[:, 1].tolist()
     assert all(abs(a - b) < 1e-6 for a, b in zip(got, ref, strict=True))
+
+
+def test_build_uses_the_artefact_under_models_dir_or_warns(
+    artefact: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from curation.stages.toxicity import build_scorer
+    from tests.toxicity.conftest import make_cfg
+
+    cfg, spec = make_cfg(tmp_path, models_dir=artefact.parent)
+    assert build_scorer(spec, cfg).profanity_path == artefact
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    cfg, spec = make_cfg(tmp_path, models_dir=empty)
+    with caplog.at_level(logging.WARNING):
+        assert build_scorer(spec, cfg).profanity_path is None
+    assert "profanity_model.npz not found" in caplog.text

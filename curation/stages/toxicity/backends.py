@@ -123,7 +123,10 @@ class EmbeddedBackend:
 def _load_profanity(path: Path | None) -> ProfanityModel | None:
     """The numpy export of alt-profanity-check (``curate models fetch``), or None (logged) when it is absent,
     unreadable or made from another version of the package: then scikit-learn scores with the pickles."""
-    if path is None or not path.is_file():
+    if path is None:  # absent at build time (warned there) or not configured
+        log.info("toxicity: no profanity artefact: scoring alt-profanity-check through scikit-learn")
+        return None
+    if not path.is_file():
         log.warning("toxicity: profanity artefact %s absent: scoring alt-profanity-check through "
                     "scikit-learn (slower set-up and scoring; build it with `curate models fetch`)", path)
         return None
