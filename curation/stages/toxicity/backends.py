@@ -95,10 +95,10 @@ class EmbeddedBackend:
         for i, p in zip(use, got, strict=True):
             probs[i] = p
         lex = self.lexicon.score_many(texts, list(langs) if langs is not None else [None] * n, toks)
-        prof = [round(float(p), _DECIMALS) for p in probs]
-        lexr = [round(x, _DECIMALS) for x in lex]
+        prof = [round(float(p), _DECIMALS) if p else 0.0 for p in probs]  # most windows score 0
+        lexr = [round(x, _DECIMALS) if x else 0.0 for x in lex]
         return {
-            "toxicity": [max(a, b) for a, b in zip(prof, lexr, strict=True)],
+            "toxicity": list(map(max, prof, lexr)),
             "profanity": prof,
             "lexicon": lexr,
         }
