@@ -10,6 +10,7 @@
 2. Throughput of the embedded backend (score + decide, one process = one core) on ``corpus/*.jsonl.gz``
    in MB/s of text, plus the share of corpus documents dropped / edited (all corpus text is benign:
    docs, books, code, chat, so every flag there is a false positive or a crude-but-legitimate line).
+   Also: the bias probe's scan of every document (what the pipeline's before-curation probe costs).
 3. detoxify throughput (docs/s, windows/s, batch size) on CPU with the TINY RANDOM test checkpoint
    (curation/stages/toxicity/tiny.py): this measures tokenisation + batching overhead only, not a real
    model. Estimates for BERT-base are printed and labelled as estimates.
@@ -163,6 +164,19 @@ def throughput(
     print("  by lang (docs/dropped): " + ", ".join(f"{k} {v[0]}/{v[1]}" for k, v in sorted(by_lang.items())))
 
 
+def probe(proc: ToxicityProcessor, docs: list[Document]) -> None:
+    """CPU of the bias probe's scan of every document (the pipeline's before-curation representation)."""
+    from curation.stages.toxicity.bias import doc_representation
+
+    matcher = proc.scorer.bias.matcher()
+    t0 = time.process_time()
+    for d in docs:
+        doc_representation(d.text, d.source_kind, matcher)
+    cpu = time.process_time() - t0
+    mb = sum(d.num_bytes for d in docs) / 1e6
+    print(f"bias probe scan of {len(docs)} docs: {cpu:.2f} CPU-s ({mb / cpu:.1f} MB per CPU-second)")
+
+
 def detoxify_bench(data: Path, n_docs: int, batch: int) -> None:
     import torch
     import yaml
@@ -211,10 +225,16 @@ def main() -> None:
         f"set-up (rules, lexicons, models; once per worker): {time.process_time() - t0:.2f} CPU-s, "
         f"{time.perf_counter() - w0:.2f} s wall"
     )
+    backend = proc.scorer._backend
+    if getattr(backend, "profanity", None) is not None:
+        print("English model: numpy export (models/profanity_model.npz), no scikit-learn in the scorer")
+    elif getattr(backend, "model", None) is not None:
+        print("English model: scikit-learn pickles (no models/profanity_model.npz: `curate models fetch`)")
     if not args.speed_only:
         quality(proc, args.data)
     docs = corpus_docs(args.data)
     throughput(proc, docs, "Embedded backend throughput on corpus/ (one process = one core)", args.batch)
+    probe(proc, docs)
     if not args.skip_detoxify:
         detoxify_bench(args.data, args.detoxify_docs, 32)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

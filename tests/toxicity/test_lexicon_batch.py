@@ -80,3 +80,15 @@ def test_score_many_mixed_languages_in_one_batch() -> None:
     langs = [LANGS[i % len(LANGS)] for i in range(len(TEXTS))]
     got = lex.score_many(TEXTS, langs, [tokenize(t) for t in TEXTS])
     assert got == [lex.score(t, lg) for t, lg in zip(TEXTS, langs, strict=True)]
+
+
+def test_a_full_obfuscation_memo_is_replaced_with_the_same_results(monkeypatch: pytest.MonkeyPatch) -> None:
+    import curation.stages.toxicity.lexicon as lexicon_module
+
+    lex = EmbeddedBackend(rules(embedded__use_model=False).embedded).lexicon
+    expected = [lex.score(t, "en") for t in TEXTS]
+    monkeypatch.setattr(lexicon_module, "_MEMO_MAX", 2)
+    for _ in range(3):
+        assert lex.score_many(TEXTS, ["en"] * len(TEXTS), [tokenize(t) for t in TEXTS]) == expected
+    most = max(len(lexicon_module._TOKEN_RE.findall(t)) for t in TEXTS)  # one window's new tokens
+    assert all(len(m) <= 2 + most for m in lex._obf_memo.values())

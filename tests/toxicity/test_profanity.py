@@ -110,3 +110,32 @@ def test_worker_with_the_artefact_does_not_import_sklearn(artefact: Path) -> Non
 def test_models_fetch_has_a_versioned_profanity_step() -> None:
     step = next(s for s in models.STEPS if s.name == "profanity")
     assert step.target == ARTEFACT and "alt-profanity-check=" in step.version
+
+
+def test_batch_tokens_score_like_the_vectorizer_pattern(artefact: Path) -> None:
+    from curation.stages.toxicity.profanity import model_tokens_many
+    from curation.stages.toxicity.terms import tokenize_many
+
+    texts = [*_windows(), "don't you'd've it's o'clock 'quoted' a'b", "x' 'y ''", "can’t won't"]
+    model = ProfanityModel(artefact)
+    got = model.predict(model_tokens_many(texts, tokenize_many(texts)))
+    assert got == model.predict([model_tokens(t) for t in texts])
+    vec, clf = load_sklearn()
+    ref = clf.predict_proba(vec.transform(texts))[:, 1].tolist()
+    assert all(abs(a - b) < 1e-6 for a, b in zip(got, ref, strict=True))
+
+
+def test_build_uses_the_artefact_under_models_dir_or_warns(
+    artefact: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from curation.stages.toxicity import build_scorer
+    from tests.toxicity.conftest import make_cfg
+
+    cfg, spec = make_cfg(tmp_path, models_dir=artefact.parent)
+    assert build_scorer(spec, cfg).profanity_path == artefact
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    cfg, spec = make_cfg(tmp_path, models_dir=empty)
+    with caplog.at_level(logging.WARNING):
+        assert build_scorer(spec, cfg).profanity_path is None
+    assert "profanity_model.npz not found" in caplog.text

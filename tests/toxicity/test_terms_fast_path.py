@@ -84,3 +84,10 @@ def test_counting_around_multi_word_matches_equals_the_scan_on_random_texts() ->
 )
 def test_tokenize_many_equals_tokenize(texts: list[str]) -> None:
     assert tokenize_many(texts) == [tokenize(t) for t in texts]
+
+
+def test_folding_joined_words_equals_folding_each() -> None:
+    from curation.stages.toxicity.terms import _fold_each
+
+    for ws in ([], [""], ["Straße", "İstanbul", "ﬁne", "ΣΊΣΥΦΟΣ", "Ǆ", "ß"], ["a", "", "B"]):
+        assert _fold_each(ws) == [w.casefold() for w in ws]

@@ -95,10 +95,10 @@ class EmbeddedBackend:
         for i, p in zip(use, got, strict=True):
             probs[i] = p
         lex = self.lexicon.score_many(texts, list(langs) if langs is not None else [None] * n, toks)
-        prof = [round(float(p), _DECIMALS) for p in probs]
-        lexr = [round(x, _DECIMALS) for x in lex]
+        prof = [round(float(p), _DECIMALS) if p else 0.0 for p in probs]  # most windows score 0
+        lexr = [round(x, _DECIMALS) if x else 0.0 for x in lex]
         return {
-            "toxicity": [max(a, b) for a, b in zip(prof, lexr, strict=True)],
+            "toxicity": list(map(max, prof, lexr)),
             "profanity": prof,
             "lexicon": lexr,
         }
@@ -123,7 +123,10 @@ class EmbeddedBackend:
 def _load_profanity(path: Path | None) -> ProfanityModel | None:
     """The numpy export of alt-profanity-check (``curate models fetch``), or None (logged) when it is absent,
     unreadable or made from another version of the package: then scikit-learn scores with the pickles."""
-    if path is None or not path.is_file():
+    if path is None:  # absent at build time (warned there) or not configured
+        log.info("toxicity: no profanity artefact: scoring alt-profanity-check through scikit-learn")
+        return None
+    if not path.is_file():
         log.warning("toxicity: profanity artefact %s absent: scoring alt-profanity-check through "
                     "scikit-learn (slower set-up and scoring; build it with `curate models fetch`)", path)
         return None

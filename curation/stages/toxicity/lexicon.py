@@ -251,12 +251,14 @@ class LexiconIndex:
         self._obf_memo: dict[int, dict[str, str | None]] = {}
 
     def _vocab(self, lang: str | None, lists: list[_LangLists]) -> tuple[frozenset[str], ...]:
-        """Single words, first and second words of multi-word terms of ``lang``'s lists (cached)."""
+        """Single words, first and second words of multi-word terms of ``lang``'s lists, and the union of
+        the first two (cached)."""
         got = self._vocab_cache.get(lang)
         if got is None:
             ms = [ll.matcher for ll in lists if ll.matcher is not None]
             names = ("singles", "firsts", "seconds")
             got = tuple(frozenset().union(*(getattr(m, a) for m in ms)) for a in names)
+            got = (*got, got[0] | got[1])  # + every word a match can start with (one pre-check)
             self._vocab_cache[lang] = got
         return got
 
@@ -292,14 +294,19 @@ class LexiconIndex:
                 for ll in lists
             }
             stemmed = set().union(*pre.values())
-            singles, firsts, seconds = self._vocab(lang, lists)
+            singles, firsts, seconds, starts = self._vocab(lang, lists)
             unspaced = any(ll.unspaced is not None for ll in lists)
             for j, i in enumerate(idx):
                 words = (
                     unspaced
-                    or not singles.isdisjoint(ws := toks[j][1])
-                    or not (firsts.isdisjoint(ws) or seconds.isdisjoint(ws))
                     or j in stemmed
+                    or (
+                        not starts.isdisjoint(ws := toks[j][1])
+                        and (
+                            not singles.isdisjoint(ws)
+                            or not (firsts.isdisjoint(ws) or seconds.isdisjoint(ws))
+                        )
+                    )
                 )
                 if not words and j not in obf:
                     continue  # no word, stem or obfuscated token of any list: score 0
@@ -347,9 +354,9 @@ class LexiconIndex:
         """Tiers of the obfuscated tokens of ``text`` (one per token occurrence) under the lists ``ll``."""
         if _OBFUSCATION_RE.search(text) is None:
             return []
-        memo = self._obf_memo.setdefault(id(ll), {})
-        if len(memo) > _MEMO_MAX:  # a bounded per-worker cache of a pure function: results do not change
-            memo.clear()
+        memo = self._obf_memo.get(id(ll))
+        if memo is None or len(memo) > _MEMO_MAX:  # a bounded cache of a pure function: same results;
+            memo = self._obf_memo[id(ll)] = {}  # replaced, never cleared, so a reader never loses a key
         toks = _TOKEN_RE.findall(text)
         for raw in set(toks).difference(memo):
             memo[raw] = _token_tier(raw, ll)

@@ -132,9 +132,13 @@ def model_tokens(text: str, tokens: tuple[str, list[str]] | None = None) -> list
 
 
 def model_tokens_many(texts: Sequence[str], tokens: Sequence[tuple[str, list[str]]]) -> list[list[str]]:
-    """:func:`model_tokens` of each text (the common case, an ASCII text without apostrophes, inline)."""
+    r""":func:`model_tokens` of each text, inline for ASCII texts: their words as they are, or, with an
+    apostrophe, the words' ``\w`` runs (split at apostrophes in one join/replace/split; a one-letter
+    piece is never in the vocabulary, so it counts as the vectorizer's pattern does)."""
     return [
-        ws if t.isascii() and "'" not in f and len(f) == len(t) else model_tokens(t, (f, ws))
+        (ws if "'" not in f else " ".join(ws).replace("'", " ").split())
+        if t.isascii()
+        else model_tokens(t, (f, ws))
         for t, (f, ws) in zip(texts, tokens, strict=True)
     ]
 

@@ -114,6 +114,9 @@ def prose_windows(
     line mode, so one chat turn or one list item stays one window).
     """
     end = len(text) if end is None else end
+    if unit != "sentence" and end - start <= max_chars and text.find("\n", start, end) < 0:
+        core = _strip(text, (start, end))  # one short line (a chat turn, a comment): no regex call
+        return [core] if core[1] > core[0] else []
     out: list[Span] = []
     if unit == "sentence":
         pos = start
