@@ -13,8 +13,9 @@ measured run is its own fresh Python process (``curation.run.run`` on that input
   marginal rate ``(MB_full - MB_small) / (CPU_full - CPU_small)``; peak RSS (largest process);
 * per stage: CPU-seconds inside each stage's own logic (Beam Metrics counters from thread CPU time,
   summed over workers; every stage has one, write includes the rejects and dedup its state files) and
-  their share of the run's CPU; the remainder is interpreter, imports, planning, model set-up, the
-  runner itself and the toxicity bias probe;
+  their share of the run's CPU, then timers outside the stages (``toxicity.probe``: the bias probe run
+  before and after curation); the remainder is interpreter, imports, planning, model set-up and the
+  runner itself;
 * with ``--workers 1,2``: each worker count, and the speed-up in wall time.
 
 MB = UTF-8 bytes of the documents' reference text (7.69 MB for the dev corpus, the unit the floors are
@@ -146,9 +147,15 @@ def print_run(label: str, r: dict, mb: float) -> None:
         rate = f"{mb_in / cpu:.1f}" if cpu > 0.005 else "-"
         share = f"{cpu / r['cpu_s']:.0%}" if cpu else "-"
         print(f"{name:<16}{din:>9}{kept:>9}{cpu:>9.2f}{share:>8}{rate:>10}")
+    stage_names = {s["stage"] for s in r["stages"]}
+    for name, us in sorted(r["stage_micros"].items()):
+        if name not in stage_names:  # steps outside the stages with a timer of their own (bias probe)
+            cpu = us / 1e6
+            timed += cpu
+            print(f"{name:<16}{'':>18}{cpu:>9.2f}{cpu / r['cpu_s']:>8.0%}")
     rest = r["cpu_s"] - timed
     print(f"{'(untimed)':<16}{'':>18}{rest:>9.2f}{rest / r['cpu_s']:>8.0%}   "
-          "interpreter, imports, planning, model set-up, runner, bias probe")
+          "interpreter, imports, planning, model set-up, runner")
     print(f"CPU {r['cpu_s']:.2f} s (user+sys incl. workers), wall {r['wall_s']:.2f} s, "
           f"{mb / r['cpu_s']:.3f} MB/cpu-s, peak RSS {r['peak_rss_mib']:.0f} MiB; "
           f"interpreter {r['cpu_before_imports_s']:.2f} + imports {r['cpu_imports_s']:.2f} CPU-s")

@@ -148,12 +148,43 @@ def test_probe_after_the_stage_reuses_its_counts_instead_of_rescanning() -> None
     fn.setup()
     matcher = lists.matcher()
     # no span removed: the reused counts equal a full scan of the text
-    reused = next(iter(fn.process(scored[0])))
+    reused = fn.count(scored[0])
     assert reused["web"] == doc_representation(clean, "web", matcher)["web"]
     # the toxic line ("the man") will be removed: its words and mention are not counted after curation
-    after = next(iter(fn.process(scored[1])))
+    after = fn.count(scored[1])
     full = doc_representation(clean + toxic_line, "web", matcher)["web"]
     assert after["web"]["words"] == full["words"] - len(toxic_line.split())
     assert after["web"]["mentions"] == full["mentions"] - 1
     # a document without the stage's signals (the probe before curation) is scanned
-    assert next(iter(fn.process(doc(clean, i="raw"))))["web"] == reused["web"]
+    assert fn.count(doc(clean, i="raw"))["web"] == reused["web"]
+
+
+def test_probe_sums_per_bundle_to_the_per_document_counts(tmp_path) -> None:
+    """The probe emits one partial sum per bundle; the combined result equals summing every document."""
+    import json
+
+    import apache_beam as beam
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    from curation.stages.toxicity.bias import add_nested, finalize_representation, load_bias_lists
+    from curation.stages.toxicity.transforms import RepresentationProbe, _RepresentationDoFn
+
+    lists = load_bias_lists("bias")
+    texts = ["The old woman and her Muslim neighbour walked home.", "A gay couple and a Christian priest.",
+             "Nothing about anyone here."]
+    docs = [doc(t, i=f"d{i}") for i, t in enumerate(texts * 5)]
+    fn = _RepresentationDoFn(lists)
+    fn.setup()
+    expected: dict = {}
+    for d in docs:
+        add_nested(expected, fn.count(d))
+    out = tmp_path / "rep.json"
+    with beam.Pipeline(options=PipelineOptions(["--runner=FnApiRunner"])) as p:
+        _ = (
+            p
+            | beam.Create(docs)
+            | RepresentationProbe(lists)
+            | beam.Map(lambda kv: out.write_text(json.dumps(kv[1], sort_keys=True)))
+        )
+    want = json.loads(json.dumps(finalize_representation(expected), sort_keys=True))
+    assert json.loads(out.read_text()) == want

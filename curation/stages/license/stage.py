@@ -22,7 +22,7 @@ import apache_beam as beam
 from apache_beam.pvalue import AsDict
 
 from curation.document import Document, Reject
-from curation.stage import CombineGlobal, DocProcessor, MapStage, Outcome, StageOutput
+from curation.stage import CombineGlobal, DocProcessor, MapStage, Outcome, StageOutput, freeze_heap
 from curation.stages.license.detect import (
     REPO_LICENSE_FILES_SIGNAL,
     REPO_LICENSE_SIGNAL,
@@ -101,6 +101,7 @@ class _RepoLicenseDoFn(beam.DoFn):
 
     def setup(self) -> None:
         self.detector.setup()
+        freeze_heap()
 
     def process(self, doc: Document) -> Iterator[tuple[str, tuple[str, str]]]:
         found = self.detector.repo_license(doc)

@@ -17,7 +17,7 @@ from apache_beam.metrics import Metrics
 from apache_beam.transforms.window import GlobalWindows
 
 from curation.document import Document
-from curation.stage import STAGE_MICROS, MapStage, StageOutput, cpu_micros_since
+from curation.stage import STAGE_MICROS, CombineGlobal, MapStage, StageOutput, cpu_micros_since, freeze_heap
 from curation.stages.toxicity.bias import (
     BiasLists,
     Nested,
@@ -32,6 +32,10 @@ from curation.stages.toxicity.decide import ToxicityDecider
 from curation.stages.toxicity.scoring import ToxicityScorer
 
 _BIAS = "bias"
+
+
+#: CPU counter of the bias probe (run before and after curation, outside the stage).
+PROBE_TIMER = "toxicity.probe"
 
 
 class SumNested(beam.CombineFn):
@@ -59,6 +63,7 @@ class _ScoreDoFn(beam.DoFn):
 
     def setup(self) -> None:
         self.scorer.setup()
+        freeze_heap()
 
     def start_bundle(self) -> None:
         self._bias: Nested = {}
@@ -97,7 +102,7 @@ class ToxicityStage(beam.PTransform):
         cooc = self.rules.bias.cooccurrence
         stats = (
             scored[_BIAS]
-            | "CombineBias" >> beam.CombineGlobally(SumNested())
+            | "CombineBias" >> CombineGlobal(SumNested())
             | "FinishBias"
             >> beam.Map(lambda acc: (_BIAS, finalize_cooccurrence(acc, cooc.top_k, cooc.min_count)))
         )
@@ -105,18 +110,36 @@ class ToxicityStage(beam.PTransform):
 
 
 class _RepresentationDoFn(beam.DoFn):
+    """Identity-term counts of each document, summed per bundle (one element per bundle for the combine);
+    its CPU goes to the ``toxicity.probe`` timer."""
+
     def __init__(self, lists: BiasLists) -> None:
         self.lists = lists
 
     def setup(self) -> None:
         self._matcher = self.lists.matcher()
+        freeze_heap()
 
-    def process(self, doc: Document) -> Iterator[Nested]:
+    def start_bundle(self) -> None:
+        self._sum: Nested = {}
+        self._micros = Metrics.counter(PROBE_TIMER, STAGE_MICROS)
+
+    def count(self, doc: Document) -> Nested:
+        """The representation counts of one document (its kind's and under ``all``)."""
         # after curation: the toxicity stage's own counts (no second scan); before: scan the text
         rep = representation_from_signals(doc.signals, doc.source_kind)
         if rep is None:
             rep = doc_representation(doc.text, doc.source_kind, self._matcher)
-        yield {**rep, "all": rep[doc.source_kind]}
+        return {**rep, "all": rep[doc.source_kind]}
+
+    def process(self, doc: Document) -> None:
+        t0 = time.thread_time()
+        add_nested(self._sum, self.count(doc))
+        self._micros.inc(cpu_micros_since(t0))
+
+    def finish_bundle(self) -> Iterator[Any]:
+        if self._sum:
+            yield GlobalWindows.windowed_value(self._sum)
 
 
 class RepresentationProbe(beam.PTransform):
@@ -130,6 +153,6 @@ class RepresentationProbe(beam.PTransform):
         return (
             docs
             | "Count" >> beam.ParDo(_RepresentationDoFn(self.lists))
-            | "Combine" >> beam.CombineGlobally(SumNested())
+            | "Combine" >> CombineGlobal(SumNested())
             | "Finish" >> beam.Map(lambda acc: ("representation", finalize_representation(acc)))
         )
