@@ -21,6 +21,9 @@ from curation.stages.quality.segment import tokenize
 
 _PARAGRAPH_SPLIT_RE = re.compile(r"\n\s*\n")
 _ALPHA_RE = re.compile(r"[^\W\d_]")
+# A line (one distinct word, after its newline) of characters that are not alphabetic (not [^\W\d_]) nor
+# whitespace; the literal leading newline lets the engine skip from line start to line start.
+_NON_ALPHA_LINE_RE = re.compile(r"\n((?:[^\w\s]|[\d_])+)(?=\n)")
 _STRIP = string.punctuation + "“”‘’«»…"
 
 _MIX = np.uint64(0x9E3779B97F4A7C15)
@@ -62,12 +65,13 @@ class TextStats:
     def non_alpha_words(self) -> int:
         """Words without any alphabetic character.
 
-        One C-level regex search per distinct word (``map``; no Python loop per word), weighted by its
-        count: the same as matching whitespace tokens of the whole text, about 3x cheaper once the word
-        counts exist (the stop-word count needs them too).
+        The distinct words, one per line, searched by one regex for whole lines without an alphabetic
+        character (words hold no whitespace, so such a line is one of ``[\\W\\d_]`` minus whitespace);
+        only those (few) words are looked up for their counts. The same count as a regex search per
+        distinct word (:func:`non_alpha_words_reference`, tested equal), about 2x cheaper.
         """
         counts = self.word_counts
-        return sum(compress(counts.values(), map(not_, map(_ALPHA_RE.search, counts))))
+        return sum(map(counts.__getitem__, _NON_ALPHA_LINE_RE.findall("\n" + "\n".join(counts) + "\n")))
 
     def count_words_in(self, vocabulary: frozenset[str]) -> int:
         """Occurrences of words in ``vocabulary`` (lower-case, surrounding punctuation ignored)."""
@@ -113,6 +117,12 @@ class TextStats:
         if n not in cache:
             cache[n] = np.sort(self.ngram_hashes(n))
         return cache[n]
+
+
+def non_alpha_words_reference(stats: TextStats) -> int:
+    """Words without any alphabetic character: a regex search per distinct word, weighted by its count."""
+    counts = stats.word_counts
+    return sum(compress(counts.values(), map(not_, map(_ALPHA_RE.search, counts))))
 
 
 def _runs(s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
