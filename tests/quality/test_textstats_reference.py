@@ -69,6 +69,22 @@ def test_word_and_ngram_statistics_equal_brute_force(seed: int) -> None:
             assert dup_ngram_char_ratio(TextStats(text), n) == pytest.approx(ref, abs=1e-12)
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["", "one", "a b", "a a", "a " * 50, "ab " * 40 + "c", " ".join(map(str, range(300))),
+     "x y " * 30 + "x y z " * 30, "long-word tiny " * 12 + "tiny long-word " * 12, "Σ ½ 1 _ . " * 20],
+)
+def test_ngram_statistics_edge_cases_equal_brute_force(text: str) -> None:
+    """Empty text, one word, no repeats, all repeats, ties between equally frequent n-grams."""
+    words = text.split()
+    for n in (2, 3, 4):
+        assert top_ngram_char_ratio(TextStats(text), n) == pytest.approx(_top_ratio(words, n), abs=1e-12)
+    many = dup_ngram_char_ratios(TextStats(text), range(5, 11))
+    for n in range(5, 11):
+        assert many[n] == pytest.approx(_dup_ratio(words, n), abs=1e-12)
+        assert dup_ngram_char_ratio(TextStats(text), n) == pytest.approx(_dup_ratio(words, n), abs=1e-12)
+
+
 def test_non_alpha_words_line_regex_equals_a_search_per_word() -> None:
     """One regex over the distinct words (one per line) counts what a search per word counts, on fuzzed
     text with Unicode letters, digits, numerics, combining marks and every kind of whitespace."""

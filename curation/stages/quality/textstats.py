@@ -106,6 +106,11 @@ class TextStats:
         cache[n] = h
         return h
 
+    @cached_property
+    def cum_word_lengths(self) -> np.ndarray:
+        """``[0, len(w0), len(w0) + len(w1), ...]``: characters of words ``i:j`` are ``c[j] - c[i]``."""
+        return np.concatenate(([0], np.cumsum(self.word_lengths)))
+
     def ngram_char_lengths(self, n: int) -> np.ndarray:
         """Characters (without separating spaces) of each word n-gram."""
         c = np.concatenate(([0], np.cumsum(self.word_lengths)))
@@ -151,8 +156,10 @@ def top_ngram_char_ratio(stats: TextStats, n: int) -> float:
     top = int(counts.max())
     if top < 2:
         return 0.0
-    lengths = stats.ngram_char_lengths(n)
-    longest = int(lengths[_members(h, s[starts[counts == top]])].max())
+    tops = s[starts[counts == top]]
+    pos = np.flatnonzero(h == tops[0] if len(tops) == 1 else _members(h, tops))  # usually one top n-gram
+    c = stats.cum_word_lengths  # characters only at the top n-grams' positions: the same maximum
+    longest = int((c[pos + n] - c[pos]).max())
     return min(1.0, top * longest / stats.word_chars)
 
 
@@ -169,14 +176,17 @@ def _covered_chars(stats: TextStats, pos: np.ndarray, n: int) -> tuple[float, np
     rep = s[1:][eq]
     rep = rep[np.concatenate(([True], rep[1:] != rep[:-1]))]  # distinct repeated values, sorted
     sub = pos[_members(h, rep)]
-    _, first = np.unique(stats.ngram_hashes(n)[sub], return_index=True)  # stable: first occurrences
-    dup = np.ones(len(sub), dtype=bool)
-    dup[first] = False
-    starts = sub[dup]
-    w = len(stats.words)
-    diff = np.bincount(starts, minlength=w + 1)[: w + 1] - np.bincount(starts + n, minlength=w + 1)[: w + 1]
-    covered = np.cumsum(diff)[:w] > 0
-    return float(stats.word_lengths[covered].sum()), sub
+    hs = stats.ngram_hashes(n)[sub]
+    order = np.argsort(hs, kind="stable")  # equal n-grams in position order: the first is the earliest
+    ranked = hs[order]
+    later = np.ones(len(sub), dtype=bool)
+    later[order[np.concatenate(([True], ranked[1:] != ranked[:-1]))]] = False
+    starts = sub[later]  # ascending; each marks words starts .. starts + n - 1
+    # Characters of the union of the n-word windows: each window adds the words past the previous
+    # window's end (windows have one width, so the previous end is the largest so far).
+    c = stats.cum_word_lengths
+    begin = np.concatenate((starts[:1], np.maximum(starts[1:], starts[:-1] + n)))
+    return float(int((c[starts + n] - c[begin]).sum())), sub
 
 
 def dup_ngram_char_ratio(stats: TextStats, n: int) -> float:
