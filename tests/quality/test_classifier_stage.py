@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import random
+import re
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,7 @@ from curation.config import StageSpec
 from curation.document import Document, Reject
 from curation.rules import ConfigError
 from curation.stages.quality import QualityProcessor, build_stage, load_stage_rules
-from curation.stages.quality.classifier import Preprocess, preprocess, train
+from curation.stages.quality.classifier import Preprocess, predict_line, preprocess, train
 from curation.stages.quality.cli import main as quality_cli
 from tests.beam_helpers import run_stage
 from tests.quality.helpers import PARAGRAPHS, config_in, doc
@@ -42,6 +44,48 @@ def fixture_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]
 def test_preprocess_is_shared_and_normalises() -> None:
     assert preprocess("Hello,  World!\nNew line.", Preprocess()) == "hello , world ! new line ."
     assert preprocess("AbC", Preprocess(lowercase=False, max_chars=2)) == "Ab"
+
+
+_FASTTEXT_SEPARATORS = re.compile("[ \n\r\t\v\f\0]+")  # where fastText splits words
+
+
+def _fuzzed_texts(seed: int, count: int) -> list[str]:
+    rng = random.Random(seed)
+    alphabet = ["word", "Mixed", "x", "42", " ", "  ", "\n", "\t", "\r", "\x0b", "\x0c", "\x1c", "\x1f",
+                "\x00", *".,!?;:()[]{}\"-'", "é", "\xa0", "“", "中"]
+    out = ["", " ", "\n\n", "one", " lead and trail\t\n"]
+    for _ in range(count):
+        pool = alphabet if rng.random() < 0.5 else alphabet[:-3]  # half ASCII-only
+        out.append("".join(rng.choice(pool) for _ in range(rng.randint(1, 60))))
+    return out
+
+
+_OPTS = [Preprocess(), Preprocess(lowercase=False), Preprocess(split_punctuation=False),
+         Preprocess(max_chars=7)]
+
+
+@pytest.mark.parametrize("opts", _OPTS)
+def test_predict_line_gives_fasttext_the_tokens_of_preprocess(opts: Preprocess) -> None:
+    for text in _fuzzed_texts(3, 400):
+        line = predict_line(text, opts)
+        assert "\n" not in line
+        tokens = [t for t in _FASTTEXT_SEPARATORS.split(line) if t]
+        assert tokens == [t for t in _FASTTEXT_SEPARATORS.split(preprocess(text, opts)) if t]
+
+
+def test_predict_line_predictions_equal_preprocess_predictions() -> None:
+    model_path = REPO / "models" / "quality_default.bin"
+    if not model_path.is_file():
+        pytest.skip("no default quality model (make install)")
+    import fasttext
+
+    model = fasttext.load_model(str(model_path))
+    texts = [*_fuzzed_texts(5, 300), *(p * 3 for p in PARAGRAPHS)]
+    k = len(model.get_labels())
+    a_labels, a_probs = model.predict([preprocess(t, Preprocess()) for t in texts], k=k)
+    b_labels, b_probs = model.predict([predict_line(t, Preprocess()) for t in texts], k=k)
+    assert a_labels == b_labels
+    assert all((x == y).all() for x, y in zip(a_probs, b_probs, strict=True))
 
 
 def test_train_is_deterministic_and_separates_the_fixture(

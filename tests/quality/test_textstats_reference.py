@@ -13,6 +13,7 @@ from curation.stages.quality.textstats import (
     TextStats,
     dup_ngram_char_ratio,
     dup_ngram_char_ratios,
+    non_alpha_words_reference,
     top_ngram_char_ratio,
 )
 
@@ -66,6 +67,34 @@ def test_word_and_ngram_statistics_equal_brute_force(seed: int) -> None:
             ref = _dup_ratio(words, n)
             assert many[n] == pytest.approx(ref, abs=1e-12)
             assert dup_ngram_char_ratio(TextStats(text), n) == pytest.approx(ref, abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "one", "a b", "a a", "a " * 50, "ab " * 40 + "c", " ".join(map(str, range(300))),
+     "x y " * 30 + "x y z " * 30, "long-word tiny " * 12 + "tiny long-word " * 12, "Σ ½ 1 _ . " * 20],
+)
+def test_ngram_statistics_edge_cases_equal_brute_force(text: str) -> None:
+    """Empty text, one word, no repeats, all repeats, ties between equally frequent n-grams."""
+    words = text.split()
+    for n in (2, 3, 4):
+        assert top_ngram_char_ratio(TextStats(text), n) == pytest.approx(_top_ratio(words, n), abs=1e-12)
+    many = dup_ngram_char_ratios(TextStats(text), range(5, 11))
+    for n in range(5, 11):
+        assert many[n] == pytest.approx(_dup_ratio(words, n), abs=1e-12)
+        assert dup_ngram_char_ratio(TextStats(text), n) == pytest.approx(_dup_ratio(words, n), abs=1e-12)
+
+
+def test_non_alpha_words_line_regex_equals_a_search_per_word() -> None:
+    """One regex over the distinct words (one per line) counts what a search per word counts, on fuzzed
+    text with Unicode letters, digits, numerics, combining marks and every kind of whitespace."""
+    rng = random.Random(1)
+    alphabet = [*"ab1_-.,½٣中éÉ'\"!?#ßΣ \n\t\x00\x1c", "\u0301", "\u00a0", "\u2028", "\u3000"]
+    for _ in range(20_000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+        words = TextStats(text).words
+        assert TextStats(text).non_alpha_words == sum(1 for w in words if not re.search(r"[^\W\d_]", w))
+        assert TextStats(text).non_alpha_words == non_alpha_words_reference(TextStats(text))
 
 
 def test_code_character_counts_ascii_path_equals_the_regexes() -> None:

@@ -49,6 +49,32 @@ def preprocess(text: str, opts: Preprocess) -> str:
     return " ".join(t.split())
 
 
+# ASCII characters Python's str.split() treats as whitespace, other than the space: to spaces.
+_ASCII_WS_TO_SPACE = str.maketrans({c: " " for c in "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f"})
+
+
+def predict_line(text: str, opts: Preprocess) -> str:
+    """A line fastText splits into exactly the tokens of :func:`preprocess` ``(text, opts)``, cheaper.
+
+    fastText splits words at runs of ``' ' \\n \\r \\t \\v \\f \\0`` (leading and trailing ones ignored),
+    so the whitespace normalisation of :func:`preprocess` (``" ".join(t.split())``, ~2/3 of its cost) is
+    not needed for prediction, only that no newline remains and that the other characters Python splits
+    at (``\\x1c``-``\\x1f``) become separators too. For ASCII text that is one C-level ``translate``;
+    other text (Unicode spaces such as NBSP are separators for Python, not for fastText) takes
+    :func:`preprocess` itself. Tested to give identical predictions.
+    """
+    t = text[: opts.max_chars]
+    if not t.isascii():
+        return preprocess(text, opts)
+    if opts.lowercase:
+        t = t.lower()
+    if opts.split_punctuation:
+        for c in _PUNCT:
+            if c in t:
+                t = t.replace(c, f" {c} ")
+    return t.translate(_ASCII_WS_TO_SPACE)
+
+
 def resolve_model_path(model: str, models_dir: Path) -> Path:
     """A model path from YAML: absolute, or relative to the models folder."""
     p = Path(model)
@@ -74,7 +100,7 @@ class FastTextScorer:
     def score(self, texts: Sequence[str]) -> list[float]:
         if not texts:
             return []
-        lines = [preprocess(t, self.opts) for t in texts]
+        lines = [predict_line(t, self.opts) for t in texts]
         labels, probs = self.model.predict(lines, k=self.k)
         out = []
         for labs, ps in zip(labels, probs, strict=True):

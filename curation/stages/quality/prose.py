@@ -12,6 +12,7 @@ prefix); the decision is made elsewhere from these values only.
 from __future__ import annotations
 
 import re
+from itertools import repeat
 
 from curation.document import SignalValue
 from curation.stages.quality.rules import BookRules, FineWebRules, GopherRules
@@ -69,8 +70,9 @@ def gopher_signals(stats: TextStats, rules: GopherRules, stop_words: frozenset[s
     ellipses = text.count("...") + text.count("…")
     lines = stats.lines
     bullets = tuple(rules.bullets)
-    n_bullet = sum(1 for ln in lines if ln.startswith(bullets)) if bullets else 0
-    n_ellipsis = sum(1 for ln in lines if ln.endswith(("...", "…")))
+    # C-level map chains over the lines (no Python-level generator per line): the same counts.
+    n_bullet = sum(map(str.startswith, lines, repeat(bullets))) if bullets else 0
+    n_ellipsis = sum(map(str.endswith, lines, repeat(("...", "…"))))
     return {
         **_word_signals(stats, stop_words),
         "hash_word_ratio": _per_word(hashes, n_words),
@@ -116,8 +118,8 @@ def fineweb_signals(stats: TextStats, rules: FineWebRules) -> Signals:
     """FineWeb statistics: terminal punctuation, short lines, duplicated-line characters, list-likeness."""
     lines = stats.lines
     ends = tuple(rules.terminal_punctuation)
-    n_punct = sum(1 for ln in lines if ln.endswith(ends)) if ends else 0
-    n_short = sum(1 for ln in lines if len(ln) <= rules.short_line_length)
+    n_punct = sum(map(str.endswith, lines, repeat(ends))) if ends else 0
+    n_short = sum(map(rules.short_line_length.__ge__, map(len, lines)))
     _, dup_chars = duplicate_stats(lines)
     non_nl_chars = len(stats.text) - stats.text.count("\n")
     n_words = len(stats.words)

@@ -21,6 +21,9 @@ from curation.stages.quality.segment import tokenize
 
 _PARAGRAPH_SPLIT_RE = re.compile(r"\n\s*\n")
 _ALPHA_RE = re.compile(r"[^\W\d_]")
+# A line (one distinct word, after its newline) of characters that are not alphabetic (not [^\W\d_]) nor
+# whitespace; the literal leading newline lets the engine skip from line start to line start.
+_NON_ALPHA_LINE_RE = re.compile(r"\n((?:[^\w\s]|[\d_])+)(?=\n)")
 _STRIP = string.punctuation + "“”‘’«»…"
 
 _MIX = np.uint64(0x9E3779B97F4A7C15)
@@ -62,12 +65,13 @@ class TextStats:
     def non_alpha_words(self) -> int:
         """Words without any alphabetic character.
 
-        One C-level regex search per distinct word (``map``; no Python loop per word), weighted by its
-        count: the same as matching whitespace tokens of the whole text, about 3x cheaper once the word
-        counts exist (the stop-word count needs them too).
+        The distinct words, one per line, searched by one regex for whole lines without an alphabetic
+        character (words hold no whitespace, so such a line is one of ``[\\W\\d_]`` minus whitespace);
+        only those (few) words are looked up for their counts. The same count as a regex search per
+        distinct word (:func:`non_alpha_words_reference`, tested equal), about 2x cheaper.
         """
         counts = self.word_counts
-        return sum(compress(counts.values(), map(not_, map(_ALPHA_RE.search, counts))))
+        return sum(map(counts.__getitem__, _NON_ALPHA_LINE_RE.findall("\n" + "\n".join(counts) + "\n")))
 
     def count_words_in(self, vocabulary: frozenset[str]) -> int:
         """Occurrences of words in ``vocabulary`` (lower-case, surrounding punctuation ignored)."""
@@ -102,6 +106,11 @@ class TextStats:
         cache[n] = h
         return h
 
+    @cached_property
+    def cum_word_lengths(self) -> np.ndarray:
+        """``[0, len(w0), len(w0) + len(w1), ...]``: characters of words ``i:j`` are ``c[j] - c[i]``."""
+        return np.concatenate(([0], np.cumsum(self.word_lengths)))
+
     def ngram_char_lengths(self, n: int) -> np.ndarray:
         """Characters (without separating spaces) of each word n-gram."""
         c = np.concatenate(([0], np.cumsum(self.word_lengths)))
@@ -113,6 +122,12 @@ class TextStats:
         if n not in cache:
             cache[n] = np.sort(self.ngram_hashes(n))
         return cache[n]
+
+
+def non_alpha_words_reference(stats: TextStats) -> int:
+    """Words without any alphabetic character: a regex search per distinct word, weighted by its count."""
+    counts = stats.word_counts
+    return sum(compress(counts.values(), map(not_, map(_ALPHA_RE.search, counts))))
 
 
 def _runs(s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -141,8 +156,10 @@ def top_ngram_char_ratio(stats: TextStats, n: int) -> float:
     top = int(counts.max())
     if top < 2:
         return 0.0
-    lengths = stats.ngram_char_lengths(n)
-    longest = int(lengths[_members(h, s[starts[counts == top]])].max())
+    tops = s[starts[counts == top]]
+    pos = np.flatnonzero(h == tops[0] if len(tops) == 1 else _members(h, tops))  # usually one top n-gram
+    c = stats.cum_word_lengths  # characters only at the top n-grams' positions: the same maximum
+    longest = int((c[pos + n] - c[pos]).max())
     return min(1.0, top * longest / stats.word_chars)
 
 
@@ -159,14 +176,17 @@ def _covered_chars(stats: TextStats, pos: np.ndarray, n: int) -> tuple[float, np
     rep = s[1:][eq]
     rep = rep[np.concatenate(([True], rep[1:] != rep[:-1]))]  # distinct repeated values, sorted
     sub = pos[_members(h, rep)]
-    _, first = np.unique(stats.ngram_hashes(n)[sub], return_index=True)  # stable: first occurrences
-    dup = np.ones(len(sub), dtype=bool)
-    dup[first] = False
-    starts = sub[dup]
-    w = len(stats.words)
-    diff = np.bincount(starts, minlength=w + 1)[: w + 1] - np.bincount(starts + n, minlength=w + 1)[: w + 1]
-    covered = np.cumsum(diff)[:w] > 0
-    return float(stats.word_lengths[covered].sum()), sub
+    hs = stats.ngram_hashes(n)[sub]
+    order = np.argsort(hs, kind="stable")  # equal n-grams in position order: the first is the earliest
+    ranked = hs[order]
+    later = np.ones(len(sub), dtype=bool)
+    later[order[np.concatenate(([True], ranked[1:] != ranked[:-1]))]] = False
+    starts = sub[later]  # ascending; each marks words starts .. starts + n - 1
+    # Characters of the union of the n-word windows: each window adds the words past the previous
+    # window's end (windows have one width, so the previous end is the largest so far).
+    c = stats.cum_word_lengths
+    begin = np.concatenate((starts[:1], np.maximum(starts[1:], starts[:-1] + n)))
+    return float(int((c[starts + n] - c[begin]).sum())), sub
 
 
 def dup_ngram_char_ratio(stats: TextStats, n: int) -> float:
