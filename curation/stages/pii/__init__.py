@@ -24,7 +24,7 @@ import apache_beam as beam
 from curation.config import PipelineConfig, StageSpec
 from curation.document import Document, Reject
 from curation.rules import RULES_DIR, ConfigError
-from curation.stage import MapStage, StageOutput
+from curation.stage import CombineGlobal, MapStage, StageOutput
 from curation.stages.pii.entities import SUPPORTED_ENTITIES
 from curation.stages.pii.processor import STAGE, TRANSIENT_PREFIX, PiiProcessor, decide
 from curation.stages.pii.rules import PiiRules, load_pii_rules
@@ -118,7 +118,7 @@ class PiiStage(beam.PTransform):
                 rejected | "TallyRejected" >> beam.Map(lambda pair: pair[1]),
             )
             | "AllTallies" >> beam.Flatten()
-            | "Sum" >> beam.CombineGlobally(_SumDicts())
+            | "Sum" >> CombineGlobal(_SumDicts())
             | "Stats" >> beam.FlatMap(summarize)
         )
         return StageOutput(

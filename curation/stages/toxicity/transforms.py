@@ -1,7 +1,7 @@
 """Beam shells of the toxicity stage: Score (model, batched) -> Decide (MapStage) and the bias probe.
 
 The scorer runs in its own DoFn so the per-bundle bias co-occurrence partials can leave it as a side
-output (``CombineGlobally`` of nested counts -> ``("bias", {...})`` stats); deciding, span removal,
+output (``CombineGlobal`` of nested counts -> ``("bias", {...})`` stats); deciding, span removal,
 token recount and accounting reuse :class:`curation.stage.MapStage`.
 """
 
