@@ -16,7 +16,7 @@ measured run is its own fresh Python process (``curation.run.run`` on that input
   their share of the run's CPU, then timers outside the stages (``toxicity.probe``: the bias probe run
   before and after curation); the remainder is interpreter, imports, planning, model set-up and the
   runner itself;
-* with ``--workers 1,2``: each worker count, and the speed-up in wall time.
+* each worker count of ``--workers`` (default ``1,2``), and the speed-up in wall time.
 
 MB = UTF-8 bytes of the documents' reference text (7.69 MB for the dev corpus, the unit the floors are
 stated in; the HTML the reader parses is larger). ``--scale N`` repeats the corpus N times (copies get a
@@ -24,7 +24,8 @@ stated in; the HTML the reader parses is larger). ``--scale N`` repeats the corp
 ``--profile FILE`` samples the full 1-worker run with py-spy (if installed) and prints CPU shares by stage
 module and the hottest functions.
 
-    .venv/bin/python benchmarks/run.py                         # 1x, 1 worker, start-up on 10 docs
+    .venv/bin/python benchmarks/run.py                         # 1x, 1 and 2 workers, start-up on 10 docs
+    .venv/bin/python benchmarks/run.py --workers 1             # 1x, 1 worker only (half the time)
     .venv/bin/python benchmarks/run.py --scale 4 --workers 1,2 --startup-docs 0   # scale test
     .venv/bin/python benchmarks/run.py --profile /tmp/run1x.txt --json out/bench-1x.json
 """
@@ -201,7 +202,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--corpus", type=Path, default=DEV_CORPUS)
     ap.add_argument("--scale", type=int, default=1, help="scale test: repeat the dev corpus N times")
-    ap.add_argument("--workers", default="1", help="comma list, e.g. 1,2 (>1: multi_processing)")
+    ap.add_argument("--workers", default="1,2", help="comma list (>1: multi_processing); default 1 and 2")
     ap.add_argument("--startup-docs", type=int, default=10, help="documents of the start-up run (0: skip)")
     ap.add_argument("--no-html", action="store_true", help="web pages use their reference text, not HTML")
     ap.add_argument("--config", type=Path, default=REPO / "rules" / "pipeline.yaml", help="stages from here")
