@@ -251,3 +251,22 @@ def test_conversation_turn_cut_to_nothing_is_removed_and_whole_loss_drops(
     clean = (("user", FILLER), ("bot", "  " + FILLER[:50]))
     kept = score(doc(render_messages(clean), kind="conversation", messages=clean), index, rules)
     assert isinstance(kept, Document) and kept.messages == clean
+
+
+def test_shared_power_tables_equal_per_text_tables() -> None:
+    """The process-wide B**i / B**-i tables (grown on demand) equal the per-text cumprods they replace."""
+    import numpy as np
+
+    from curation.stages.decontamination import ngrams
+
+    def per_text(base: int, n: int) -> np.ndarray:
+        with np.errstate(over="ignore"):
+            pw = np.full(n, base, dtype=np.uint64)
+            pw[0] = 1
+            return np.cumprod(pw)
+
+    for n in (1, 5, 4097, 10, 20_000, 3):  # growing and shrinking requests
+        pow_b, pow_inv = ngrams._powers(n)
+        assert (pow_b[:n] == per_text(ngrams._BASE, n)).all()
+        assert (pow_inv[:n] == per_text(ngrams._BASE_INV, n)).all()
+        assert ((pow_b[:n] * pow_inv[:n]) == 1).all()  # inverse of each other modulo 2**64
