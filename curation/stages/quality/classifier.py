@@ -39,14 +39,18 @@ class Preprocess:
 
 def preprocess(text: str, opts: Preprocess) -> str:
     """One line of space-separated tokens: truncated, optionally lowercased, punctuation split off."""
-    t = text[: opts.max_chars]
+    return " ".join(_cased_split(text[: opts.max_chars], opts).split())
+
+
+def _cased_split(t: str, opts: Preprocess) -> str:
+    """``t`` lowercased and with punctuation split off, as ``opts`` say (whitespace left as it is)."""
     if opts.lowercase:
         t = t.lower()
     if opts.split_punctuation:
         for c in _PUNCT:
             if c in t:
                 t = t.replace(c, f" {c} ")
-    return " ".join(t.split())
+    return t
 
 
 # ASCII characters Python's str.split() treats as whitespace, other than the space: to spaces.
@@ -66,13 +70,7 @@ def predict_line(text: str, opts: Preprocess) -> str:
     t = text[: opts.max_chars]
     if not t.isascii():
         return preprocess(text, opts)
-    if opts.lowercase:
-        t = t.lower()
-    if opts.split_punctuation:
-        for c in _PUNCT:
-            if c in t:
-                t = t.replace(c, f" {c} ")
-    return t.translate(_ASCII_WS_TO_SPACE)
+    return _cased_split(t, opts).translate(_ASCII_WS_TO_SPACE)
 
 
 def resolve_model_path(model: str, models_dir: Path) -> Path:
