@@ -62,13 +62,13 @@ def freeze_heap() -> None:
     gc.freeze()
 
 
-def timed_iter(stage: str, items: Iterable[Any]) -> Iterator[Any]:
-    """``items`` (typically a DoFn's generator), adding the thread CPU time spent producing each item to
-    ``stage``'s STAGE_MICROS counter. Time between items -- the fused steps that consume each output --
-    is not counted, so the counter holds this step's own work."""
+def timed_iter(stage: str, items: Iterable[Any], spent: int = 0) -> Iterator[Any]:
+    """``items`` (typically a DoFn's generator), adding the thread CPU time spent producing each item
+    (plus ``spent`` microseconds already used) to ``stage``'s STAGE_MICROS counter, once at the end. Time
+    between items -- the fused steps that consume each output -- is not counted, so the counter holds
+    this step's own work."""
     micros = Metrics.counter(stage, STAGE_MICROS)
     it = iter(items)
-    spent = 0
     try:
         while True:
             t0 = time.thread_time()
@@ -92,9 +92,9 @@ def cpu_timed(stage: str, fn: Callable[..., Any]) -> Callable[..., Any]:
     def timed(*args: Any, **kwargs: Any) -> Any:
         t0 = time.thread_time()
         out = fn(*args, **kwargs)
+        if isinstance(out, Iterator):  # one counter update for the call and its items
+            return timed_iter(stage, out, cpu_micros_since(t0))
         Metrics.counter(stage, STAGE_MICROS).inc(cpu_micros_since(t0))
-        if isinstance(out, Iterator):
-            return timed_iter(stage, out)
         return out
 
     return timed
