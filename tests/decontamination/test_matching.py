@@ -257,7 +257,7 @@ def test_shared_power_tables_equal_per_text_tables() -> None:
     """The process-wide B**i / B**-i tables (grown on demand) equal the per-text cumprods they replace."""
     import numpy as np
 
-    from curation.stages.decontamination import ngrams
+    from curation import polyhash
 
     def per_text(base: int, n: int) -> np.ndarray:
         with np.errstate(over="ignore"):
@@ -266,7 +266,7 @@ def test_shared_power_tables_equal_per_text_tables() -> None:
             return np.cumprod(pw)
 
     for n in (1, 5, 4097, 10, 20_000, 3):  # growing and shrinking requests
-        pow_b, pow_inv = ngrams._powers(n)
-        assert (pow_b[:n] == per_text(ngrams._BASE, n)).all()
-        assert (pow_inv[:n] == per_text(ngrams._BASE_INV, n)).all()
+        pow_b, pow_inv = polyhash.powers(n)
+        assert (pow_b[:n] == per_text(polyhash.BASE, n)).all()
+        assert (pow_inv[:n] == per_text(polyhash.BASE_INV, n)).all()
         assert ((pow_b[:n] * pow_inv[:n]) == 1).all()  # inverse of each other modulo 2**64

@@ -22,13 +22,12 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from curation.polyhash import powers
 from curation.stages.decontamination.rules import NgramRules
 
 _WORD_RE = re.compile(r"[^\W_]+")  # letters and digits; underscore and punctuation separate words
 _CHUNK_RE = re.compile(r"\S+")  # same splitting as str.split()
 
-_BASE = 0x9E3779B97F4A7C15  # odd (so invertible modulo 2**64), dense bits: 2**64 / golden ratio
-_BASE_INV = pow(_BASE, -1, 1 << 64)
 _LEN_SALT = 0xD1B54A32D192ED03
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
@@ -183,36 +182,12 @@ def _mix(z: np.ndarray) -> np.ndarray:
     return z ^ (z >> _U64(31))
 
 
-# Power tables B**i and B**-i (mod 2**64), shared by every _Prefix of the process and grown by doubling:
-# each document used to compute both with two cumprods over its length (a tenth of the stage's CPU).
-# The values are constants of the hash, so a prefix of a longer table is the table a shorter text needs.
-# Replaced whole when grown (never mutated), so a thread reading an older pair stays consistent.
-_POWERS: tuple[np.ndarray, np.ndarray] = (np.ones(1, dtype=np.uint64), np.ones(1, dtype=np.uint64))
-
-
-def _power_table(base: int, n: int) -> np.ndarray:
-    with np.errstate(over="ignore"):
-        pw = np.full(n, base, dtype=np.uint64)
-        pw[0] = 1
-        return np.cumprod(pw)
-
-
-def _powers(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """``(B**i, B**-i)`` for at least ``i < n``."""
-    global _POWERS
-    pair = _POWERS
-    if len(pair[0]) < n:
-        size = max(n, 2 * len(pair[0]), 4096)
-        pair = _POWERS = (_power_table(_BASE, size), _power_table(_BASE_INV, size))
-    return pair
-
-
 class _Prefix:
     """Prefix sums that give the polynomial hash of any run of words in O(1) (vectorised)."""
 
     def __init__(self, wh: np.ndarray) -> None:
         m = len(wh)
-        pow_b, pow_inv = _powers(m + 1)
+        pow_b, pow_inv = powers(m + 1)
         self.pow_b = pow_b[: m + 1]  # B**i
         with np.errstate(over="ignore"):
             self.sums = np.zeros(m + 1, dtype=np.uint64)

@@ -39,6 +39,8 @@ from typing import Any
 
 import numpy as np
 
+from curation.polyhash import powers
+
 _PUNCT_RE = re.compile(r"[^\w\s]")
 _CODE_TOKEN_RE = re.compile(r"\w+")
 _SYMBOL_TOKEN_RE = re.compile(r"\w+|[^\w\s]")
@@ -55,9 +57,6 @@ _ASCII_TABLE = bytes(
 
 _U32_MAX = np.uint32(0xFFFFFFFF)
 _U64 = np.uint64
-# Polynomial hash base (odd, so it is invertible mod 2**64) and its inverse.
-_BASE = 0x9E3779B97F4A7C15
-_BASE_INV = pow(_BASE, -1, 2**64)
 _LEN_MIX = _U64(0xC2B2AE3D27D4EB4F)
 _BAND_MUL = _U64(0x100000001B3)  # FNV-1a 64-bit prime
 _CHUNK_ROWS = 8192  # shingles per matrix chunk: 8192 x num_perm x 4 bytes (8 MiB at 256 permutations)
@@ -146,13 +145,6 @@ def _fmix32(h: np.ndarray) -> np.ndarray:
     return h ^ (h >> np.uint32(16))
 
 
-def _power_table(base: int, size: int) -> np.ndarray:
-    """``[base**0, base**1, ..., base**(size-1)] mod 2**64`` (uint64 arithmetic wraps)."""
-    steps = np.full(size, base, dtype=_U64)
-    steps[0] = 1
-    return np.cumprod(steps, dtype=_U64)
-
-
 def affine32_permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """The permutation parameters ``(a, b)`` of ``datasketch.MinHash(num_perm, seed, scheme="affine32")``.
 
@@ -181,15 +173,9 @@ class Signer:
         a, b = affine32_permutations(num_perm, seed)
         self._a = np.ascontiguousarray(a, dtype=np.uint32)
         self._b = np.ascontiguousarray(b, dtype=np.uint32)
-        self._pow = np.ones(1, dtype=_U64)
-        self._ipow = np.ones(1, dtype=_U64)
 
     def _powers(self, length: int) -> tuple[np.ndarray, np.ndarray]:
-        if len(self._pow) <= length:
-            size = max(length + 1, 2 * len(self._pow), 4096)
-            self._pow = _power_table(_BASE, size)
-            self._ipow = _power_table(_BASE_INV, size)
-        return self._pow, self._ipow
+        return powers(length + 1)
 
     def shingle_hashes(self, tokens: Sequence[str], n: int) -> np.ndarray:
         """32-bit hashes of all runs of ``n`` consecutive tokens (empty if fewer than ``n`` tokens)."""
