@@ -112,8 +112,7 @@ class EmbeddedBackend:
         out = [0.0] * len(texts)
         if self.classifier is None:
             return out
-        allowed = self.classifier_langs
-        use = [i for i, lang in enumerate(langs) if not allowed or lang in allowed]
+        use = [i for i, lang in enumerate(langs) if self.classifies(lang)]
         scores = self.classifier.score([texts[i] for i in use], [langs[i] for i in use])
         for i, p in zip(use, scores, strict=True):
             out[i] = p
