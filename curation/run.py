@@ -21,10 +21,10 @@ from typing import Any
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
-from apache_beam.options.pipeline_options import PipelineOptions
 
 from curation.config import PipelineConfig, load_config
 from curation.incremental import check_state, state_files
+from curation.options import beam_options
 from curation.pipeline import Plan, build, plan
 from curation.progress import Progress, cpu_seconds
 from curation.resume import merge_run_reports, plan_resume, read_manifest
@@ -60,14 +60,6 @@ class RunCancelled(Exception):
             f"cancelled by {signal_name}: {waves_done} of {waves_total} waves committed in {output}; "
             f"rerun with --resume to continue"
         )
-
-
-def beam_options(beam_args: Sequence[str]) -> PipelineOptions:
-    """Pipeline options from the pass-through args, defaulting to the in-process FnApiRunner."""
-    args = list(beam_args)
-    if not any(a == "--runner" or a.startswith("--runner=") for a in args):
-        args.append("--runner=FnApiRunner")
-    return PipelineOptions(args)
 
 
 def _now() -> str:
