@@ -174,7 +174,7 @@ def run(
                 write_json(run_json, run_info(cfg, the_plan, started, None, "RUNNING", (done, len(waves))))
                 monitor.wave_started(done, len(wave.shards), wave.size_bytes)
                 staging = staging_layout(out, wave)
-                wave_plan = Plan(cfg=cfg, shards=wave.shards, stages=full_plan.stages)
+                wave_plan = Plan(cfg=cfg, shards=wave.shards, stages=full_plan.stages, sizes=wave.sizes)
                 prior = check_state(state_files(out)) if rules is not None else []
                 p = beam.Pipeline(options=beam_options(beam_args))
                 build(p, wave_plan, staging, dedup_prior=prior, dedup_state=rules is not None)

@@ -43,6 +43,7 @@ class Wave:
     index: int
     shards: tuple[Any, ...]
     size_bytes: int
+    sizes: tuple[int, ...] = ()  # bytes of each shard (0: unknown), for spreading them over workers
 
     @property
     def run_id(self) -> str:
@@ -78,6 +79,7 @@ def plan_waves(
     limit = None if wave_mb is None else wave_mb * 1e6
     waves: list[Wave] = []
     cur: list[Any] = []
+    cur_sizes: list[int] = []
     cur_bytes = 0
     for shard, size in zip(shards, sizes, strict=True):
         full = cur and (
@@ -85,11 +87,12 @@ def plan_waves(
             or (limit is not None and cur_bytes + size > limit)
         )
         if full:
-            waves.append(Wave(first_index + len(waves), tuple(cur), cur_bytes))
-            cur, cur_bytes = [], 0
+            waves.append(Wave(first_index + len(waves), tuple(cur), cur_bytes, tuple(cur_sizes)))
+            cur, cur_sizes, cur_bytes = [], [], 0
         cur.append(shard)
+        cur_sizes.append(size)
         cur_bytes += size
-    waves.append(Wave(first_index + len(waves), tuple(cur), cur_bytes))
+    waves.append(Wave(first_index + len(waves), tuple(cur), cur_bytes, tuple(cur_sizes)))
     return waves
 
 

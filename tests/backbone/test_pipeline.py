@@ -172,3 +172,15 @@ def test_cli_run_prints_outputs_and_returns_config_errors(tmp_path: Path, capsys
     bad.write_text("sources: []\n")
     assert main(["validate", "--config", str(bad)]) == 2
     assert "sources" in capsys.readouterr().err
+
+
+def test_shards_are_dealt_largest_first_with_distinct_keys() -> None:
+    from curation.pipeline import deal_shards
+
+    dealt = deal_shards(["a", "b", "c", "d"], [10, 40, 10, 30])
+    assert dealt == [(0, "b"), (1, "d"), (2, "a"), (3, "c")]  # ties keep plan order
+    # dealt round-robin to 2 workers (as the in-process runner does), each gets one of each pair
+    assert [s for k, s in dealt if k % 2 == 0] == ["b", "a"]
+    # sizes unknown (or not one per shard): plan order
+    assert deal_shards(["a", "b", "c"]) == [(0, "a"), (1, "b"), (2, "c")]
+    assert deal_shards(["a", "b"], [1]) == [(0, "a"), (1, "b")]

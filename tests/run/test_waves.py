@@ -195,3 +195,9 @@ def test_state_of_another_fingerprint_version_is_refused_before_the_run(tmp_path
     assert check_state([str(good)]) == [str(good)]
     with pytest.raises(ConfigError, match=r"dedup state version 1.*--overwrite"):
         check_state([str(good), str(old)])
+
+
+def test_waves_carry_each_shard_size() -> None:
+    waves = plan_waves(["a", "b", "c"], 0, wave_size=2, sizes=[5, 7, 11])
+    assert [w.sizes for w in waves] == [(5, 7), (11,)]
+    assert [w.size_bytes for w in waves] == [12, 11]
