@@ -6,12 +6,24 @@ from __future__ import annotations
 import gzip
 import json
 import random
+import re
 
 import pytest
 
 from curation.document import Document
 from curation.stage import retokenize
-from curation.tokens import _SEGMENT_RE, TiktokenCounter, _bpe_bindings, fast_counter, get_counter
+from curation.tokens import (
+    _CUT_RE,
+    _SEGMENT_RE,
+    TiktokenCounter,
+    _bpe_bindings,
+    _common_prefix_len,
+    _common_suffix_len,
+    _segment_delta,
+    changed_span,
+    fast_counter,
+    get_counter,
+)
 from tests.conftest import SHARED_DEV
 
 # Segment edges the pre-tokenizer could plausibly merge across: punctuation runs ending in newlines,
@@ -111,6 +123,18 @@ def test_recount_equals_full_count_and_tokenizes_only_changes() -> None:
     assert partial > 30  # most edits were counted from their changed segments alone
 
 
+def test_recount_of_a_local_edit_tokenizes_only_that_line() -> None:
+    spy = _Spy()
+    before = "\n".join(f"Line {i} of a long text, with some words." for i in range(300))
+    after = before.replace("Line 150 of", "Line one hundred and fifty of")
+    n_before = TiktokenCounter.count(spy, before)
+    spy.chars = 0
+    assert spy.recount(before, n_before, after) == TiktokenCounter.count(spy, after)
+    assert spy.chars == len("Line 150 of a long text, with some words.\n") + len(
+        "Line one hundred and fifty of a long text, with some words.\n"
+    )
+
+
 def test_recount_of_a_rewritten_text_counts_it_whole() -> None:
     spy = _Spy()
     before = "\n".join(f"line {i} of the text" for i in range(400))
@@ -205,3 +229,76 @@ def test_fast_count_equals_tiktoken_on_the_dev_corpus(reference: TiktokenCounter
         with gzip.open(path, "rt", encoding="utf-8") as fh:
             texts = [json.loads(line).get("text") or "" for line in fh]
         assert [fast.count(t) for t in texts] == [reference.count(t) for t in texts], path.name
+
+
+# --- recount helpers -------------------------------------------------------------------------------------
+
+
+def _pair(rng: random.Random) -> tuple[str, str]:
+    """A text and an edit of it, both short and over a small alphabet (many partial matches)."""
+    a = "".join(rng.choice("ab \n\t.") for _ in range(rng.randint(0, 40)))
+    b = list(a)
+    for _ in range(rng.randint(0, 3)):
+        i = rng.randint(0, len(b))
+        if rng.random() < 0.5 and i < len(b):
+            del b[i]
+        else:
+            b.insert(i, rng.choice("ab \n\t.x"))
+    return a, "".join(b)
+
+
+def _is_cut(text: str, p: int) -> bool:
+    return p in (0, len(text)) or p in {m.start() for m in _SEGMENT_RE.finditer(text)}
+
+
+def test_common_prefix_and_suffix_lengths() -> None:
+    rng = random.Random(5)
+    for _ in range(3000):
+        a, b = _pair(rng)
+        n = _common_prefix_len(a, b)
+        assert a[:n] == b[:n] and (n == min(len(a), len(b)) or a[n] != b[n])
+        limit = rng.randint(0, 50)
+        m = _common_suffix_len(a, b, limit)
+        assert m <= limit and a[len(a) - m :] == b[len(b) - m :]
+        assert m == min(limit, len(a), len(b)) or a[len(a) - m - 1] != b[len(b) - m - 1]
+
+
+def test_changed_span_cuts_both_texts_around_the_edit() -> None:
+    rng = random.Random(6)
+    for _ in range(3000):
+        before, after = _pair(rng)
+        start, end_before, end_after = changed_span(before, after)
+        assert 0 <= start <= end_before <= len(before) and start <= end_after <= len(after)
+        assert before[:start] == after[:start] and before[end_before:] == after[end_after:]
+        for text, p in ((before, start), (after, start), (before, end_before), (after, end_after)):
+            assert _is_cut(text, p), (text, p)
+
+
+def test_changed_span_of_a_one_line_edit_is_that_line() -> None:
+    before = "\n".join(f"line {i}" for i in range(100))
+    after = before.replace("line 50\n", "line fifty\n")
+    start, end_before, end_after = changed_span(before, after)
+    assert before[start:end_before] == "line 50\n" and after[start:end_after] == "line fifty\n"
+
+
+def test_cut_split_is_the_segment_split_without_newlines() -> None:
+    rng = random.Random(8)
+    for text in [*TRICKY, *(_text(rng) for _ in range(50)), *(_pair(rng)[0] for _ in range(500))]:
+        pieces = _CUT_RE.split(text)
+        assert [p + "\n" for p in pieces[:-1]] + pieces[-1:] == _SEGMENT_RE.split(text)
+
+
+def test_isspace_is_the_regex_whitespace_class() -> None:
+    space = re.compile(r"\s")
+    assert all(chr(c).isspace() == bool(space.match(chr(c))) for c in range(0x110000))
+
+
+def test_segment_delta_is_the_count_difference(counter: TiktokenCounter) -> None:
+    rng = random.Random(9)
+    for _ in range(200):
+        before = _text(rng)
+        after = _edit(rng, before)
+        delta = _segment_delta(counter.count, before, after, budget=10**9)
+        assert delta == counter.count(after) - counter.count(before)
+    assert _segment_delta(counter.count, "a\nb\n", "a\nc\n", budget=2) is None  # "b\n" and "c\n" changed
+    assert _segment_delta(counter.count, "a\nb", "a\nb", budget=1) == 0
