@@ -77,11 +77,32 @@ def _whole_text_form(text: str, rules: NgramRules) -> str | None:
     return low if len(low) == len(text) else None
 
 
+def normalized_text(text: str, rules: NgramRules) -> str:
+    """``text`` in the rules' Unicode form, lower-cased: the words of :func:`words` are its letter and digit
+    runs (or whitespace-separated tokens).
+
+    Normalising the whole text gives the same words as normalising each whitespace-separated chunk (the
+    definition, :func:`words_by_chunk`): every character ``str.split`` cuts at is a starter that no
+    normalisation form composes with a neighbour or reorders across, and maps to whitespace or to
+    itself, so the normal form of a text is the normal forms of its chunks and separators put together;
+    lower-casing is per character except for the Greek final sigma, whose context ends at whitespace too.
+    Offsets may move (decomposition, ``"İ".lower()``), which only :func:`word_spans` needs. Tested against
+    the chunk-wise definition on every code point between and beside whitespace.
+    """
+    if rules.unicode_form != "none" and not text.isascii():
+        text = unicodedata.normalize(rules.unicode_form, text)
+    return text.lower() if rules.lowercase else text
+
+
 def words(text: str, rules: NgramRules) -> list[str]:
-    """The normalised words of ``text`` (linear time; one C regex pass for normalised text)."""
-    t = _whole_text_form(text, rules)
-    if t is not None:
-        return _WORD_RE.findall(t) if rules.strip_punctuation else t.split()
+    """The normalised words of ``text`` (linear time; one normalisation and one C regex pass)."""
+    t = normalized_text(text, rules)
+    return _WORD_RE.findall(t) if rules.strip_punctuation else t.split()
+
+
+def words_by_chunk(text: str, rules: NgramRules) -> list[str]:
+    """:func:`words` by definition: each whitespace-separated chunk normalised on its own (the reference
+    for :func:`normalized_text`; also what :func:`word_spans` maps words back through)."""
     out: list[str] = []
     for chunk in text.split():
         out.extend(_norm_chunk_cached(chunk, rules))
@@ -166,11 +187,11 @@ def _ascii_words(t: str, rules: NgramRules) -> tuple[np.ndarray, np.ndarray, np.
 
 def text_word_hashes(text: str, rules: NgramRules) -> np.ndarray:
     """Hashes of the words of ``text`` -- exactly ``word_hashes(words(text))``, faster for ASCII text."""
-    t = _whole_text_form(text, rules)
-    if t is not None and t.isascii():
+    t = normalized_text(text, rules)
+    if t.isascii():  # also text that only NFKC makes ASCII (no-break spaces, ellipses, ligatures)
         b, starts, ends = _ascii_words(t, rules)
         return _span_hashes(b, starts, ends) if len(starts) else np.empty(0, dtype=np.uint64)
-    return word_hashes(words(text, rules))
+    return word_hashes(_WORD_RE.findall(t) if rules.strip_punctuation else t.split())
 
 
 def _mix(z: np.ndarray) -> np.ndarray:
