@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 
 from curation.stages.decontamination.ngrams import (
+    _WORD_RE,
+    _unicode_words,
     normalized_text,
     text_word_hashes,
     word_hashes,
@@ -59,6 +61,7 @@ def test_whole_text_words_equal_chunk_words_on_generated_text(rules: NgramRules)
     for _ in range(3000):
         text = "".join(rng.choice(pool) for _ in range(rng.randint(0, 12)))
         assert words(text, rules) == words_by_chunk(text, rules), repr(text)
+        assert np.array_equal(text_word_hashes(text, rules), word_hashes(words_by_chunk(text, rules)))
 
 
 def test_whole_text_words_equal_chunk_words_for_every_code_point() -> None:
@@ -68,6 +71,16 @@ def test_whole_text_words_equal_chunk_words_for_every_code_point() -> None:
     for i in range(0, len(chars), 64):  # 64 code points per text: lists compare position by position
         text = " ".join(f"Σ{ch} \u0301{ch}\u00a0{ch}Σ\u3000a{ch}\u0308 {ch}" for ch in chars[i : i + 64])
         assert words(text, rules) == words_by_chunk(text, rules), hex(ord(chars[i]))
+
+
+def test_unicode_words_are_the_regex_words_for_every_code_point() -> None:
+    """The code-point table (and the per-text look-up above the BMP) classifies every code point, lone
+    surrogates included, as ``[^\\W_]`` does; byte offsets follow UTF-8 with surrogatepass."""
+    chars = [chr(c) for c in range(0x110000)]
+    for text in (" ".join(chars), "".join(chars), "é" + "".join(chars[::-7])):
+        b, starts, ends = _unicode_words(text)
+        found = [b[s:e].tobytes().decode("utf-8", "surrogatepass") for s, e in zip(starts, ends, strict=True)]
+        assert found == _WORD_RE.findall(text)
 
 
 def test_normalized_text_is_nfkc_then_lower_case() -> None:
