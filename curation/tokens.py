@@ -111,6 +111,10 @@ class TiktokenCounter:
         if self._fast is None:
             self._load_tiktoken()
 
+    def __reduce__(self) -> tuple[Any, tuple[str, bool]]:
+        """Pickled by name (the compiled counter is not picklable; a worker loads its own)."""
+        return (TiktokenCounter, (self.name, self._fast is not None))
+
     @functools.cached_property
     def _enc(self) -> Any:
         """The tiktoken encoding, loaded on first use: with the fast counter a run never needs it (saves

@@ -302,3 +302,12 @@ def test_segment_delta_is_the_count_difference(counter: TiktokenCounter) -> None
         assert delta == counter.count(after) - counter.count(before)
     assert _segment_delta(counter.count, "a\nb\n", "a\nc\n", budget=2) is None  # "b\n" and "c\n" changed
     assert _segment_delta(counter.count, "a\nb", "a\nb", budget=1) == 0
+
+
+def test_counters_pickle_by_name() -> None:
+    import pickle
+
+    for fast in (True, False):
+        counter = pickle.loads(pickle.dumps(TiktokenCounter("cl100k_base", fast=fast)))
+        assert counter.name == "cl100k_base" and counter.count("hello world\n  x") == 5
+        assert (counter._fast is not None) == (fast and fast_counter("cl100k_base") is not None)
