@@ -225,6 +225,21 @@ def _cues(titles: set[str], phrases: set[str], strong: set[str]) -> _Cues:
     return _Cues(frozenset(t.lower().rstrip(".") for t in titles), ph, st, longest, ends)
 
 
+def _title_or_strong(text: str, start: int, c: _Cues) -> bool:
+    """The ``title or strong`` of :meth:`PersonRecognizer._cue` (the phrase cue is not computed): all a
+    run without a first name needs to know."""
+    last = text[max(0, start - 48) : start].rsplit(None, 1)
+    if not last:
+        return False
+    last_word = last[-1].lower()
+    if last_word.rstrip(".") in c.titles:
+        return True
+    if last_word not in c.ends:
+        return False
+    words = text[max(0, start - 48) : start].lower().split()[-c.longest :]
+    return any(tuple(words[-k:]) in c.strong for k in range(1, len(words) + 1))
+
+
 def _list_pattern(conjunctions: tuple[str, ...]) -> re.Pattern[str]:
     """``A, B and C`` / ``A & B``: two or more single capitalised words joined by commas and a conjunction."""
     conj = "|".join(re.escape(c) for c in sorted(conjunctions, key=len, reverse=True))
@@ -373,16 +388,27 @@ class PersonRecognizer:
         sc = self.rules.scores
         first_names = self.first_names
         out: list[Span] = []
-        firms = self._firm_lists(text, lang)
+        # the firm lists' words are looked up only for runs that could be names: found on the first one
+        firms: set[int] | None = None
         stop = self.stop_by_lang.get(lang, self.stop) if lang is not None else self.stop
         soft, first_plain, full_only = self.soft, self.first_plain, self.full_only
+        cues = self.cues.get(lang, self.all_cues) if lang is not None else self.all_cues
         for m in _RUN.finditer(text):
-            if m.start() in firms:
-                continue
+            ms = m.start()
+            word = m.group()
+            if " " not in word and not sc.candidate:
+                # one word (most runs): decided here when it is no first name and no title or strong cue
+                # precedes it, exactly as below (the word starts with a capital, so it is the only token)
+                low = word.lower()
+                if (low in stop or low in soft
+                        or not (word in first_names
+                                or (word if word.isascii() else strip_accents(word)) in first_plain)):
+                    if not _title_or_strong(text, ms, cues):
+                        continue
             # words of the run with their offsets (particles are lower case, never first names)
             tokens: list[tuple[int, int]] = []
-            pos = m.start()
-            for w in m.group().split(" "):
+            pos = ms
+            for w in word.split(" "):
                 if w[:1].isupper():
                     tokens.append((pos, pos + len(w)))
                 pos += len(w) + 1
@@ -406,6 +432,10 @@ class PersonRecognizer:
                 title = phrase = strong = False
             weak = first is None and not ((title or strong) and len(tokens) <= 3)
             if weak and not sc.candidate:
+                continue
+            if firms is None:
+                firms = self._firm_lists(text, lang)
+            if ms in firms:
                 continue
             if (self._place_or_org(text, tokens, start_i)
                     or self._not_person_context(text, tokens, first, lang)):
