@@ -215,6 +215,9 @@ class _Cues:
     strong: frozenset[tuple[str, ...]]
     longest: int
     ends: frozenset[str]  # the last words of the phrases: no phrase ends before any other word
+    #: the last characters a word can end in and be a title (with or without dots) or a strong cue's last
+    #: word: a run after a space after an ASCII character outside them has neither
+    title_or_strong_last: frozenset[str] = frozenset()
 
 
 def _cues(titles: set[str], phrases: set[str], strong: set[str]) -> _Cues:
@@ -222,12 +225,18 @@ def _cues(titles: set[str], phrases: set[str], strong: set[str]) -> _Cues:
     st = frozenset(tuple(p.lower().split()) for p in strong)
     longest = max((len(p) for p in (*ph, *st)), default=1)
     ends = frozenset(p[-1] for p in (*ph, *st) if p)
-    return _Cues(frozenset(t.lower().rstrip(".") for t in titles), ph, st, longest, ends)
+    lowered = frozenset(t.lower().rstrip(".") for t in titles)
+    last = frozenset({".", *(t[-1] for t in lowered if t), *(p[-1][-1] for p in st if p and p[-1])})
+    return _Cues(lowered, ph, st, longest, ends, last)
 
 
 def _title_or_strong(text: str, start: int, c: _Cues) -> bool:
     """The ``title or strong`` of :meth:`PersonRecognizer._cue` (the phrase cue is not computed): all a
     run without a first name needs to know."""
+    if start >= 2 and text[start - 1] == " ":  # the last word ends at start - 2 (unless that is a space)
+        ch = text[start - 2]
+        if ch.isascii() and not ch.isspace() and ch.lower() not in c.title_or_strong_last:
+            return False  # its lower-cased last character is neither a dot nor a title's or cue's last
     last = text[max(0, start - 48) : start].rsplit(None, 1)
     if not last:
         return False
