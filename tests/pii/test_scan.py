@@ -303,3 +303,30 @@ def test_ascii_digit_patterns_match_like_the_unicode_ones_on_ascii_text() -> Non
         for unicode_rx, ascii_rx in pairs:
             want = [m.span() for m in unicode_rx.finditer(text)]
             assert [m.span() for m in ascii_rx.finditer(text)] == want
+
+
+def test_literal_positions_are_the_anchor_positions_of_the_alternation() -> None:
+    from curation.stages.pii.scan import anchor_positions, literal_positions
+
+    rng = random.Random(71)
+    words = ("api", "secret", "token", "access", "auth", "private", "credential", "aws", "aa", "a")
+    pieces = [*words, "x", " ", "apisecret", "aaa", "tokentoken", "ccess"]
+    for _ in range(2000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 25)))
+        ws = tuple(rng.sample(words, rng.randint(1, 4)))
+        rx = re.compile("|".join(re.escape(w) for w in ws))
+        assert literal_positions(ws, text) == list(anchor_positions(rx, text)), (ws, text)
+
+
+def test_ip_starts_from_dots_and_colons_hold_every_match_start() -> None:
+    rng = random.Random(73)
+    pieces = ["1", "25", "255", "1234", ".", ":", "::", "fe80", "a", "g", "x", " ", "_", "0db8", "%eth0",
+              "/24", "٣", "v", "2001:db8::1", "10.0.0.1", "192.168.1.300"]
+    for _ in range(3000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 30)))
+        pairs = ((structured._IP[0], structured.ipv4_starts), (structured._IP[1], structured.ipv6_starts))
+        for rx, starts in pairs:
+            got = list(starts(text))
+            assert got == sorted(set(got)), text
+            # every position a match can start at (overlapping too) is among them
+            assert {m.start() for p in range(len(text) + 1) if (m := rx.match(text, p))} <= set(got), text

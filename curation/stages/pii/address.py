@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from curation.stages.pii.digits import digit_runs, house_numbers
 from curation.stages.pii.rules import AddressRules
 from curation.stages.pii.spans import Span
 
@@ -67,6 +68,11 @@ class _Plan:
     #: street types, type suffixes, fused)
     back: list[tuple[re.Pattern[str] | None, re.Pattern[str], frozenset[str], tuple[str, ...], bool]]
     guard: re.Pattern[str] | None  # the alternation of the number-first patterns' prefixes
+    #: every street type of the non-fused and every type suffix of the fused ``back`` layouts: a number
+    #: that is not ``forward`` reaches a ``back`` pattern only if one of the words before it is one of
+    #: ``back_types`` or the last word ends in one of ``back_suffixes`` (one test instead of one per layout)
+    back_types: frozenset[str] = frozenset()
+    back_suffixes: tuple[str, ...] = ()
 
 
 class AddressRecognizer:
@@ -134,15 +140,16 @@ class AddressRecognizer:
                     if (layout := self.layouts[lg][0]) in ("type_name_number", "fused_type_number")]
             prefixes = [self.forward_prefix[lg] for lg in langs if lg in self.forward_prefix]
             guard = re.compile("|".join(f"(?:{p})" for p in prefixes)) if prefixes else None
-            plan = self._plans[key] = _Plan(ahead, after, back, guard)
+            back_types = frozenset().union(*(types for _nf, _rx, types, _sf, fused in back if not fused))
+            back_suffixes = tuple(sorted({x for _nf, _rx, _t, sf, fused in back if fused for x in sf}))
+            plan = self._plans[key] = _Plan(ahead, after, back, guard, back_types, back_suffixes)
         return plan
 
     def find(self, text: str, lang: str | None = None, source_kind: str = "web") -> list[Span]:
         plan = self._plan(self._languages(lang))
         out: dict[tuple[int, int], Span] = {}
         entity, score = self.entity, self.rules.score
-        for m in (_HOUSE_ASCII if text.isascii() else _HOUSE).finditer(text):
-            s, e = m.span()
+        for s, e in house_numbers(text, digit_runs(text)):  # the matches of _HOUSE
             # every pattern tried at the number starts with a prefix in the guard: none matches, none is tried
             forward = (plan.guard is not None and plan.guard.match(text, s) is not None
                        and _FORWARD_HINT.match(text, e) is not None)
@@ -161,7 +168,20 @@ class AddressRecognizer:
                     found = rx.match(text, s)
                     if found:
                         out.setdefault(found.span(), Span(entity, *found.span(), score))
+            if not plan.back:
+                continue
             words_before: list[str] | None = None  # split only when a layout needs the words before
+            if not forward:  # only the words-before tests below can pass: try them all at once first
+                # rsplit(None, 7)[-7:] is split()[-7:] without splitting the words further left
+                words = before.lower().replace(",", " ").rsplit(None, 7)[-7:]
+                words_before = [w.rstrip(".") for w in words]
+                if not words_before:
+                    continue
+                last = words_before[-1]
+                if last in ("n", "nº", "n.º", "no"):
+                    last = words_before[-2] if len(words_before) > 1 else ""
+                if plan.back_types.isdisjoint(words_before) and not last.endswith(plan.back_suffixes):
+                    continue
             for number_first, rx, types, suffixes, fused in plan.back:
                 if number_first is not None and forward:
                     found = number_first.match(text, s)

@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
+from curation.stages.pii.digits import digit_runs, iban_hint, max_digits
 from curation.stages.pii.entities import LANGUAGE_ENTITIES, PRIORITY
 from curation.stages.pii.ner import WindowNer
 from curation.stages.pii.recognizers import build_recognizers
@@ -48,6 +49,10 @@ _SECRET_WORDS = ("secret", "token", "api_key", "apikey", "api-key", "access_key"
 # The key words _PASSWORD_KEY starts with (passw(or)d, passwd, pwd, passphrase): "pass" alone also
 # matched "passage", "passed", "compass" and sent a third of the prose to the password patterns.
 _PASSWORD_WORDS = ("passw", "pwd", "passphrase")
+
+
+#: the entities whose pre-check reads the digit runs (STREET_ADDRESS's recognizer reads them next)
+_RUN_ENTITIES = frozenset({"PHONE_NUMBER", "US_SSN", "CREDIT_CARD", "IBAN_CODE", "STREET_ADDRESS"})
 
 
 def _max_digits(text: str) -> int:
@@ -95,17 +100,19 @@ def precheck(text: str, entities: Sequence[str]) -> frozenset[str]:
     wanted = set(entities)
     low: str | None = None
     digits = -1
-    # every digit test below needs a decimal digit (the IPv6 hint does not: it has its own test)
-    has_digit = _ANY_DIGIT.search(text) is not None
+    # every digit test below needs a decimal digit (the IPv6 hint does not: it has its own test); the digit
+    # runs are found once (one scan, shared with the house-number recognizer) when a run test is wanted
+    runs = digit_runs(text) if not wanted.isdisjoint(_RUN_ENTITIES) else None
+    has_digit = bool(runs.starts) if runs is not None else _ANY_DIGIT.search(text) is not None
     for e in wanted:
         if e == "EMAIL_ADDRESS":
             hit = "@" in text
         elif e in ("PHONE_NUMBER", "US_SSN", "CREDIT_CARD"):
             if digits < 0:
-                digits = _max_digits(text) if has_digit else 0
+                digits = max_digits(text, runs) if runs is not None and has_digit else 0
             hit = digits >= {"PHONE_NUMBER": 7, "US_SSN": 9, "CREDIT_CARD": 13}[e]
         elif e == "IBAN_CODE":
-            hit = has_digit and _IBAN_HINT.search(text) is not None
+            hit = has_digit and runs is not None and iban_hint(text, runs)
         elif e == "IP_ADDRESS":
             hit = (has_digit and _ipv4_hint(text)) or _ipv6_hint(text)
         elif e == "AWS_ACCESS_KEY_ID":

@@ -215,6 +215,9 @@ class _Cues:
     strong: frozenset[tuple[str, ...]]
     longest: int
     ends: frozenset[str]  # the last words of the phrases: no phrase ends before any other word
+    #: the last characters a word can end in and be a title (with or without dots) or a strong cue's last
+    #: word: a run after a space after an ASCII character outside them has neither
+    title_or_strong_last: frozenset[str] = frozenset()
 
 
 def _cues(titles: set[str], phrases: set[str], strong: set[str]) -> _Cues:
@@ -222,7 +225,28 @@ def _cues(titles: set[str], phrases: set[str], strong: set[str]) -> _Cues:
     st = frozenset(tuple(p.lower().split()) for p in strong)
     longest = max((len(p) for p in (*ph, *st)), default=1)
     ends = frozenset(p[-1] for p in (*ph, *st) if p)
-    return _Cues(frozenset(t.lower().rstrip(".") for t in titles), ph, st, longest, ends)
+    lowered = frozenset(t.lower().rstrip(".") for t in titles)
+    last = frozenset({".", *(t[-1] for t in lowered if t), *(p[-1][-1] for p in st if p and p[-1])})
+    return _Cues(lowered, ph, st, longest, ends, last)
+
+
+def _title_or_strong(text: str, start: int, c: _Cues) -> bool:
+    """The ``title or strong`` of :meth:`PersonRecognizer._cue` (the phrase cue is not computed): all a
+    run without a first name needs to know."""
+    if start >= 2 and text[start - 1] == " ":  # the last word ends at start - 2 (unless that is a space)
+        ch = text[start - 2]
+        if ch.isascii() and not ch.isspace() and ch.lower() not in c.title_or_strong_last:
+            return False  # its lower-cased last character is neither a dot nor a title's or cue's last
+    last = text[max(0, start - 48) : start].rsplit(None, 1)
+    if not last:
+        return False
+    last_word = last[-1].lower()
+    if last_word.rstrip(".") in c.titles:
+        return True
+    if last_word not in c.ends:
+        return False
+    words = text[max(0, start - 48) : start].lower().split()[-c.longest :]
+    return any(tuple(words[-k:]) in c.strong for k in range(1, len(words) + 1))
 
 
 def _list_pattern(conjunctions: tuple[str, ...]) -> re.Pattern[str]:
@@ -373,16 +397,27 @@ class PersonRecognizer:
         sc = self.rules.scores
         first_names = self.first_names
         out: list[Span] = []
-        firms = self._firm_lists(text, lang)
+        # the firm lists' words are looked up only for runs that could be names: found on the first one
+        firms: set[int] | None = None
         stop = self.stop_by_lang.get(lang, self.stop) if lang is not None else self.stop
         soft, first_plain, full_only = self.soft, self.first_plain, self.full_only
+        cues = self.cues.get(lang, self.all_cues) if lang is not None else self.all_cues
         for m in _RUN.finditer(text):
-            if m.start() in firms:
-                continue
+            ms = m.start()
+            word = m.group()
+            if " " not in word and not sc.candidate:
+                # one word (most runs): decided here when it is no first name and no title or strong cue
+                # precedes it, exactly as below (the word starts with a capital, so it is the only token)
+                low = word.lower()
+                if (low in stop or low in soft
+                        or not (word in first_names
+                                or (word if word.isascii() else strip_accents(word)) in first_plain)):
+                    if not _title_or_strong(text, ms, cues):
+                        continue
             # words of the run with their offsets (particles are lower case, never first names)
             tokens: list[tuple[int, int]] = []
-            pos = m.start()
-            for w in m.group().split(" "):
+            pos = ms
+            for w in word.split(" "):
                 if w[:1].isupper():
                     tokens.append((pos, pos + len(w)))
                 pos += len(w) + 1
@@ -406,6 +441,10 @@ class PersonRecognizer:
                 title = phrase = strong = False
             weak = first is None and not ((title or strong) and len(tokens) <= 3)
             if weak and not sc.candidate:
+                continue
+            if firms is None:
+                firms = self._firm_lists(text, lang)
+            if ms in firms:
                 continue
             if (self._place_or_org(text, tokens, start_i)
                     or self._not_person_context(text, tokens, first, lang)):

@@ -56,3 +56,19 @@ def anchor_positions(anchor: re.Pattern[str], text: str) -> Iterator[int]:
         s = m.start()
         yield s
         m = anchor.search(text, s + 1)
+
+
+def literal_positions(words: tuple[str, ...], text: str) -> list[int]:
+    """Every position where one of ``words`` starts in ``text`` (overlapping occurrences too), increasing:
+    ``anchor_positions`` of the alternation of ``words``, found with ``str.find`` per word.
+
+    An alternation of literals with different first characters is tried by the regex engine at every
+    position (~5 ns a character); ``str.find`` skips ahead, so a few words are found in less time.
+    """
+    found: set[int] = set()
+    for w in words:
+        i = text.find(w)
+        while i != -1:
+            found.add(i)
+            i = text.find(w, i + 1)
+    return sorted(found)

@@ -24,12 +24,12 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 
-from curation.stages.pii.scan import anchor_positions, anchored_finditer, lowered
+from curation.stages.pii.scan import anchor_positions, anchored_finditer, literal_positions, lowered
 from curation.stages.pii.spans import Span, dedupe
 
 #: Where a pattern can start: a regular expression matched in the lower-cased text (a key word) or a
 #: function of the text; ``None`` = anywhere.
-Anchor = str | Callable[[str], Iterable[int]] | None
+Anchor = str | tuple[str, ...] | Callable[[str], Iterable[int]] | None
 
 _FLAGS = re.DOTALL | re.MULTILINE
 
@@ -94,16 +94,18 @@ class SecretRecognizer:
         """``rx.finditer(text)``, tried only where the pattern's anchor allows (same matches)."""
         if anchor is None:
             return rx.finditer(text)
-        if isinstance(anchor, re.Pattern):
+        if isinstance(anchor, re.Pattern | tuple):
             if low is None:  # case folding does not keep offsets: scan everywhere
                 return rx.finditer(text)
+            if isinstance(anchor, tuple):  # lower-case literals
+                return anchored_finditer(rx, text, literal_positions(anchor, low))
             return anchored_finditer(rx, text, anchor_positions(anchor, low))
         return anchored_finditer(rx, text, anchor(text))  # type: ignore[operator]
 
     def find(self, text: str) -> list[Span]:
         out: list[Span] = []
         low: str | None = None
-        if any(isinstance(a, re.Pattern) for _rx, _s, a in self.patterns):
+        if any(isinstance(a, re.Pattern | tuple) for _rx, _s, a in self.patterns):
             low = lowered(text)
         for rx, score, anchor in self.patterns:
             for m in self._matches(rx, anchor, text, low):
@@ -122,7 +124,8 @@ class SecretRecognizer:
 
 #: Anchors (in the lower-cased text) of the key words the patterns start with.
 _PASSWORD_ANCHOR = r"passw|pwd|passphrase"
-_SECRET_ANCHOR = r"api|secret|token|access|auth|private|credential"
+# (literals with different first characters: found with str.find, see scan.literal_positions)
+_SECRET_ANCHOR = ("api", "secret", "token", "access", "auth", "private", "credential")
 
 
 def url_scheme_starts(text: str) -> Iterable[int]:
@@ -143,7 +146,7 @@ def aws_access_key_id() -> SecretRecognizer:
 def aws_secret_access_key() -> SecretRecognizer:
     key = r"(?i:aws[_.-]?secret(?:[_.-]?access)?[_.-]?key|secret[_.-]?access[_.-]?key)\w*"
     return SecretRecognizer("AWS_SECRET_ACCESS_KEY", [
-        (rf"{key}{_ASSIGN}[\"'`]?(?P<v>[A-Za-z0-9/+]{{40}})(?![A-Za-z0-9/+=])", 0.95, r"aws|secret")],
+        (rf"{key}{_ASSIGN}[\"'`]?(?P<v>[A-Za-z0-9/+]{{40}})(?![A-Za-z0-9/+=])", 0.95, ("aws", "secret"))],
         min_entropy=3.0)
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Iterator
 
 import phonenumbers
 
@@ -328,8 +329,53 @@ _IP = [
 ]
 #: Where an IPv4 / IPv6 match can start: an octet and a dot / a hex group and a colon, or ``::``. The
 #: look-behinds of ``_IP`` exclude every anchor character before a match, so no anchor match overlaps one.
+#: (The reference for :func:`ipv4_starts` / :func:`ipv6_starts`, which find the same from the literals.)
 _IP_ANCHORS = [re.compile(r"\d{1,3}\.\d"), re.compile(r"(?:[0-9A-Fa-f]{1,4}|:):")]
 _VERSION_BEFORE = re.compile(r"(?i)(?:version|release|build|ver\.?|\bv)\s*$")
+
+
+_HEX_CHARS = frozenset("0123456789ABCDEFabcdef")
+
+
+def _run_start_before(text: str, q: int, member: object, longest: int) -> int | None:
+    """Start of the run of characters passing ``member`` that ends at ``q``, if it has 1-``longest``."""
+    j = q
+    while j > 0 and q - j <= longest and member(text[j - 1]):  # type: ignore[operator]
+        j -= 1
+    return j if 0 < q - j <= longest else None
+
+
+def ipv4_starts(text: str) -> Iterator[int]:
+    """Increasing positions that include every start of an ``_IP[0]`` match, found from the dots.
+
+    A match starts with an octet (1-3 digits) and a dot, and its look-behind excludes a word character
+    before it: it starts where a run of 1-3 digits ends at a dot that a digit follows. The character-class
+    anchor ``_IP_ANCHORS[0]`` was tried at every digit.
+    """
+    q = text.find(".")
+    while q != -1:
+        if text[q + 1 : q + 2].isdecimal():
+            j = _run_start_before(text, q, str.isdecimal, 3)
+            if j is not None:
+                yield j
+        q = text.find(".", q + 1)
+
+
+def ipv6_starts(text: str) -> Iterator[int]:
+    """Increasing positions that include every start of an ``_IP[1]`` match, found from the colons.
+
+    A match starts with ``::`` or with a group of 1-4 hex digits and a colon, and its look-behind excludes
+    a word character (every hex digit is one) before it: it starts at a ``::`` or where a run of 1-4 hex
+    digits ends at a colon. The anchor ``_IP_ANCHORS[1]`` was tried at every hex letter of the prose.
+    """
+    q = text.find(":")
+    while q != -1:
+        j = _run_start_before(text, q, _HEX_CHARS.__contains__, 4)
+        if j is not None:
+            yield j
+        if text[q + 1 : q + 2] == ":":
+            yield q
+        q = text.find(":", q + 1)
 
 
 def ip_invalid(value: str) -> bool:
@@ -350,9 +396,8 @@ class IpRecognizer:
 
     def find(self, text: str) -> list[Span]:
         out = []
-        for rx, anchor in zip(_IP, _IP_ANCHORS, strict=True):
-            # a match starts where its anchor does: the anchor's characters cannot occur just before it
-            for m in anchored_finditer(rx, text, (a.start() for a in anchor.finditer(text))):
+        for rx, starts in ((_IP[0], ipv4_starts(text)), (_IP[1], ipv6_starts(text))):
+            for m in anchored_finditer(rx, text, starts):
                 if ip_invalid(m.group()) or _VERSION_BEFORE.search(text[max(0, m.start() - 16) : m.start()]):
                     continue
                 out.append(Span(self.entity, m.start(), m.end(), 0.6))
