@@ -16,6 +16,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate
 
+from curation.stages.toxicity.wordsplit import split_folded
+
 _WORD_RE = re.compile(r"\w+(?:['’]\w+)*")
 
 
@@ -93,17 +95,27 @@ def forms_balanced(term: str) -> bool:
 
 
 def tokenize_many(texts: Sequence[str]) -> list[tuple[str, list[str]]]:
-    """:func:`tokenize` of each text (one comprehension, no call per text). (One regex pass over the
-    batch joined by separators was measured slower: splitting its word list back costs more.)"""
-    fa = _WORD_RE.findall
-    return [
-        (f, fa(f) if len(f) == len(t) else _fold_each(fa(t)))
-        for t, f in zip(texts, [t.casefold() for t in texts], strict=True)
-    ]
+    """:func:`tokenize` of each text, in one numpy pass over the batch (:func:`wordsplit.split_folded`:
+    the same words as the regex, ~10% less CPU on the dev corpus's windows than a ``findall`` each)."""
+    return split_folded(texts, _regex_words)
+
+
+_NUMPY_MIN_CHARS = 256  # below this, one findall beats numpy's per-call set-up
 
 
 def tokenize(text: str) -> tuple[str, list[str]]:
-    """``(case-folded text, its words)``: computed once per window and shared by every matcher."""
+    """``(case-folded text, its words)``: computed once per window and shared by every matcher.
+
+    Long texts (the bias probe's whole documents) go through :func:`wordsplit.split_folded` (the same
+    words; about half the CPU of the regex on the dev corpus's documents)."""
+    if len(text) >= _NUMPY_MIN_CHARS:
+        return split_folded([text], _regex_words)[0]
+    return _regex_tokenize(text)
+
+
+def _regex_tokenize(text: str) -> tuple[str, list[str]]:
+    """:func:`tokenize` by the regex: ``findall`` on the folded text, or, when folding changes the
+    text's length, on the text itself with its words folded one by one."""
     folded = text.casefold()
     ws = (
         _WORD_RE.findall(folded)
@@ -111,6 +123,10 @@ def tokenize(text: str) -> tuple[str, list[str]]:
         else _fold_each(_WORD_RE.findall(text))
     )
     return folded, ws
+
+
+def _regex_words(text: str) -> list[str]:
+    return _regex_tokenize(text)[1]
 
 
 @dataclass(frozen=True)
@@ -133,6 +149,8 @@ class TermMatcher:
     singles: frozenset[str] = frozenset()  # one-word exact terms (a C-speed disjointness pre-check)
     seconds: frozenset[str] = frozenset()  # second words of multi-word terms (with firsts: a pre-check)
     stem_re: re.Pattern[str] | None = None  # any stem at a word start (pre-check over the folded text)
+    follows: dict[str, frozenset[str]] = field(default_factory=dict)  # first word -> its terms' second words
+    starts: frozenset[str] = frozenset()  # every word a match of an exact term can start with
 
     @classmethod
     def build(cls, labelled: Mapping[str, Iterable[str]]) -> TermMatcher:
@@ -155,6 +173,12 @@ class TermMatcher:
         m.stem_lengths = tuple(sorted({len(s) for s in m.stems}, reverse=True))
         m.singles = frozenset(k[0] for k in m.exact if len(k) == 1)
         m.seconds = frozenset(k[1] for k in m.exact if len(k) > 1)
+        m.starts = m.singles | m.firsts
+        follows: dict[str, set[str]] = {}
+        for k in m.exact:
+            if len(k) > 1:
+                follows.setdefault(k[0], set()).add(k[1])
+        m.follows = {f: frozenset(v) for f, v in follows.items()}
         if m.stems:
             alt = "|".join(re.escape(s) for s in sorted(m.stems, key=lambda x: (-len(x), x)))
             m.stem_re = re.compile(rf"(?<!\w)(?:{alt})")
@@ -214,10 +238,15 @@ class TermMatcher:
         The scan takes, at each word it reaches, the longest term starting there, and skips the words a
         match covers; a one-word match covers only itself. So its multi-word matches are the longest
         multi-word term at each position where one starts, left to right, less those starting inside
-        an earlier one. Positions are found with ``list.index`` per first word (C speed), not per word."""
+        an earlier one. Positions are found with ``list.index`` per first word (C speed), not per word,
+        and only for a first word one of whose terms' second words occurs in ``ws`` (else no term
+        starting with it can match: a long document is not scanned once per common first word)."""
         firsts, exact, top, n = self.firsts, self.exact, self.max_len, len(ws)
+        present = self.seconds.intersection(ws)
         found = []
         for f in firsts.intersection(ws):
+            if self.follows[f].isdisjoint(present):
+                continue
             i = ws.index(f)
             while True:
                 for k in range(min(top, n - i), 1, -1):
