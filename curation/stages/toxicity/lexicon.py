@@ -288,7 +288,11 @@ class LexiconIndex:
             if not lists:
                 continue
             sub = [t[0] for t in toks]
-            obf = obfuscation_candidates([texts[i] for i in idx]) if self.rules.leet else set()
+            if self.rules.leet:
+                lang_texts = [texts[i] for i in idx]
+                obf = self._obfuscated_windows(lang_texts, obfuscation_candidates(lang_texts), lists)
+            else:
+                obf = set()
             pre = {
                 id(ll): windows_containing(ll.matcher.stems, sub) if ll.matcher is not None else set()
                 for ll in lists
@@ -350,13 +354,43 @@ class LexiconIndex:
                     counts[tier] += 1
         return counts
 
+    def _obfuscated_windows(
+        self, texts: Sequence[str], candidates: set[int], lists: Sequence[_LangLists]
+    ) -> set[int]:
+        """The ``candidates`` (indices of ``texts``) that may hold an obfuscated token with a tier in one of
+        ``lists``: a superset of the windows :meth:`_obfuscated` finds anything in, from one token scan
+        over the candidates joined by newlines (never part of a token). Most candidates are ``3rd``,
+        ``mp3`` or ``www``, tokens without a tier: then no window is searched token by token."""
+        if not candidates:
+            return set()
+        order = sorted(candidates)
+        sub = [texts[j] for j in order]
+        toks = set(_TOKEN_RE.findall("\n".join(sub)))
+        tiered: set[str] = set()
+        for ll in lists:
+            if ll.matcher is None:
+                continue
+            memo = self._memo(ll)
+            for raw in toks.difference(memo):
+                memo[raw] = _token_tier(raw, ll)
+            tiered.update(t for t in toks if memo[t] is not None)
+        if not tiered:
+            return set()
+        return {order[k] for k in windows_containing(tiered, sub)}
+
+    def _memo(self, ll: _LangLists) -> dict[str, str | None]:
+        """The memo of :func:`_token_tier` under ``ll``: a bounded cache of a pure function (same
+        results); replaced when full, never cleared, so a reader never loses a key."""
+        memo = self._obf_memo.get(id(ll))
+        if memo is None or len(memo) > _MEMO_MAX:
+            memo = self._obf_memo[id(ll)] = {}
+        return memo
+
     def _obfuscated(self, text: str, ll: _LangLists) -> list[str]:
         """Tiers of the obfuscated tokens of ``text`` (one per token occurrence) under the lists ``ll``."""
         if _OBFUSCATION_RE.search(text) is None:
             return []
-        memo = self._obf_memo.get(id(ll))
-        if memo is None or len(memo) > _MEMO_MAX:  # a bounded cache of a pure function: same results;
-            memo = self._obf_memo[id(ll)] = {}  # replaced, never cleared, so a reader never loses a key
+        memo = self._memo(ll)
         toks = _TOKEN_RE.findall(text)
         for raw in set(toks).difference(memo):
             memo[raw] = _token_tier(raw, ll)
