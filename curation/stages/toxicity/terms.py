@@ -129,6 +129,33 @@ def _regex_words(text: str) -> list[str]:
     return _regex_tokenize(text)[1]
 
 
+def word_positions(ws: Sequence[str], targets: Iterable[str]) -> list[int]:
+    """Sorted indices ``i`` with ``ws[i]`` in ``targets``, found with C-speed ``str.find`` (words hold no
+    space): in the words joined by single spaces, with a space before each, word ``i`` follows the
+    ``i``-th space, so an occurrence of `` w `` at character ``p`` is word ``count(" ", 0, p)`` (counted
+    incrementally between sorted occurrences: linear in the text, not a Python step per word)."""
+    targets = list(targets)
+    if not targets:
+        return []
+    line = " " + " ".join(ws) + " "
+    hits = []
+    for w in targets:
+        needle = f" {w} "
+        p = line.find(needle)
+        while p >= 0:
+            hits.append(p)
+            p = line.find(needle, p + 1)
+    out, pos, words = [], 0, 0
+    for p in sorted(hits):
+        words += line.count(" ", pos, p)
+        pos = p
+        out.append(words)
+    return out
+
+
+_SET_MIN_WORDS = 256  # above this many words, labels() makes the words' set once
+
+
 @dataclass(frozen=True)
 class Match:
     label: str  # the label the term was registered with (e.g. "religion/muslim" or "strong")
@@ -203,62 +230,66 @@ class TermMatcher:
         (``None``: check; a caller that ran :func:`windows_matching` with ``stem_re`` over a batch knows).
         """
         folded, ws = tokens if tokens is not None else tokenize(text)
-        if not self.firsts.isdisjoint(ws) and not self.seconds.isdisjoint(ws):
-            multi = self._multi_matches(ws)
+        n = len(ws)
+        # a long text is counted once (first-occurrence order, as before) and its set operations run on
+        # its distinct words: one pass over the words instead of one per check
+        counts = Counter(ws) if n > _SET_MIN_WORDS else None
+        wset = ws if counts is None else counts
+        if not self.firsts.isdisjoint(wset) and not self.seconds.isdisjoint(wset):
+            multi = self._multi_matches(ws, wset)
             if multi:
-                return self._labels_around(ws, multi), len(ws)
+                return self._labels_around(ws, multi, counts), n
         if stems is None:
             stems = self.stem_re is not None and self.stem_re.search(folded) is not None
         exact = self.exact
         if not stems:  # only one-word terms can match: look up just the words that are terms
-            hits = self.singles.intersection(ws)
+            hits = self.singles.intersection(wset)
             if not hits:
-                return [], len(ws)
+                return [], n
             if len(hits) == 1:
                 (w,) = hits
-                return [exact[(w,)]] * ws.count(w), len(ws)
-            if len(ws) <= 64:  # in first-occurrence order, as the Counter path below gives them
+                return [exact[(w,)]] * (ws.count(w) if counts is None else counts[w]), n
+            if n <= 64:  # in first-occurrence order, as the Counter path below gives them
                 order = sorted(hits, key=ws.index)
-                return [lab for w in order for lab in [exact[(w,)]] * ws.count(w)], len(ws)
-            return [lab for w, c in Counter(ws).items() if w in hits for lab in [exact[(w,)]] * c], len(ws)
+                return [lab for w in order for lab in [exact[(w,)]] * ws.count(w)], n
+            counts = Counter(ws) if counts is None else counts
+            return [lab for w in filter(hits.__contains__, counts) for lab in [exact[(w,)]] * counts[w]], n
         out: list[tuple[str, str]] = []
-        for w, count in Counter(ws).items():
+        for w, count in (Counter(ws) if counts is None else counts).items():
             lab = exact.get((w,)) or (self._stem(w) if stems else None)
             if lab is not None:
                 out.extend([lab] * count)
-        return out, len(ws)
+        return out, n
 
     def _has_multi(self, ws: list[str]) -> bool:
         """Whether a multi-word term occurs (else the per-distinct-word path gives the same matches)."""
         return bool(self._multi_matches(ws))
 
-    def _multi_matches(self, ws: list[str]) -> list[tuple[int, int, tuple[str, str]]]:
+    def _multi_matches(
+        self, ws: list[str], wset: Iterable[str] | None = None
+    ) -> list[tuple[int, int, tuple[str, str]]]:
         """The multi-word matches :meth:`_scan` makes: ``(start word, length, label)``, in order.
 
         The scan takes, at each word it reaches, the longest term starting there, and skips the words a
         match covers; a one-word match covers only itself. So its multi-word matches are the longest
         multi-word term at each position where one starts, left to right, less those starting inside
-        an earlier one. Positions are found with ``list.index`` per first word (C speed), not per word,
-        and only for a first word one of whose terms' second words occurs in ``ws`` (else no term
-        starting with it can match: a long document is not scanned once per common first word)."""
-        firsts, exact, top, n = self.firsts, self.exact, self.max_len, len(ws)
-        present = self.seconds.intersection(ws)
+        an earlier one. A multi-word term can only start where a first word is followed by one of its
+        terms' second words: first words are located with :func:`word_positions` (C-speed ``str.find``),
+        so a long document is not walked once per common first word ("old", "first", "two"). ``wset``:
+        ``ws`` or its set (set operations on a long document's distinct words, not on every word)."""
+        exact, top, n, follows = self.exact, self.max_len, len(ws), self.follows
+        wset = ws if wset is None else wset
+        present = self.seconds.intersection(wset)
+        starts = [f for f in self.firsts.intersection(wset) if not follows[f].isdisjoint(present)]
         found = []
-        for f in firsts.intersection(ws):
-            if self.follows[f].isdisjoint(present):
-                continue
-            i = ws.index(f)
-            while True:
-                for k in range(min(top, n - i), 1, -1):
-                    lab = exact.get(tuple(ws[i : i + k]))
-                    if lab is not None:
-                        found.append((i, k, lab))
-                        break
-                try:
-                    i = ws.index(f, i + 1)
-                except ValueError:
+        for i in word_positions(ws, starts):
+            if i + 1 >= n or ws[i + 1] not in follows[ws[i]]:
+                continue  # no term starting with this word goes on with the next one
+            for k in range(min(top, n - i), 1, -1):
+                lab = exact.get(tuple(ws[i : i + k]))
+                if lab is not None:
+                    found.append((i, k, lab))
                     break
-        found.sort()
         out, end = [], 0
         for i, k, lab in found:
             if i >= end:
@@ -267,11 +298,14 @@ class TermMatcher:
         return out
 
     def _labels_around(
-        self, ws: list[str], multi: list[tuple[int, int, tuple[str, str]]]
+        self,
+        ws: list[str],
+        multi: list[tuple[int, int, tuple[str, str]]],
+        counts: Counter[str] | None = None,
     ) -> list[tuple[str, str]]:
         """Labels of :meth:`_scan` given its multi-word matches: those, and every word they do not cover
-        looked up once per distinct word (counted)."""
-        counts = Counter(ws)
+        looked up once per distinct word (counted). ``counts``: ``Counter(ws)`` if made (consumed)."""
+        counts = Counter(ws) if counts is None else counts
         for i, k, _ in multi:
             counts.subtract(ws[i : i + k])
         exact, stems = self.exact, bool(self.stems)
