@@ -129,7 +129,7 @@ def window_cooccurrence(
     windows: Iterable[tuple[str, bool]],
     source_kind: str,
     matcher: TermMatcher,
-    tokens: Sequence[tuple[str, list[str]]] | None = None,
+    tokens: Sequence[tuple[str, Sequence[str]]] | None = None,
     stems: Sequence[bool] | None = None,
     per_window: list[tuple[int, dict[str, int]]] | None = None,
 ) -> tuple[Nested, list[tuple[int, dict[str, int]]]]:

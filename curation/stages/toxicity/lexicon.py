@@ -61,7 +61,7 @@ def split_elision(ws: Sequence[str]) -> list[str]:
     return out
 
 
-def _elided_tokens(tokens: tuple[str, list[str]]) -> tuple[str, list[str]]:
+def _elided_tokens(tokens: tuple[str, Sequence[str]]) -> tuple[str, Sequence[str]]:
     folded, ws = tokens
     if "'" not in folded and "’" not in folded:
         return tokens
@@ -269,7 +269,7 @@ class LexiconIndex:
         return [got] if got is not None else []
 
     def score_many(
-        self, texts: Sequence[str], langs: Sequence[str | None], tokens: Sequence[tuple[str, list[str]]]
+        self, texts: Sequence[str], langs: Sequence[str | None], tokens: Sequence[tuple[str, Sequence[str]]]
     ) -> list[float]:
         """:meth:`score` of many texts; the stem and obfuscation pre-checks run once over the batch.
 
@@ -320,7 +320,7 @@ class LexiconIndex:
         return out
 
     def hits(
-        self, text: str, lang: str | None, tokens: tuple[str, list[str]] | None = None
+        self, text: str, lang: str | None, tokens: tuple[str, Sequence[str]] | None = None
     ) -> dict[str, int]:
         """Hit counts per tier of ``text`` under the lists of ``lang`` (``tokens``: terms.tokenize)."""
         if lang in self.elision:
@@ -331,7 +331,7 @@ class LexiconIndex:
         self,
         text: str,
         lang: str | None,
-        tokens: tuple[str, list[str]] | None,
+        tokens: tuple[str, Sequence[str]] | None,
         stems: Mapping[int, bool] | None = None,
         obfuscated: bool | None = None,
         words: bool = True,
@@ -396,7 +396,7 @@ class LexiconIndex:
             memo[raw] = _token_tier(raw, ll)
         return list(filter(None, map(memo.__getitem__, toks)))  # tiers in token order, None dropped
 
-    def score(self, text: str, lang: str | None, tokens: tuple[str, list[str]] | None = None) -> float:
+    def score(self, text: str, lang: str | None, tokens: tuple[str, Sequence[str]] | None = None) -> float:
         """Noisy-or of the hits: ``1 - prod (1 - w_tier) ** n_tier``."""
         return self._noisy_or(self.hits(text, lang, tokens))
 

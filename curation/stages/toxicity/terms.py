@@ -94,7 +94,7 @@ def forms_balanced(term: str) -> bool:
     return "(" not in rest and ")" not in rest
 
 
-def tokenize_many(texts: Sequence[str]) -> list[tuple[str, list[str]]]:
+def tokenize_many(texts: Sequence[str]) -> list[tuple[str, Sequence[str]]]:
     """:func:`tokenize` of each text, in one numpy pass over the batch (:func:`wordsplit.split_folded`:
     the same words as the regex, ~10% less CPU on the dev corpus's windows than a ``findall`` each)."""
     return split_folded(texts, _regex_words)
@@ -103,7 +103,7 @@ def tokenize_many(texts: Sequence[str]) -> list[tuple[str, list[str]]]:
 _NUMPY_MIN_CHARS = 256  # below this, one findall beats numpy's per-call set-up
 
 
-def tokenize(text: str) -> tuple[str, list[str]]:
+def tokenize(text: str) -> tuple[str, Sequence[str]]:
     """``(case-folded text, its words)``: computed once per window and shared by every matcher.
 
     Long texts (the bias probe's whole documents) go through :func:`wordsplit.split_folded` (the same
@@ -113,7 +113,7 @@ def tokenize(text: str) -> tuple[str, list[str]]:
     return _regex_tokenize(text)
 
 
-def _regex_tokenize(text: str) -> tuple[str, list[str]]:
+def _regex_tokenize(text: str) -> tuple[str, tuple[str, ...]]:
     """:func:`tokenize` by the regex: ``findall`` on the folded text, or, when folding changes the
     text's length, on the text itself with its words folded one by one."""
     folded = text.casefold()
@@ -122,10 +122,10 @@ def _regex_tokenize(text: str) -> tuple[str, list[str]]:
         if len(folded) == len(text)
         else _fold_each(_WORD_RE.findall(text))
     )
-    return folded, ws
+    return folded, tuple(ws)
 
 
-def _regex_words(text: str) -> list[str]:
+def _regex_words(text: str) -> tuple[str, ...]:
     return _regex_tokenize(text)[1]
 
 
@@ -220,7 +220,7 @@ class TermMatcher:
         ]
 
     def labels(
-        self, text: str, tokens: tuple[str, list[str]] | None = None, stems: bool | None = None
+        self, text: str, tokens: tuple[str, Sequence[str]] | None = None, stems: bool | None = None
     ) -> tuple[list[tuple[str, str]], int]:
         """``(label, term)`` of every match of :meth:`find` (in no particular order) and the word count.
 
@@ -261,12 +261,12 @@ class TermMatcher:
                 out.extend([lab] * count)
         return out, n
 
-    def _has_multi(self, ws: list[str]) -> bool:
+    def _has_multi(self, ws: Sequence[str]) -> bool:
         """Whether a multi-word term occurs (else the per-distinct-word path gives the same matches)."""
         return bool(self._multi_matches(ws))
 
     def _multi_matches(
-        self, ws: list[str], wset: Iterable[str] | None = None
+        self, ws: Sequence[str], wset: Iterable[str] | None = None
     ) -> list[tuple[int, int, tuple[str, str]]]:
         """The multi-word matches :meth:`_scan` makes: ``(start word, length, label)``, in order.
 
@@ -299,7 +299,7 @@ class TermMatcher:
 
     def _labels_around(
         self,
-        ws: list[str],
+        ws: Sequence[str],
         multi: list[tuple[int, int, tuple[str, str]]],
         counts: Counter[str] | None = None,
     ) -> list[tuple[str, str]]:
@@ -325,7 +325,7 @@ class TermMatcher:
                     return lab
         return None
 
-    def _scan(self, ws: list[str]) -> Iterator[tuple[int, int, tuple[str, str]]]:
+    def _scan(self, ws: Sequence[str]) -> Iterator[tuple[int, int, tuple[str, str]]]:
         """Longest-first, non-overlapping matches over folded words: ``(start word, length, label)``."""
         i, n = 0, len(ws)
         exact, firsts = self.exact, self.firsts
