@@ -15,6 +15,7 @@ exactly the words it got before (tests compare both on the dev corpus and genera
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Callable, Sequence
 from itertools import accumulate
@@ -81,7 +82,7 @@ def split_folded(
         return [(f, () if s else slow(t)) for f, s, t in zip(folded, same, texts, strict=True)]
     cps = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     mask = words_mask(cps)
-    spaced = np.where(mask, cps, _SPACE).astype(np.uint32).tobytes().decode("utf-32-le")
+    spaced = codecs.utf_32_le_decode(np.where(mask, cps, _SPACE))[0]  # decoded from the array's buffer
     ws = tuple(spaced.split())  # slices are tuples of strings, which the garbage collector untracks
     if len(parts) == 1:  # one text: no window boundaries to find
         return [(folded[0], ws)]
