@@ -90,6 +90,22 @@ def test_cooccurrence_toxic_share_baseline_and_pmi() -> None:
     )
 
 
+def test_cooccurrence_with_the_stages_tokens_and_stem_flags_equals_scanning_each_window() -> None:
+    from curation.stages.toxicity.terms import tokenize_many
+
+    texts = [
+        "She is a nurse", "a cat", "", "the old man and the young women", "first nations and old people",
+        "an African\nAmerican doctor", "gay, lesbian and trans people", "nothing at all here", "Muslims!",
+    ]
+    windows = [(t, i % 3 == 0) for i, t in enumerate(texts)]
+    expected = window_cooccurrence(windows, "web", MATCHER, per_window=(want := []))
+    got = window_cooccurrence(
+        windows, "web", MATCHER, tokenize_many(texts), [False] * len(texts), per_window=(have := [])
+    )
+    assert got == expected and have == want
+    assert any(subs for _, subs in want) and any(not subs for _, subs in want)
+
+
 def test_bad_list_file_fails_at_build(tmp_path: Path) -> None:
     (tmp_path / "g.yaml").write_text("group: x\nsource: s\nsubgroups: {a: []}\n")
     (tmp_path / "descriptors.yaml").write_text("source: s\n")

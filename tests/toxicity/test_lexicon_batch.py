@@ -90,5 +90,18 @@ def test_a_full_obfuscation_memo_is_replaced_with_the_same_results(monkeypatch: 
     monkeypatch.setattr(lexicon_module, "_MEMO_MAX", 2)
     for _ in range(3):
         assert lex.score_many(TEXTS, ["en"] * len(TEXTS), [tokenize(t) for t in TEXTS]) == expected
-    most = max(len(lexicon_module._TOKEN_RE.findall(t)) for t in TEXTS)  # one window's new tokens
-    assert all(len(m) <= 2 + most for m in lex._obf_memo.values())
+    batch = len(set(lexicon_module._TOKEN_RE.findall("\n".join(TEXTS))))  # one batch's new tokens
+    assert all(len(m) <= 2 + batch for m in lex._obf_memo.values())
+
+
+def test_obfuscated_windows_keep_every_window_with_an_obfuscated_hit() -> None:
+    lex = EmbeddedBackend(rules(embedded__use_model=False).embedded).lexicon
+    texts = [*TEXTS, "mp3 3rd www h2o", "v2 of the x86 build", "a sh1t day"]
+    lists = lex._lists("en")
+    cands = obfuscation_candidates(texts)
+    got = lex._obfuscated_windows(texts, cands, lists)
+    hit = {i for i, t in enumerate(texts) if any(lex._obfuscated(t, ll) for ll in lists)}
+    assert hit <= got <= cands
+    assert len(texts) - 3 not in got and len(texts) - 2 not in got and len(texts) - 1 in got
+    assert lex._obfuscated_windows(["mp3 3rd"], {0}, lists) == set()
+    assert lex._obfuscated_windows(texts, set(), lists) == set()

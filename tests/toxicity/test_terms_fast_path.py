@@ -91,3 +91,22 @@ def test_folding_joined_words_equals_folding_each() -> None:
 
     for ws in ([], [""], ["Straße", "İstanbul", "ﬁne", "ΣΊΣΥΦΟΣ", "Ǆ", "ß"], ["a", "", "B"]):
         assert _fold_each(ws) == [w.casefold() for w in ws]
+
+
+def test_word_positions_equal_a_scan_of_the_words() -> None:
+    import random
+
+    from curation.stages.toxicity.terms import word_positions
+
+    rng = random.Random(1)
+    for _ in range(2000):
+        ws = [rng.choice(["a", "b", "ab", "ba", "a'b", "c"]) for _ in range(rng.randrange(15))]
+        targets = rng.sample(["a", "b", "ab", "x"], rng.randrange(4))
+        assert word_positions(ws, targets) == [i for i, w in enumerate(ws) if w in targets], (ws, targets)
+
+
+def test_long_texts_count_once_and_give_the_scan_matches() -> None:
+    text = " ".join(["old", "people", "and", "the", "african", "american", "she", "women", "old"] * 60)
+    found, n = MATCHER.labels(text)  # > 256 words: the counted path
+    assert Counter(found) == Counter((m.label, m.term) for m in MATCHER.find(text))
+    assert n == len(words(text))

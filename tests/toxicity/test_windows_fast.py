@@ -78,3 +78,13 @@ def test_code_windows_equal_the_plain_version(language: str | None) -> None:
 
 def test_repo_texts_are_read() -> None:
     assert len(_repo_texts()) > 20
+
+
+@pytest.mark.parametrize(
+    "text", ["", " ", "a b\tc\n\x0b\x0c\r\x1c\x1d\x1e\x1f d", "é \u00a0x\u3000y\u2028", "plain", "\x85a"]
+)
+def test_nonspace_chars_equal_the_split_count(text: str) -> None:
+    from curation.stages.toxicity.scoring import nonspace_chars
+
+    assert nonspace_chars(text) == sum(map(len, text.split()))
+    assert nonspace_chars(text * 50) == sum(map(len, (text * 50).split()))

@@ -129,7 +129,7 @@ def window_cooccurrence(
     windows: Iterable[tuple[str, bool]],
     source_kind: str,
     matcher: TermMatcher,
-    tokens: Sequence[tuple[str, list[str]]] | None = None,
+    tokens: Sequence[tuple[str, Sequence[str]]] | None = None,
     stems: Sequence[bool] | None = None,
     per_window: list[tuple[int, dict[str, int]]] | None = None,
 ) -> tuple[Nested, list[tuple[int, dict[str, int]]]]:
@@ -150,14 +150,15 @@ def window_cooccurrence(
         "joint": {},
     }
     toxic_ids: list[tuple[int, dict[str, int]]] = []
-    labels = matcher.labels
+    labels, starts = matcher.labels, matcher.starts
     n_windows = n_toxic = words = toxic_words = 0
     for index, (text, toxic) in enumerate(windows):
-        found, n_words = labels(
-            text,
-            tokens[index] if tokens is not None else None,
-            stems[index] if stems is not None else None,
-        )
+        tok = tokens[index] if tokens is not None else None
+        stem = stems[index] if stems is not None else None
+        if tok is not None and stem is False and starts.isdisjoint(tok[1]):
+            found, n_words = (), len(tok[1])  # no exact term starts with any word, no stem: no match
+        else:
+            found, n_words = labels(text, tok, stem)
         n_windows += 1
         words += n_words
         if toxic:

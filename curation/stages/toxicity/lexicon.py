@@ -61,7 +61,7 @@ def split_elision(ws: Sequence[str]) -> list[str]:
     return out
 
 
-def _elided_tokens(tokens: tuple[str, list[str]]) -> tuple[str, list[str]]:
+def _elided_tokens(tokens: tuple[str, Sequence[str]]) -> tuple[str, Sequence[str]]:
     folded, ws = tokens
     if "'" not in folded and "’" not in folded:
         return tokens
@@ -269,7 +269,7 @@ class LexiconIndex:
         return [got] if got is not None else []
 
     def score_many(
-        self, texts: Sequence[str], langs: Sequence[str | None], tokens: Sequence[tuple[str, list[str]]]
+        self, texts: Sequence[str], langs: Sequence[str | None], tokens: Sequence[tuple[str, Sequence[str]]]
     ) -> list[float]:
         """:meth:`score` of many texts; the stem and obfuscation pre-checks run once over the batch.
 
@@ -288,7 +288,11 @@ class LexiconIndex:
             if not lists:
                 continue
             sub = [t[0] for t in toks]
-            obf = obfuscation_candidates([texts[i] for i in idx]) if self.rules.leet else set()
+            if self.rules.leet:
+                lang_texts = [texts[i] for i in idx]
+                obf = self._obfuscated_windows(lang_texts, obfuscation_candidates(lang_texts), lists)
+            else:
+                obf = set()
             pre = {
                 id(ll): windows_containing(ll.matcher.stems, sub) if ll.matcher is not None else set()
                 for ll in lists
@@ -316,7 +320,7 @@ class LexiconIndex:
         return out
 
     def hits(
-        self, text: str, lang: str | None, tokens: tuple[str, list[str]] | None = None
+        self, text: str, lang: str | None, tokens: tuple[str, Sequence[str]] | None = None
     ) -> dict[str, int]:
         """Hit counts per tier of ``text`` under the lists of ``lang`` (``tokens``: terms.tokenize)."""
         if lang in self.elision:
@@ -327,7 +331,7 @@ class LexiconIndex:
         self,
         text: str,
         lang: str | None,
-        tokens: tuple[str, list[str]] | None,
+        tokens: tuple[str, Sequence[str]] | None,
         stems: Mapping[int, bool] | None = None,
         obfuscated: bool | None = None,
         words: bool = True,
@@ -350,19 +354,49 @@ class LexiconIndex:
                     counts[tier] += 1
         return counts
 
+    def _obfuscated_windows(
+        self, texts: Sequence[str], candidates: set[int], lists: Sequence[_LangLists]
+    ) -> set[int]:
+        """The ``candidates`` (indices of ``texts``) that may hold an obfuscated token with a tier in one of
+        ``lists``: a superset of the windows :meth:`_obfuscated` finds anything in, from one token scan
+        over the candidates joined by newlines (never part of a token). Most candidates are ``3rd``,
+        ``mp3`` or ``www``, tokens without a tier: then no window is searched token by token."""
+        if not candidates:
+            return set()
+        order = sorted(candidates)
+        sub = [texts[j] for j in order]
+        toks = set(_TOKEN_RE.findall("\n".join(sub)))
+        tiered: set[str] = set()
+        for ll in lists:
+            if ll.matcher is None:
+                continue
+            memo = self._memo(ll)
+            for raw in toks.difference(memo):
+                memo[raw] = _token_tier(raw, ll)
+            tiered.update(t for t in toks if memo[t] is not None)
+        if not tiered:
+            return set()
+        return {order[k] for k in windows_containing(tiered, sub)}
+
+    def _memo(self, ll: _LangLists) -> dict[str, str | None]:
+        """The memo of :func:`_token_tier` under ``ll``: a bounded cache of a pure function (same
+        results); replaced when full, never cleared, so a reader never loses a key."""
+        memo = self._obf_memo.get(id(ll))
+        if memo is None or len(memo) > _MEMO_MAX:
+            memo = self._obf_memo[id(ll)] = {}
+        return memo
+
     def _obfuscated(self, text: str, ll: _LangLists) -> list[str]:
         """Tiers of the obfuscated tokens of ``text`` (one per token occurrence) under the lists ``ll``."""
         if _OBFUSCATION_RE.search(text) is None:
             return []
-        memo = self._obf_memo.get(id(ll))
-        if memo is None or len(memo) > _MEMO_MAX:  # a bounded cache of a pure function: same results;
-            memo = self._obf_memo[id(ll)] = {}  # replaced, never cleared, so a reader never loses a key
+        memo = self._memo(ll)
         toks = _TOKEN_RE.findall(text)
         for raw in set(toks).difference(memo):
             memo[raw] = _token_tier(raw, ll)
         return list(filter(None, map(memo.__getitem__, toks)))  # tiers in token order, None dropped
 
-    def score(self, text: str, lang: str | None, tokens: tuple[str, list[str]] | None = None) -> float:
+    def score(self, text: str, lang: str | None, tokens: tuple[str, Sequence[str]] | None = None) -> float:
         """Noisy-or of the hits: ``1 - prod (1 - w_tier) ** n_tier``."""
         return self._noisy_or(self.hits(text, lang, tokens))
 

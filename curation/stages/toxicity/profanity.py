@@ -112,7 +112,7 @@ def export(dest: Path) -> Path:
     return target
 
 
-def model_tokens(text: str, tokens: tuple[str, list[str]] | None = None) -> list[str]:
+def model_tokens(text: str, tokens: tuple[str, Sequence[str]] | None = None) -> Sequence[str]:
     """The vectorizer's tokens of ``text``, or a list it counts the same (extra one-letter words, which are
     never in the vocabulary). ``tokens``: :func:`curation.stages.toxicity.terms.tokenize` of ``text``.
 
@@ -131,7 +131,9 @@ def model_tokens(text: str, tokens: tuple[str, list[str]] | None = None) -> list
     return _TOKEN_RE.findall(text.lower())
 
 
-def model_tokens_many(texts: Sequence[str], tokens: Sequence[tuple[str, list[str]]]) -> list[list[str]]:
+def model_tokens_many(
+    texts: Sequence[str], tokens: Sequence[tuple[str, Sequence[str]]]
+) -> list[Sequence[str]]:
     r""":func:`model_tokens` of each text, inline for ASCII texts: their words as they are, or, with an
     apostrophe, the words' ``\w`` runs (split at apostrophes in one join/replace/split; a one-letter
     piece is never in the vocabulary, so it counts as the vectorizer's pattern does)."""

@@ -73,6 +73,18 @@ class _Block(NamedTuple):
     kept_text: int
 
 
+_ASCII_SPACE = bytes(c for c in range(128) if chr(c).isspace())
+
+
+def nonspace_chars(text: str) -> int:
+    """Characters of ``text`` that are not whitespace (``str.isspace``): ``sum(map(len, text.split()))``
+    without making every whitespace-separated piece; an ASCII text deletes its whitespace bytes in one
+    ``bytes.translate`` (about half the CPU on the dev corpus)."""
+    if text.isascii():
+        return len(text.encode("ascii").translate(None, _ASCII_SPACE))
+    return sum(map(len, text.split()))
+
+
 def _no_text(_parts: Iterable[str]) -> str:
     return ""
 
@@ -201,7 +213,7 @@ class ToxicityScorer:
         out: list[dict[str, SignalValue]] = []
         for doc, blocks in zip(docs, meta, strict=True):
             # unscored non-space text (code outside comments and strings) counts as clean
-            nonspace = sum(map(len, doc.text.split()))
+            nonspace = nonspace_chars(doc.text)
             total = max(sum(blk.chars for blk in blocks), nonspace)
             kept_chars = sum(blk.kept_chars for blk in blocks)
             kept_total = max(kept_chars, nonspace - (sum(blk.chars for blk in blocks) - kept_chars))
