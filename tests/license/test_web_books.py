@@ -190,3 +190,35 @@ def test_book_prechecks_never_hide_a_marker() -> None:
         for window in (30, 5000):
             g, p = books.gutenberg_license(text, window), books.public_domain_license(text, window)
             assert ((g.detail if g else None), (p.detail if p else None)) == full(text, window)
+
+
+def test_lower_contains_equals_str_lower() -> None:
+    """The UTF-8 bytes pre-check answers as ``str.lower`` does, also with the two characters that lower-case
+    to ASCII (U+0130, U+212A), other cased letters, surrogates and astral characters."""
+    import random
+
+    from curation.stages.license.fold import lower_contains
+
+    needles = [("licen",), ("domain mark", "cc0"), ("xi",), ("k",), ("c doma", "gutenberg"), ("a b",)]
+    alphabet = [*"LICENlicenDOMAINmarkKxX0c b", "\u0130", "\u212a", "\u0131", "é", "É", "ß", "Σ", "\ud800"]
+    alphabet.append("\U0001f600")
+    rng = random.Random(0)
+    for _ in range(20_000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 14)))
+        for keys in needles:
+            assert lower_contains(text, keys) == any(k in text.lower() for k in keys), (text, keys)
+
+
+def test_tags_around_on_lowered_ascii_bytes_equals_the_str_path() -> None:
+    import random
+
+    from curation.stages.license.web import _tags_around
+
+    frags = ["<a ", "<A ", 'rel="License"', "LICENSE", "licence", ">", "<", "dc.rights", "x" * 600, " ", "\n"]
+    needles = ("license", "licence", "dc.rights", "dcterms.rights")
+    rng = random.Random(0)
+    for _ in range(3000):
+        html = "".join(rng.choice(frags) for _ in range(rng.randint(0, 12)))
+        for limit in (2, 200):
+            want = _tags_around(html, html.lower(), needles, limit)
+            assert _tags_around(html, html.encode("ascii").lower(), needles, limit) == want
