@@ -88,3 +88,25 @@ def test_fast_paths_equal_the_plain_regex_passes() -> None:
             assert normalize_text(text, RULES, is_code=is_code) == _reference_normalize(text, RULES, is_code)
         for n in (0, 1, 3):
             assert _non_space_at_least(text, n) == (len("".join(text.split())) >= n)
+
+
+def test_ascii_fast_paths_and_control_precheck_equal_the_regexes() -> None:
+    """ASCII-only texts (their own pre-checks) and the UTF-8 control-character pre-check."""
+    import random
+
+    from curation.stages.normalize import _CONTROL_RE, _has_control
+
+    rng = random.Random(1)
+    ascii_alphabet = list("ab. \t\n\r\x00\x01\x08\x0b\x0c\x1f\x7f")
+    for _ in range(20_000):
+        text = "".join(rng.choice(ascii_alphabet) for _ in range(rng.randint(0, 24)))
+        for is_code in (False, True):
+            assert normalize_text(text, RULES, is_code=is_code) == _reference_normalize(text, RULES, is_code)
+    alphabet = [*ascii_alphabet, "\x80", "\x9f", "\xa0", "\xc2", "é", "\u0100", "\u2028", "\ud800"]
+    alphabet.append("\U0001f600")
+    for _ in range(20_000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+        want = _CONTROL_RE.search(text) is not None
+        assert _has_control(text, False) == want
+        if text.isascii():
+            assert _has_control(text, True) == want

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+import curation.stages.license.web as W
 from curation.document import Document
 from curation.stages.license.books import gutenberg_license, strip_gutenberg
 from curation.stages.license.stage import LicenseProcessor
@@ -190,3 +191,103 @@ def test_book_prechecks_never_hide_a_marker() -> None:
         for window in (30, 5000):
             g, p = books.gutenberg_license(text, window), books.public_domain_license(text, window)
             assert ((g.detail if g else None), (p.detail if p else None)) == full(text, window)
+
+
+def test_lower_contains_equals_str_lower() -> None:
+    """The UTF-8 bytes pre-check answers as ``str.lower`` does, also with the two characters that lower-case
+    to ASCII (U+0130, U+212A), other cased letters, surrogates and astral characters."""
+    import random
+
+    from curation.stages.license.fold import lower_contains
+
+    needles = [("licen",), ("domain mark", "cc0"), ("xi",), ("k",), ("c doma", "gutenberg"), ("a b",)]
+    alphabet = [*"LICENlicenDOMAINmarkKxX0c b", "\u0130", "\u212a", "\u0131", "é", "É", "ß", "Σ", "\ud800"]
+    alphabet.append("\U0001f600")
+    rng = random.Random(0)
+    for _ in range(20_000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 14)))
+        for keys in needles:
+            assert lower_contains(text, keys) == any(k in text.lower() for k in keys), (text, keys)
+
+
+# html_licenses as it was (str.lower and str.find over the page), the reference for the bytes search.
+def _tags_around_reference(
+    html: str, low: str, needles: tuple[str, ...], limit: int = 200
+) -> list[tuple[int, str]]:
+    """``(position, tag)`` for each HTML tag containing one of ``needles`` (found on the lower-cased copy).
+
+    Linear: ``str.find`` in C over the page, then one bounded look-back/forward per hit, instead of running
+    attribute regexes at every ``<a``/``<meta`` of a multi-megabyte page.
+    """
+    tags: dict[int, str] = {}
+    for needle in needles:
+        pos = low.find(needle)
+        while pos >= 0 and len(tags) < limit:
+            start = low.rfind("<", max(0, pos - 1000), pos)
+            end = low.find(">", pos, pos + 1000)
+            if start >= 0 and end >= 0 and ">" not in low[start:pos]:
+                tags.setdefault(start, html[start : end + 1])
+            pos = low.find(needle, pos + len(needle))
+    return sorted(tags.items())
+
+
+def _html_licenses_reference(html: str | None, default_version: str, max_chars: int) -> list:
+    """License evidence in raw HTML, strongest first: rel=license links, meta tags, CC badge/deed URLs."""
+    if not html:
+        return []
+    html = html[:max_chars]
+    low = html.lower()
+    if "licen" not in low and "creativecommons" not in low and "dc.rights" not in low:
+        return []
+    found: list = []
+    tags = _tags_around_reference(html, low, ("license", "licence", "dc.rights", "dcterms.rights"))
+    for _, tag in tags:
+        if W._REL_LICENSE_RE.match(tag):
+            href = W._HREF_RE.search(tag)
+            spdx = W._from_url(href.group(1), default_version) if href else None
+            if spdx and href:
+                found.append(W.WebLicense(spdx, "cc_link", href.group(1)))
+    for _, tag in tags:
+        if not W._META_RE.match(tag):
+            continue
+        content = W._CONTENT_RE.search(tag)
+        if not content:
+            continue
+        value = content.group(1)
+        spdx = W._from_url(value, default_version)
+        if spdx is None and (st := W._from_statement(value, default_version)):
+            spdx = st[0]
+        if spdx:
+            found.append(W.WebLicense(spdx, "meta", value[:200]))
+    for needle in ("creativecommons.org/", "licensebuttons.net/"):
+        pos = low.find(needle)
+        while pos >= 0 and len(found) < 200:
+            m = W._CC_URL_RE.match(html, pos)
+            if m:
+                spdx = W.cc_id(m.group("variant"), m.group("version"), m.group("port"), default_version)
+                found.append(W.WebLicense(spdx, "cc_link", m.group(0)))
+            pos = low.find(needle, pos + len(needle))
+    return found
+
+
+def test_html_licenses_equals_the_str_lower_reference() -> None:
+    """Key words found on lower-cased UTF-8 bytes (byte offsets mapped to characters) give the tags and
+    licenses of the str.lower search, with non-ASCII text before/among hits, and the U+0130/U+212A pages
+    (which keep the str path, misaligned positions included)."""
+    import random
+
+    frags = ["<a ", "<A ", 'rel="License" ', "LICENSE", "licence", ">", "<", "dc.rights", " ", "\n", "é"]
+    frags += ["中文", "\U0001f600", "\ud800", "\u0130", "\u212a"]
+    frags += ['<meta name="dc.rights" content="CC BY 4.0">', "CreativeCommons.org/licenses/by/3.0/ "]
+    frags += ['href="https://creativecommons.org/licenses/by-sa/4.0/"']
+    frags += ["licensebuttons.net/l/by-nc/4.0/88x31.png", "x" * 900]
+    rng = random.Random(0)
+    for _ in range(4000):
+        html = "".join(rng.choice(frags) for _ in range(rng.randint(0, 14)))
+        assert W.html_licenses(html, "4.0", 10**6) == _html_licenses_reference(html, "4.0", 10**6), html
+        for limit in (1, 200):
+            finder = W._KeyFinder(html)
+            finder.has(rng.choice(["licen", "rights", "x"]))  # a remembered key shortens later searches
+            needles = ("license", "licence", "dc.rights", "dcterms.rights")
+            want = _tags_around_reference(html, html.lower(), needles, limit)
+            assert W._tags_around(html, finder, needles, limit) == want

@@ -56,6 +56,8 @@ def _fuzzed_texts(seed: int, count: int) -> list[str]:
     out = ["", " ", "\n\n", "one", " lead and trail\t\n"]
     for _ in range(count):
         pool = alphabet if rng.random() < 0.5 else alphabet[:-3]  # half ASCII-only
+        if rng.random() < 0.3:  # Python-only separators (fastText does not split at them), a zero-width space
+            pool = [*pool, "\x85", "\u2028", "\u3000", "\u200b"]
         out.append("".join(rng.choice(pool) for _ in range(rng.randint(1, 60))))
     return out
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from curation.stages.license.fold import lower_contains
+
 PUBLIC_DOMAIN = "LicenseRef-PublicDomain"
 GUTENBERG_COPYRIGHTED = "LicenseRef-Gutenberg-Copyrighted"
 
@@ -50,8 +52,7 @@ _PD_KEY = "c doma"  # "public domain" ('i' also matches 'ı' under IGNORECASE)
 
 
 def _may_match(text: str, keys: tuple[str, ...]) -> bool:
-    low = text.lower()
-    return any(k in low for k in keys)
+    return lower_contains(text, keys)
 
 
 @dataclass(frozen=True, slots=True)

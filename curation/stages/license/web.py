@@ -13,8 +13,10 @@ the SPDX list) maps to ``LicenseRef-PublicDomain``.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
+from curation.stages.license.fold import lower_contains
 from curation.stages.license.policy import is_known
 
 PUBLIC_DOMAIN = "LicenseRef-PublicDomain"
@@ -103,21 +105,83 @@ def _from_statement(text: str, default_version: str) -> tuple[str, str] | None:
     return (best[1], best[2]) if best else None
 
 
-def _tags_around(html: str, low: str, needles: tuple[str, ...], limit: int = 200) -> list[tuple[int, str]]:
-    """``(position, tag)`` for each HTML tag containing one of ``needles`` (found on the lower-cased copy).
+# UTF-8 continuation bytes: deleting them from a slice leaves one byte per character.
+_CONTINUATION_BYTES = bytes(range(0x80, 0xC0))
+
+
+class _KeyFinder:
+    """Case-insensitive key-word search in one HTML page: ``hits(needle)`` yields, in order, the positions
+    of the successive (non-overlapping) occurrences of a lower-case ASCII ``needle`` in ``html.lower()``;
+    ``angles`` is the text whose ``<``/``>`` positions go with them; ``has(key)`` says whether ``key``
+    occurs (the first occurrence is remembered: a later needle containing a remembered key starts its search
+    there, or is skipped when the key is absent: the same hits, fewer passes over the page).
+
+    The search runs on the lower-cased UTF-8 bytes (``bytes.lower`` and ``bytes.find`` are several times
+    cheaper than ``str.lower`` and ``str.find`` on a page with non-ASCII text), byte offsets turned into
+    character offsets by counting the non-continuation bytes before each hit. Valid because
+    ``html.lower()`` then has ``html``'s length and ASCII characters where ``html`` has them (see
+    :mod:`.fold`), so ``angles`` is ``html`` itself. A page with U+0130 or U+212A (which lower-case to
+    ASCII, U+0130 to two characters) is searched as before, in ``html.lower()`` (``angles`` too).
+    """
+
+    def __init__(self, html: str) -> None:
+        self.ascii = html.isascii()
+        self.first: dict[str, int] = {}
+        self.data: str | bytes
+        if not self.ascii and ("\u0130" in html or "\u212a" in html):
+            self.data = self.angles = html.lower()
+            self.as_str = True
+        else:
+            raw = html.encode("ascii") if self.ascii else html.encode("utf-8", "surrogatepass")
+            self.data, self.angles, self.as_str = raw.lower(), html, False
+
+    def _key(self, text: str) -> str | bytes:
+        return text if self.as_str else text.encode("ascii")
+
+    def has(self, key: str) -> bool:
+        if key not in self.first:
+            self.first[key] = self.data.find(self._key(key))  # type: ignore[arg-type]
+        return self.first[key] >= 0
+
+    def hits(self, needle: str) -> Iterator[int]:
+        start = 0
+        for key, at in self.first.items():
+            offset = needle.find(key)
+            if offset >= 0:
+                if at < 0:
+                    return
+                start = max(start, at - offset)
+        data, key_n = self.data, self._key(needle)
+        pos = data.find(key_n, start)  # type: ignore[arg-type]
+        done_bytes = done_chars = 0
+        while pos >= 0:
+            if self.as_str or self.ascii:
+                yield pos
+            else:
+                done_chars += len(data[done_bytes:pos].translate(None, _CONTINUATION_BYTES))  # type: ignore[arg-type]
+                done_bytes = pos
+                yield done_chars
+            pos = data.find(key_n, pos + len(needle))  # type: ignore[arg-type]
+
+
+def _tags_around(
+    html: str, finder: _KeyFinder, needles: tuple[str, ...], limit: int = 200
+) -> list[tuple[int, str]]:
+    """``(position, tag)`` for each HTML tag containing one of ``needles`` (case-insensitive).
 
     Linear: ``str.find`` in C over the page, then one bounded look-back/forward per hit, instead of running
     attribute regexes at every ``<a``/``<meta`` of a multi-megabyte page.
     """
     tags: dict[int, str] = {}
+    angles = finder.angles
     for needle in needles:
-        pos = low.find(needle)
-        while pos >= 0 and len(tags) < limit:
-            start = low.rfind("<", max(0, pos - 1000), pos)
-            end = low.find(">", pos, pos + 1000)
-            if start >= 0 and end >= 0 and ">" not in low[start:pos]:
+        for pos in finder.hits(needle):
+            if len(tags) >= limit:
+                break
+            start = angles.rfind("<", max(0, pos - 1000), pos)
+            end = angles.find(">", pos, pos + 1000)
+            if start >= 0 and end >= 0 and ">" not in angles[start:pos]:
                 tags.setdefault(start, html[start : end + 1])
-            pos = low.find(needle, pos + len(needle))
     return sorted(tags.items())
 
 
@@ -126,11 +190,11 @@ def html_licenses(html: str | None, default_version: str, max_chars: int) -> lis
     if not html:
         return []
     html = html[:max_chars]
-    low = html.lower()
-    if "licen" not in low and "creativecommons" not in low and "dc.rights" not in low:
+    finder = _KeyFinder(html)
+    if not any([finder.has(k) for k in ("licen", "creativecommons", "dc.rights")]):  # all three remembered
         return []
     found: list[WebLicense] = []
-    tags = _tags_around(html, low, ("license", "licence", "dc.rights", "dcterms.rights"))
+    tags = _tags_around(html, finder, ("license", "licence", "dc.rights", "dcterms.rights"))
     for _, tag in tags:
         if _REL_LICENSE_RE.match(tag):
             href = _HREF_RE.search(tag)
@@ -150,21 +214,20 @@ def html_licenses(html: str | None, default_version: str, max_chars: int) -> lis
         if spdx:
             found.append(WebLicense(spdx, "meta", value[:200]))
     for needle in ("creativecommons.org/", "licensebuttons.net/"):
-        pos = low.find(needle)
-        while pos >= 0 and len(found) < 200:
+        for pos in finder.hits(needle):
+            if len(found) >= 200:
+                break
             m = _CC_URL_RE.match(html, pos)
             if m:
                 spdx = cc_id(m.group("variant"), m.group("version"), m.group("port"), default_version)
                 found.append(WebLicense(spdx, "cc_link", m.group(0)))
-            pos = low.find(needle, pos + len(needle))
     return found
 
 
 def text_license(text: str, default_version: str, max_chars: int) -> WebLicense | None:
     """A Creative Commons license statement in the page text, or None."""
     head = text[:max_chars]
-    low = head.lower()
-    if not any(n in low for n in ("creative", "cc by", "cc-by", "cc0", "domain mark", "creativecommons")):
+    if not lower_contains(head, ("creative", "cc by", "cc-by", "cc0", "domain mark", "creativecommons")):
         return None
     st = _from_statement(head, default_version)
     if st is None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
 from curation.document import SignalValue
 from curation.stages.quality.rules import C4Rules
@@ -24,12 +23,22 @@ from curation.stages.quality.segment import count_sentences, tokenize
 
 _CITATION_RE = re.compile(r"\[\d*\]|\[edit\]|\[citation needed\]", re.IGNORECASE)
 _ELLIPSIS = ("...", "…")
-_MULTI_BLANK_RE = re.compile(r"\n{3,}")
+# "\n{3,}" spelt with a literal prefix: the engine then searches for it like str.find (~10x faster).
+_MULTI_BLANK_RE = re.compile(r"\n\n\n+")
 
 
-@lru_cache(maxsize=8)
-def _long_word_re(max_len: int) -> re.Pattern[str]:
-    return re.compile(rf"\S{{{max_len + 1}}}")
+def has_long_word(text: str, max_len: int) -> bool:
+    """Whether ``text`` has a word (a run of non-whitespace) longer than ``max_len`` characters.
+
+    The same answer as ``re.search(rf"\\S{{{max_len + 1}}}", text)`` (``\\s`` and ``str.split`` share one
+    whitespace definition), ~10x cheaper: a word never spans a newline, so only lines longer than
+    ``max_len`` (few) are split into words; that regex tries a word match at every position.
+    """
+    if len(text) <= max_len:
+        return False
+    return any(
+        max(map(len, line.split()), default=0) > max_len for line in text.split("\n") if len(line) > max_len
+    )
 
 
 @dataclass(frozen=True)
@@ -51,7 +60,6 @@ def clean_lines(text: str, rules: C4Rules, lang: str | None = None) -> CleanResu
     removed = {"javascript": 0, "policy": 0, "short": 0, "long_word": 0, "no_terminal_punct": 0}
     if not rules.clean_lines:
         return CleanResult(text, 0, removed)
-    ends = tuple(rules.terminal_punctuation)
     policies = tuple(rules.policy_substrings) if lang in rules.policy_languages else ()
     if not _may_remove(text, rules, policies):  # no line rule can fire: only normalise blank lines
         kept = "\n".join(ln.rstrip() if ln.strip() else "" for ln in text.split("\n"))
@@ -62,33 +70,64 @@ def clean_lines(text: str, rules: C4Rules, lang: str | None = None) -> CleanResu
     low_all = cut.lower() if rules.remove_javascript_lines or (rules.remove_policy_lines and policies) else ""
     js = rules.remove_javascript_lines and "javascript" in low_all
     pol = rules.remove_policy_lines and any(p in low_all for p in policies)
-    out: list[str] = []
-    for raw in text.split("\n"):
+    clean = _LineCleaner(rules, policies, js, pol, removed)
+    if js or pol or rules.min_words_per_line or rules.remove_no_terminal_punct:
+        out = list(map(clean, text.split("\n")))
+    else:  # only citations and over-long words can touch a line: the others are kept right-stripped
+        cite, m = rules.remove_citations, rules.max_word_length
+        out = [
+            raw.rstrip() if len(raw) <= m and not (cite and "[" in raw) else clean(raw)
+            for raw in text.split("\n")
+        ]
+    if None in out:
+        out = [x for x in out if x is not None]
+    cleaned = _MULTI_BLANK_RE.sub("\n\n", "\n".join(out)).strip("\n")
+    return CleanResult(cleaned, sum(removed.values()), removed)
+
+
+class _LineCleaner:
+    """The C4 line rules for one line (``None``: removed, counted in ``removed``; else the kept line).
+
+    A stripped-empty line is kept as ``""``; a line with a cut citation is kept stripped, any other kept
+    line right-stripped. ``js``/``pol``: whether the javascript/policy rules can fire on this text.
+    """
+
+    __slots__ = ("ends", "js", "pol", "policies", "removed", "rules")
+
+    def __init__(
+        self, rules: C4Rules, policies: tuple[str, ...], js: bool, pol: bool, removed: dict[str, int]
+    ) -> None:
+        self.rules = rules
+        self.ends = tuple(rules.terminal_punctuation)
+        self.policies = policies
+        self.js = js
+        self.pol = pol
+        self.removed = removed
+
+    def __call__(self, raw: str) -> str | None:
+        rules = self.rules
         line = raw.strip()
         if not line:
-            out.append("")
-            continue
+            return ""
         if rules.remove_citations and "[" in line:
             line = _CITATION_RE.sub("", line).strip()
             raw = line
-        low = line.lower() if js or pol else ""
+        low = line.lower() if self.js or self.pol else ""
         reason = None
-        if js and "javascript" in low:
+        if self.js and "javascript" in low:
             reason = "javascript"
-        elif pol and any(p in low for p in policies):
+        elif self.pol and any(p in low for p in self.policies):
             reason = "policy"
         elif rules.min_words_per_line and _words_below(line, rules.min_words_per_line):
             reason = "short"
-        elif len(line) > rules.max_word_length and _long_word_re(rules.max_word_length).search(line):
+        elif has_long_word(line, rules.max_word_length):
             reason = "long_word"
-        elif rules.remove_no_terminal_punct and (not line.endswith(ends) or line.endswith(_ELLIPSIS)):
+        elif rules.remove_no_terminal_punct and (not line.endswith(self.ends) or line.endswith(_ELLIPSIS)):
             reason = "no_terminal_punct"
         if reason is None:
-            out.append(raw.rstrip())
-        else:
-            removed[reason] += 1
-    cleaned = _MULTI_BLANK_RE.sub("\n\n", "\n".join(out)).strip("\n")
-    return CleanResult(cleaned, sum(removed.values()), removed)
+            return raw.rstrip()
+        self.removed[reason] += 1
+        return None
 
 
 def _may_remove(text: str, rules: C4Rules, policies: tuple[str, ...]) -> bool:
@@ -103,7 +142,7 @@ def _may_remove(text: str, rules: C4Rules, policies: tuple[str, ...]) -> bool:
             return True
         if rules.remove_policy_lines and any(p in low for p in policies):
             return True
-    return len(text) > rules.max_word_length and _long_word_re(rules.max_word_length).search(text) is not None
+    return has_long_word(text, rules.max_word_length)
 
 
 def _words_below(line: str, n: int) -> bool:

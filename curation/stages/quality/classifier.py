@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import subprocess
 import sys
 import tempfile
@@ -55,6 +56,9 @@ def _cased_split(t: str, opts: Preprocess) -> str:
 
 # ASCII characters Python's str.split() treats as whitespace, other than the space: to spaces.
 _ASCII_WS_TO_SPACE = str.maketrans({c: " " for c in "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f"})
+# Characters Python's str.split() (regex \s) treats as whitespace that fastText does not split at, and the
+# newline (a line end for fastText): one regex pass turns them into spaces (cheaper than split and join).
+_PY_ONLY_WS_RE = re.compile(r"[^\S \t\r\x0b\x0c]")
 
 
 def predict_line(text: str, opts: Preprocess) -> str:
@@ -63,13 +67,13 @@ def predict_line(text: str, opts: Preprocess) -> str:
     fastText splits words at runs of ``' ' \\n \\r \\t \\v \\f \\0`` (leading and trailing ones ignored),
     so the whitespace normalisation of :func:`preprocess` (``" ".join(t.split())``, ~2/3 of its cost) is
     not needed for prediction, only that no newline remains and that the other characters Python splits
-    at (``\\x1c``-``\\x1f``) become separators too. For ASCII text that is one C-level ``translate``;
-    other text (Unicode spaces such as NBSP are separators for Python, not for fastText) takes
-    :func:`preprocess` itself. Tested to give identical predictions.
+    at (``\\x1c``-``\\x1f``; in other text also Unicode spaces such as NBSP, U+2028, U+3000) become
+    separators too. For ASCII text that is one C-level ``translate``, for other text one regex
+    substitution. Tested to give identical predictions.
     """
     t = text[: opts.max_chars]
     if not t.isascii():
-        return preprocess(text, opts)
+        return _PY_ONLY_WS_RE.sub(" ", _cased_split(t, opts))
     return _cased_split(t, opts).translate(_ASCII_WS_TO_SPACE)
 
 

@@ -44,7 +44,7 @@ def code_signals(doc: Document, rules: CodeRules) -> Signals:
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
-    lengths = [len(ln) for ln in lines] or [0]
+    lengths = list(map(len, lines)) or [0]
     n_chars = len(text)
     header = "\n".join(lines[: rules.header_lines]).lower()
     path = (doc.path or "").lower()
@@ -69,7 +69,8 @@ def _char_counts(text: str) -> tuple[int, int, int]:
         raw = text.encode("ascii")
         b = raw.translate(_SEP_TO_NL)
         n_alnum = len(raw.translate(None, _NOT_ALNUM_BYTES))
-        return len(b.split()), len(_NUMERIC_AFTER_NL_BYTES_RE.findall(b"\n" + b)), n_alnum
+        tokens = b.split()  # the non-empty lines of b: matched one newline each (not once per separator)
+        return len(tokens), len(_NUMERIC_AFTER_NL_BYTES_RE.findall(b"\n" + b"\n".join(tokens))), n_alnum
     tokens = _TOKEN_RE.findall(text)
     n_numeric = len(_NUMERIC_AFTER_NL_RE.findall("\n" + "\n".join(tokens)))
     return len(tokens), n_numeric, len(_NOT_ALNUM_RE.sub("", text))

