@@ -171,7 +171,6 @@ class DecontaminationStage(beam.PTransform):
         )
         stats = (
             (item_totals, found, results[STATS])
-            | "StatsRecords" >> beam.Flatten()
             | "CombineStats" >> CombineGlobal(ContaminationStats())
             | "NameStats" >> beam.Map(lambda d: ("contamination", d))
         )

@@ -482,7 +482,6 @@ class DedupStage(beam.PTransform):
         out = applied["outcomes"] | SplitOutcomes(STAGE)
         stats = (
             (*stats_parts, unsettled, decided[_STATS])
-            | "Stats/Flatten" >> beam.Flatten()
             | "Stats/Combine" >> CombineGlobal(_DedupStatsFn())
             | "Stats/Items" >> beam.FlatMap(_stats_items, rules.max_rounds, self.params)
         )

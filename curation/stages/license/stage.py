@@ -265,8 +265,7 @@ class LicenseStage(beam.PTransform):
             for part, pc in (("Kept", b.kept), ("Rejected", b.rejected))
         ]
         stats = (
-            rows
-            | "StatsInputs" >> beam.Flatten()
+            tuple(rows)
             | "Stats" >> CombineGlobal(LicenseStatsFn())
             | "NameStats" >> beam.Map(lambda s: ("licenses", s))
         )

@@ -117,7 +117,6 @@ class PiiStage(beam.PTransform):
                 kept | "Tally" >> beam.Map(lambda pair: pair[1]),
                 rejected | "TallyRejected" >> beam.Map(lambda pair: pair[1]),
             )
-            | "AllTallies" >> beam.Flatten()
             | "Sum" >> CombineGlobal(_SumDicts())
             | "Stats" >> beam.FlatMap(summarize)
         )
