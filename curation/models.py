@@ -19,6 +19,11 @@ pipeline config). This module fills that folder, as a list of :class:`ModelStep`
   SVMs) exported from its wheel's scikit-learn pickles to numpy arrays (``profanity_model.npz`` + ``.json``,
   :func:`curation.stages.toxicity.profanity.export`), so toxicity workers score it without importing
   scikit-learn; versioned by the package version (an upgrade rebuilds it).
+* ``pii_names`` — the PII stage's PERSON word tables (gender-guesser's first names of the configured
+  countries, Babel's CLDR words) for the default ``rules/pii.yaml``, as a checked pickle of plain dicts and
+  frozensets (``pii_names.pickle``, :func:`curation.stages.pii.gazetteer.export`), so PII workers load
+  them instead of parsing the packages; versioned by the package versions and the digests of the
+  building module and of ``rules/pii.yaml`` (the workers check the file's own key and build otherwise).
 
 A step is up to date when its target exists and the fingerprint recorded beside it (the step's
 ``version`` plus the SHA-256 of its script) is unchanged, so re-running is cheap and editing a training
@@ -140,6 +145,30 @@ def build_profanity(dest: Path) -> None:
     export(dest)
 
 
+def build_pii_names(dest: Path) -> None:
+    from curation.stages.pii.gazetteer import export
+
+    export(dest)
+
+
+def _file_digest(path: Path) -> str:
+    """The first 16 hex digits of ``path``'s SHA-256 (``?`` when it cannot be read)."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    except OSError:
+        return "?"
+
+
+def _pii_names_version() -> str:
+    """The inputs of the ``pii_names`` tables (read without importing the PII stage)."""
+    from curation.rules import RULES_DIR
+
+    code = _file_digest(Path(__file__).resolve().parent / "stages" / "pii" / "gazetteer.py")
+    rules = _file_digest(RULES_DIR / "pii.yaml")
+    deps = ";".join(f"{d}={_version(d)}" for d in ("gender-guesser", "babel", "spacy"))
+    return f"1;{deps};code={code};rules={rules}"
+
+
 def _version(dist: str) -> str:
     try:
         return metadata.version(dist)
@@ -181,6 +210,13 @@ STEPS: tuple[ModelStep, ...] = (
         "alt-profanity-check's English model as numpy arrays (no scikit-learn in the workers)",
         build_profanity,
         version=f"1;alt-profanity-check={_version('alt-profanity-check')}",
+    ),
+    ModelStep(
+        "pii_names",
+        "pii_names.pickle",
+        "PII PERSON word tables (gender-guesser first names, CLDR words) of rules/pii.yaml",
+        build_pii_names,
+        version=_pii_names_version(),
     ),
 )
 

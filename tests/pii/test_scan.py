@@ -197,7 +197,7 @@ def test_card_starts_find_what_a_full_scan_finds() -> None:
 
 def test_gazetteer_columns_parse_as_the_line_parser() -> None:
     """nam_dict.txt read column-wise gives the line parser's names, frequencies and order."""
-    from curation.stages.pii import names
+    from curation.stages.pii import gazetteer as names
 
     text, grid = names._nam_dict()
     assert grid is not None  # the shipped file is a fixed-width table

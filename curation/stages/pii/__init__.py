@@ -15,6 +15,7 @@ Also exposed: :func:`scrub_snippet` for the curation report, and the what-if pro
 from __future__ import annotations
 
 import dataclasses
+import logging
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ __all__ = ["STAGE", "PiiProcessor", "PiiRules", "PiiStage", "build_stage", "deci
            "scrub_snippet"]
 
 _OPTIONS = {"names": bool, "ner": bool, "batch_size": int}
+log = logging.getLogger(__name__)
 
 
 def load_stage_rules(path: str | Path) -> PiiRules:
@@ -149,7 +151,24 @@ def build_stage(spec: StageSpec, cfg: PipelineConfig) -> PiiStage:
         if importlib.util.find_spec("gender_guesser") is None:
             msg = "PERSON needs the gender-guesser package (its first-name list); or set names.enabled: false"
             raise ConfigError(path, "names.enabled", msg)
-    return PiiStage(PiiProcessor(rules), batch_size=options.get("batch_size", 64), tokenizer=cfg.tokenizer)
+    return PiiStage(PiiProcessor(rules, name_tables_dir(rules, cfg.models_path)),
+                    batch_size=options.get("batch_size", 64), tokenizer=cfg.tokenizer)
+
+
+def name_tables_dir(rules: PiiRules, models_dir: Path) -> str | None:
+    """``models_dir`` when its prebuilt PERSON word tables fit ``rules`` and the installed packages (checked
+    once here, and again on each worker); ``None`` (logged with the reason: the workers build the tables,
+    the same ones, at ~0.15 CPU-s each) when PERSON is off or the file is absent or unusable."""
+    if not rules.names_on:
+        return None
+    from curation.stages.pii.gazetteer import check_file
+
+    reason = check_file(models_dir, rules.names)
+    if reason is None:
+        return str(models_dir)
+    log.warning("pii: %s; each worker builds the PERSON name tables from the packages (~0.15 CPU-s); "
+                "build the file with `curate models fetch`", reason)
+    return None
 
 
 @lru_cache(maxsize=1)

@@ -19,6 +19,7 @@ import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from curation.stages.pii.digits import digit_runs, iban_hint, max_digits
 from curation.stages.pii.entities import LANGUAGE_ENTITIES, PRIORITY
@@ -214,11 +215,12 @@ class TextJob:
 class PiiAnalyzer:
     """Build once per worker; :meth:`analyze_many` returns non-overlapping spans per text."""
 
-    def __init__(self, rules: PiiRules) -> None:
+    def __init__(self, rules: PiiRules, name_tables: str | Path | None = None) -> None:
         self.rules = rules
         self.pattern_entities = rules.pattern_entities
         entities = rules.pattern_entities + (("PERSON",) if rules.names_on else ())
-        self.recognizers: dict[str, Recognizer] = build_recognizers(rules, entities)
+        # PERSON's word tables: the prebuilt file when given (checked), else built from the packages
+        self.recognizers: dict[str, Recognizer] = build_recognizers(rules, entities, name_tables)
         model = rules.names.model
         # the second PERSON step; its spaCy models load lazily, once per worker (this analyzer is per worker)
         self.ner = WindowNer(model.packages, model.window) if rules.names_on and model.packages else None

@@ -28,16 +28,13 @@ at ~0.06 MB/cpu-s, below this detector on both (see docs/pii.md).
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
-from importlib import resources
+from pathlib import Path
 
-from curation.stages.pii.rules import NAM_DICT_COUNTRIES, NameRules
+from curation.stages.pii.gazetteer import name_tables, strip_accents
+from curation.stages.pii.rules import NameRules
 from curation.stages.pii.spans import Span
 from curation.stopwords import spacy_stop_words
-
-_OFFSET = 30
 
 _UP = "A-ZÀ-ÖØ-Þ"
 _LO = "a-zß-öø-ÿ"
@@ -71,139 +68,6 @@ _DAY_AFTER = re.compile(r"\.? \d{1,2}\b")
 _WORD_BEFORE = re.compile(r"(\w+)[.,]? $")
 _SENTENCE_END = re.compile(r"(?:^|[.!?:;\"“”»«()\[\]*#>-]|\n)\s*$")
 
-
-def _add_names(names: dict[str, int], line: str, best: int) -> None:
-    raw = line[3:_OFFSET].strip()
-    if "+" not in raw:
-        if " " not in raw and len(raw) >= 2 and names.get(raw, 0) < best:
-            names[raw] = best
-        return
-    for name in {raw.replace("+", r) for r in ("", " ", "-")}:
-        if " " in name or len(name) < 2:
-            continue
-        names[name] = max(names.get(name, 0), best)
-
-
-def parse_nam_dict_lines(text: str, countries: tuple[str, ...], min_frequency: int) -> dict[str, int]:
-    """:func:`parse_nam_dict` line by line (any layout)."""
-    cols = [NAM_DICT_COUNTRIES.index(c) + _OFFSET for c in countries]
-    names: dict[str, int] = {}
-    for line in text.splitlines():
-        if not line or line[0] in "#=" or len(line) < _OFFSET:
-            continue
-        best = 0
-        for c in cols:
-            ch = line[c] if c < len(line) else " "
-            if ch != " " and ch != "$":
-                best = max(best, int(ch, 16) if ch in "0123456789ABCDEFabcdef" else 0)
-        if best < min_frequency:
-            continue
-        _add_names(names, line, best)
-    return names
-
-
-_HEX_VALUE = {ch: int(ch, 16) for ch in "0123456789ABCDEFabcdef"}
-
-
-@dataclass(frozen=True)
-class _Grid:
-    """nam_dict.txt as a fixed-width table: its lines, and per column index the frequency of each line."""
-
-    lines: list[str]
-    width: int
-    grid: str  # the lines joined: column c of line i is grid[i * width + c]
-
-
-def _grid(text: str) -> _Grid | None:
-    lines = text.splitlines()
-    width = len(lines[0]) if lines else 0
-    if width <= _OFFSET or any(len(line) != width for line in lines):
-        return None
-    return _Grid(lines, width, "".join(lines))
-
-
-def parse_nam_dict(text: str, countries: tuple[str, ...], min_frequency: int, grid: _Grid | None = None
-                   ) -> dict[str, int]:
-    """First name -> highest frequency (1-13) among ``countries`` in nam_dict.txt's format.
-
-    nam_dict.txt is a fixed-width table (every line 87 characters): each country's frequency column is
-    read as one string (``grid[col::width]``), turned into values with a lookup table and maxed over the
-    countries with numpy (already loaded with Beam), and only the lines at or above ``min_frequency`` are
-    visited. Same names, frequencies and order as :func:`parse_nam_dict_lines`, which remains the path for
-    any other layout; the gazetteer was most of the stage's set-up.
-    """
-    import numpy as np
-
-    g = grid if grid is not None else _grid(text)
-    if g is None or min_frequency < 1:
-        return parse_nam_dict_lines(text, countries, min_frequency)
-    table = np.zeros(256, dtype=np.uint8)
-    for ch, v in _HEX_VALUE.items():
-        table[ord(ch)] = v
-    best = np.zeros(len(g.lines), dtype=np.uint8)
-    for c in sorted({NAM_DICT_COUNTRIES.index(c) + _OFFSET for c in countries}):
-        if c >= g.width:
-            continue
-        # a non-ASCII character becomes "?", which is no frequency, as it was not for the line parser
-        column = g.grid[c :: g.width].encode("ascii", "replace")
-        np.maximum(best, table[np.frombuffer(column, dtype=np.uint8)], out=best)
-    names: dict[str, int] = {}
-    for i in np.flatnonzero(best >= min_frequency).tolist():
-        line = g.lines[i]
-        if line[0] not in "#=":
-            _add_names(names, line, int(best[i]))
-    return names
-
-
-@lru_cache(maxsize=1)  # both gazetteers of a recognizer are read from one copy
-def _nam_dict() -> tuple[str, _Grid | None]:
-    text = (resources.files("gender_guesser") / "data" / "nam_dict.txt").read_text(encoding="utf-8")
-    return text, _grid(text)
-
-
-@lru_cache(maxsize=4)
-def load_gazetteer(countries: tuple[str, ...], min_frequency: int) -> dict[str, int]:
-    """The gender-guesser package's nam_dict.txt restricted to ``countries`` (read once per process)."""
-    text, grid = _nam_dict()
-    return parse_nam_dict(text, countries, min_frequency, grid)
-
-
-@lru_cache(maxsize=4)
-def cldr_names(languages: tuple[str, ...]) -> frozenset[str]:
-    """Lower-cased CLDR country, language, month and weekday names (Babel) of ``languages``: first names
-    only inside a full name ("Chad Miller", "April Smith"), never alone ("Georgia", "May", "English")."""
-    from babel import Locale
-
-    out: set[str] = set()
-    for lang in languages:
-        loc = Locale.parse(lang)
-        tables = (loc.territories, loc.languages, loc.months["format"]["wide"], loc.days["format"]["wide"])
-        for table in tables:
-            out |= {str(v).lower() for v in table.values()}
-    return frozenset(out)
-
-
-@lru_cache(maxsize=4)
-def cldr_dates(languages: tuple[str, ...]) -> tuple[frozenset[str], frozenset[str]]:
-    """Lower-cased CLDR (Babel) month and weekday names of ``languages``, wide and abbreviated, without a
-    final dot: ``Mar``/``May``/``June`` next to a day number or weekday are dates, not first names."""
-    from babel import Locale
-
-    months: set[str] = set()
-    days: set[str] = set()
-    for lang in languages:
-        loc = Locale.parse(lang)
-        for width in ("wide", "abbreviated"):
-            months |= {str(v).lower().rstrip(".") for v in loc.months["format"][width].values()}
-            days |= {str(v).lower().rstrip(".") for v in loc.days["format"][width].values()}
-    return frozenset(months), frozenset(days)
-
-
-def strip_accents(word: str) -> str:
-    """``Édith`` -> ``Edith`` (nam_dict spells some names without their accents)."""
-    if word.isascii():  # NFKD leaves ASCII as it is
-        return word
-    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
 
 
 @dataclass(frozen=True)
@@ -269,28 +133,16 @@ class PersonRecognizer:
     entity = "PERSON"
     context: tuple[str, ...] = ()
 
-    def __init__(self, rules: NameRules, street_types: tuple[str, ...] = ()) -> None:
+    def __init__(self, rules: NameRules, street_types: tuple[str, ...] = (),
+                 tables_file: str | Path | None = None) -> None:
         self.rules = rules
-        countries = tuple(sorted({c for cs in rules.countries.values() for c in cs}))
-        ranks = {w.lower() for w in rules.not_first_names}
-        self.first_names = {n: f for n, f in load_gazetteer(countries, rules.min_frequency).items()
-                            if n.lower() not in ranks}
-        self.first_plain: dict[str, int] = {}
-        for n, f in self.first_names.items():
-            key = strip_accents(n)
-            self.first_plain[key] = max(f, self.first_plain.get(key, 0))
         # stop words are not first-name evidence in their own language ("Non" in Italian, "May" in English)
         self.stop_by_lang = {lg: spacy_stop_words(lg) for lg in rules.languages}
         self.stop = frozenset().union(*self.stop_by_lang.values())
-        self.months, self.days = cldr_dates(tuple(rules.languages))
-        extra = tuple(sorted(set(rules.full_name_countries) - set(countries)))
-        # only distinctive words: no particle or stop word ("De Klerk"), weekday or month ("Tue Mar 31")
-        not_full = ranks | self.stop | self.months | self.days
-        self.full_only = frozenset(
-            n for n in (load_gazetteer(extra, rules.min_frequency) if extra else {})
-            if n not in self.first_names and len(n) > 2 and n.lower() not in not_full)
-        _nam_dict.cache_clear()  # the raw table (~15 MB of strings) is not needed once the names are out
-        self.soft = cldr_names(tuple(rules.languages))
+        # the gazetteer and CLDR words: prebuilt by `curate models fetch` (checked), else built here
+        t = name_tables(rules, self.stop, tables_file)
+        self.first_names, self.first_plain, self.full_only = t.first_names, t.first_plain, t.full_only
+        self.soft, self.months, self.days = t.soft, t.months, t.days
         self.objects_by_lang = {lg: frozenset(w.lower() for w in ws) for lg, ws in rules.verb_objects.items()}
         self.objects: frozenset[str] = frozenset().union(*self.objects_by_lang.values())
         self.not_in_name = frozenset(w.lower().rstrip(".") for w in rules.org_suffixes)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from curation.document import Document, SignalValue, render_messages
@@ -46,24 +47,32 @@ def decide(signals: Mapping[str, SignalValue], rules: PiiRules, source_kind: str
 
 
 class PiiProcessor(DocProcessor):
-    """Scrubs PII and secrets; models (presidio engines, spaCy) are built in :meth:`setup`."""
+    """Scrubs PII and secrets; the recognizers are built in :meth:`setup`.
+
+    ``models_dir``: the folder of ``curate models fetch``, whose prebuilt PERSON word tables
+    (``pii_names.pickle``, checked against the rules and packages) spare each worker building them; without
+    it (or with a stale file) they are built from the packages, the same tables.
+    """
 
     stage = STAGE
 
-    def __init__(self, rules: PiiRules) -> None:
+    def __init__(self, rules: PiiRules, models_dir: str | None = None) -> None:
         self.rules = rules
+        self.models_dir = models_dir
         self._analyzer: PiiAnalyzer | None = None
         self._anonymizer: Anonymizer | None = None
 
     def __getstate__(self) -> dict:
-        return {"rules": self.rules, "_analyzer": None, "_anonymizer": None}
+        return {"rules": self.rules, "models_dir": self.models_dir, "_analyzer": None, "_anonymizer": None}
 
     def setup(self) -> None:
         if self._analyzer is None:
             from curation.stages.pii.anonymize import Anonymizer
             from curation.stages.pii.engine import PiiAnalyzer
+            from curation.stages.pii.gazetteer import ARTEFACT
 
-            self._analyzer = PiiAnalyzer(self.rules)
+            tables = Path(self.models_dir) / ARTEFACT if self.models_dir is not None else None
+            self._analyzer = PiiAnalyzer(self.rules, tables)
             self._anonymizer = Anonymizer(self.rules)
 
     def _units(self, doc: Document) -> list[str]:

@@ -9,6 +9,7 @@ recognizer's defaults (an empty list disables context boosting).
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from curation.stages.pii import secrets, structured
 from curation.stages.pii.rules import PiiRules
@@ -22,11 +23,12 @@ def _with_context(rec: Recognizer, rules: PiiRules) -> Recognizer:
     return rec
 
 
-def _person(rules: PiiRules) -> Recognizer:
+def _person(rules: PiiRules, tables_file: str | Path | None = None) -> Recognizer:
+    """PERSON; its word tables from ``tables_file`` (prebuilt, checked) when given, else from the packages."""
     from curation.stages.pii.names import PersonRecognizer
 
     types = tuple(t for ts in rules.addresses.street_types.values() for t in ts)
-    return PersonRecognizer(rules.names, types)
+    return PersonRecognizer(rules.names, types, tables_file)
 
 
 def _address(rules: PiiRules) -> Recognizer:
@@ -58,6 +60,9 @@ BUILDERS: dict[str, Callable[[PiiRules], Recognizer]] = {
 }
 
 
-def build_recognizers(rules: PiiRules, entities: tuple[str, ...]) -> dict[str, Recognizer]:
-    """Recognizers for ``entities`` only (the rules decide what is loaded), by entity."""
-    return {e: _with_context(BUILDERS[e](rules), rules) for e in entities}
+def build_recognizers(rules: PiiRules, entities: tuple[str, ...], name_tables: str | Path | None = None
+                      ) -> dict[str, Recognizer]:
+    """Recognizers for ``entities`` only (the rules decide what is loaded), by entity; PERSON reads its
+    word tables from the prebuilt ``name_tables`` file when given (:mod:`curation.stages.pii.gazetteer`)."""
+    return {e: _with_context(_person(rules, name_tables) if e == "PERSON" else BUILDERS[e](rules), rules)
+            for e in entities}
