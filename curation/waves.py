@@ -42,8 +42,11 @@ class Wave:
 
     index: int
     shards: tuple[Any, ...]
-    size_bytes: int
-    sizes: tuple[int, ...] = ()  # bytes of each shard (0: unknown), for spreading them over workers
+    sizes: tuple[int, ...]  # bytes of each shard (0: unknown), for spreading them over workers
+
+    @property
+    def size_bytes(self) -> int:
+        return sum(self.sizes)
 
     @property
     def run_id(self) -> str:
@@ -87,12 +90,12 @@ def plan_waves(
             or (limit is not None and cur_bytes + size > limit)
         )
         if full:
-            waves.append(Wave(first_index + len(waves), tuple(cur), cur_bytes, tuple(cur_sizes)))
+            waves.append(Wave(first_index + len(waves), tuple(cur), tuple(cur_sizes)))
             cur, cur_sizes, cur_bytes = [], [], 0
         cur.append(shard)
         cur_sizes.append(size)
         cur_bytes += size
-    waves.append(Wave(first_index + len(waves), tuple(cur), cur_bytes, tuple(cur_sizes)))
+    waves.append(Wave(first_index + len(waves), tuple(cur), tuple(cur_sizes)))
     return waves
 
 

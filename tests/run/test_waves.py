@@ -151,7 +151,7 @@ def _fake_wave(out: Path, index: int) -> Wave:
     (staging / "data" / "source_kind=web" / f"part-r{index}-00000-of-00001.parquet").write_text("x")
     (staging / "report" / "runs" / f"r{index}").mkdir(parents=True)
     (staging / "report" / "runs" / f"r{index}" / "stages.json").write_text("{}")
-    return Wave(index, tuple(_shards(1)), 1)
+    return Wave(index, tuple(_shards(1)), (1,))
 
 
 def test_commit_moves_files_and_records_shards_and_recovery_rolls_forward_or_back(tmp_path: Path) -> None:
