@@ -16,13 +16,13 @@ Lea & Flood 2014) salted with the length. (A per-word BLAKE2b with a dict cache 
 
 from __future__ import annotations
 
-import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from curation.codepoints import alnum_mask
 from curation.polyhash import powers
 from curation.stages.decontamination.rules import NgramRules
 
@@ -186,25 +186,13 @@ def _ascii_words(t: str, rules: NgramRules) -> tuple[np.ndarray, np.ndarray, np.
     return b, np.flatnonzero(edge == 1), np.flatnonzero(edge == -1)
 
 
-@functools.lru_cache(maxsize=1)
-def _bmp_word_table() -> np.ndarray:
-    """``table[c]``: code point ``c`` of the Basic Multilingual Plane is a letter or digit, i.e. matched
-    by ``[^\\W_]`` (re's word class is ``str.isalnum`` or ``_``; ~4 ms to build, once per process)."""
-    return np.fromiter((chr(c).isalnum() for c in range(0x10000)), dtype=bool, count=0x10000)
-
-
 def _unicode_words(t: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(UTF-8 bytes, word byte starts, word byte ends) of normalised text: the matches of ``_WORD_RE``
     (runs of letters and digits) found with a code-point table instead of the regex (~1.5x faster with
     the hashing that follows; equal on every code point, tested)."""
     cp = np.frombuffer(t.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     astral = cp > 0xFFFF
-    isw = _bmp_word_table()[np.where(astral, 0, cp)]
-    if astral.any():  # rare (emoji, historic scripts): look up each distinct one
-        above = cp[astral]
-        distinct = np.unique(above)
-        flags = np.array([chr(c).isalnum() for c in distinct.tolist()], dtype=bool)
-        isw[astral] = flags[np.searchsorted(distinct, above)]
+    isw = alnum_mask(cp)
     utf8_len = 1 + (cp >= 0x80).astype(np.int64) + (cp >= 0x800) + astral  # surrogates: 3 (surrogatepass)
     offset = np.zeros(len(cp) + 1, dtype=np.int64)
     np.cumsum(utf8_len, out=offset[1:])

@@ -16,40 +16,15 @@ exactly the words it got before (tests compare both on the dev corpus and genera
 from __future__ import annotations
 
 import codecs
-import re
 from collections.abc import Callable, Sequence
 from itertools import accumulate
 
 import numpy as np
 
-_BMP = 0x10000
+from curation.codepoints import word_char_mask as word_mask  # \w of each code point
+
 _SPACE = np.uint32(32)
 _APOSTROPHES = (0x27, 0x2019)
-_WORD_CHAR_RE = re.compile(r"\w")
-
-
-def _bmp_table() -> np.ndarray:
-    """``table[c]``: whether code point ``c`` (< 0x10000) matches ``\\w`` (the regex decides, ~10 ms)."""
-    chars = "".join(map(chr, range(_BMP)))
-    out = np.zeros(_BMP, dtype=bool)
-    out[[m.start() for m in _WORD_CHAR_RE.finditer(chars)]] = True
-    return out
-
-
-_TABLE = _bmp_table()
-
-
-def word_mask(cps: np.ndarray) -> np.ndarray:
-    """Whether each code point of ``cps`` (uint32) is a ``\\w`` character; code points outside the
-    BMP (emoji, rare CJK) are decided one distinct value at a time by the regex."""
-    big = cps >= _BMP
-    if not big.any():
-        return _TABLE[cps]
-    mask = _TABLE[np.where(big, 0, cps)]
-    astral = cps[big]
-    word = [c for c in np.unique(astral).tolist() if _WORD_CHAR_RE.match(chr(c))]
-    mask[big] = np.isin(astral, word) if word else False
-    return mask
 
 
 def words_mask(cps: np.ndarray) -> np.ndarray:
