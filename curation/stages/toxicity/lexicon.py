@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from itertools import accumulate
 
+from curation.codepoints import word_char_mask
 from curation.stages.toxicity.config import Lexicon as LexiconRules
 from curation.stages.toxicity.terms import TermMatcher, expand_forms, tokenize, windows_containing
 
@@ -93,7 +94,6 @@ def load_package_lists(package: str, files: Mapping[str, str]) -> dict[str, tupl
 _REPEAT_RE = re.compile(r"(\w)\1\1")
 # a digit or symbol with a letter on either side (a superset of the isalpha neighbour check below)
 _ADJACENT_RE = re.compile(r"[0-9@$*!|](?:(?<=[^\W\d_].)|(?=[^\W\d_]))")
-_WORD_CHAR_RE = re.compile(r"\w")
 
 
 def obfuscation_candidates(texts: Sequence[str]) -> set[int]:
@@ -117,10 +117,8 @@ def obfuscation_candidates(texts: Sequence[str]) -> set[int]:
     if len(cps) >= 3:
         triple = np.flatnonzero((cps[:-2] == cps[1:-1]) & (cps[1:-1] == cps[2:]))
         if len(triple):
-            chars = cps[triple]
-            word = [c for c in np.unique(chars).tolist() if _WORD_CHAR_RE.match(chr(c))]
-            if word:
-                at = triple[np.isin(chars, word)]
+            at = triple[word_char_mask(cps[triple])]
+            if len(at):
                 ends = np.asarray(starts[1:], dtype=np.int64)
                 hits.update(np.searchsorted(ends, at, side="right").tolist())
     return hits
