@@ -25,6 +25,7 @@ from apache_beam import pvalue
 from apache_beam.metrics import Metrics
 from apache_beam.options.pipeline_options import TypeOptions
 
+from curation import beamfn as lean
 from curation.config import PipelineConfig, StageSpec
 from curation.document import Document
 from curation.incremental import DropPriorDuplicates, WriteDedupState
@@ -146,7 +147,7 @@ class ReadSources(beam.PTransform):
             pbegin
             | "Shards" >> beam.Create(deal_shards(self.shards, self.sizes), reshuffle=False)
             | "Deal" >> beam.GroupByKey()
-            | "Unkey" >> beam.FlatMapTuple(_values)
+            | "Unkey" >> lean.FlatMapTuple(_values)
             | "ReadShard"
             >> beam.ParDo(_ReadShardFn(self.limits, self.tokenizer)).with_outputs(REJECTED, COUNTS, main=KEPT)
         )
@@ -194,7 +195,7 @@ def build(
     html_users = [i for i, ps in enumerate(the_plan.stages) if registry.STAGES[ps.spec.name].uses_html]
     drop_html_after = None if cfg.output.keep_html else (html_users[-1] if html_users else -1)
     if drop_html_after == -1:
-        docs = docs | "DropHtml" >> beam.Map(Document.without_html)
+        docs = docs | "DropHtml" >> lean.Map(Document.without_html)
 
     for i, ps in enumerate(the_plan.stages):
         transform = ps.transform
@@ -209,11 +210,11 @@ def build(
             _ = out.extra["state"] | "dedup[state]" >> WriteDedupState(output, layout.part_prefix)
         docs = out.kept
         if i == drop_html_after:
-            docs = docs | f"DropHtml[after {ps.spec.name}]" >> beam.Map(Document.without_html)
+            docs = docs | f"DropHtml[after {ps.spec.name}]" >> lean.Map(Document.without_html)
         rejected.append(out.rejected)
         counts.append(out.counts)
         if out.stats is not None:
-            stats.append(out.stats | f"TagStats[{ps.spec.name}]" >> beam.Map(_tag_stats(ps.spec.name)))
+            stats.append(out.stats | f"TagStats[{ps.spec.name}]" >> lean.Map(_tag_stats(ps.spec.name)))
 
     for ps in probes:
         name = ps.spec.name
@@ -225,7 +226,7 @@ def build(
             p
             | f"Probe[{name}]/Once" >> beam.Impulse()
             | f"Probe[{name}]/Fold"
-            >> beam.FlatMap(
+            >> lean.FlatMap(
                 _fold_probe, beam.pvalue.AsList(before), beam.pvalue.AsList(after), stage=f"{name}.probe"
             )
         )

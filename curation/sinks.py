@@ -20,6 +20,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 from apache_beam.transforms.window import GlobalWindows
 
+from curation import beamfn as lean
 from curation.accounting import MergeCounts, check_invariants, stages_report
 from curation.document import (
     DATA_FILE_SCHEMA,
@@ -145,7 +146,7 @@ class _BundleFile:
         self._fh.close()
 
 
-class _WriteBundlesFn(beam.DoFn):
+class _WriteBundlesFn(lean.LeanDoFn):
     """Writes the rows of each bundle to one temp file per final prefix; emits ``(prefix, temp, rows,
     first id)`` per file at bundle end (a retried bundle writes new temp files; only the committed
     attempt's are renamed, the others go with the temp folder)."""
@@ -247,7 +248,7 @@ class ParquetSet:
             pipeline
             | "Once" >> beam.Impulse()
             | "Finalize"
-            >> beam.FlatMap(
+            >> lean.FlatMap(
                 cpu_timed(self.timer, lambda _, w: finalize_parquet(w, prefixes, schema, temp_dir)),
                 beam.pvalue.AsList(infos),
             )
@@ -386,7 +387,7 @@ class WriteStagesReport(beam.PTransform):
         return (
             counts.pipeline
             | "Once" >> beam.Impulse()
-            | "WriteJson" >> beam.Map(lambda _, rows: write(rows), beam.pvalue.AsList(merged))
+            | "WriteJson" >> lean.Map(lambda _, rows: write(rows), beam.pvalue.AsList(merged))
         )
 
 
@@ -406,4 +407,4 @@ class WriteStats(beam.PTransform):
             write_json(path, dict(sorted(items, key=lambda it: it[0])))
             return path
 
-        return stats | "ByStage" >> beam.GroupByKey() | "WriteJson" >> beam.Map(write)
+        return stats | "ByStage" >> beam.GroupByKey() | "WriteJson" >> lean.Map(write)

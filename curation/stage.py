@@ -28,6 +28,7 @@ from apache_beam import pvalue
 from apache_beam.metrics import Metrics
 from apache_beam.transforms.window import GlobalWindows
 
+from curation import beamfn as lean
 from curation.accounting import CountAccumulator, CountKey, StageCounts
 from curation.document import Document, Reject
 from curation.tokens import DEFAULT_TOKENIZER, get_counter
@@ -160,7 +161,7 @@ def retokenize(before: Document, after: Document, tokenizer: str) -> Document:
     return after.evolve(token_count=count)
 
 
-class AccountingDoFn(beam.DoFn):
+class AccountingDoFn(lean.LeanDoFn):
     """Base of the DoFns that account a stage: ``self.acc`` collects counts during a bundle and they are
     emitted once per bundle and key on the ``COUNTS`` tag (to be summed with :class:`MergeCounts`)."""
 
@@ -310,11 +311,11 @@ class CombineGlobal(beam.PTransform):
         return (
             inputs[0].pipeline
             | "Once" >> beam.Impulse()
-            | "Extract" >> beam.Map(_merge_and_extract, self.fn, *partials)
+            | "Extract" >> lean.Map(_merge_and_extract, self.fn, *partials)
         )
 
 
-class _PrecombineDoFn(beam.DoFn):
+class _PrecombineDoFn(lean.LeanDoFn):
     """One accumulator of ``fn`` per bundle (none for an empty bundle)."""
 
     def __init__(self, fn: beam.CombineFn) -> None:

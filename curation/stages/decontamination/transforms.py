@@ -22,6 +22,7 @@ import apache_beam as beam
 import numpy as np
 from apache_beam import pvalue
 
+from curation import beamfn as lean
 from curation.document import Document, Reject
 from curation.stage import (
     COUNTS,
@@ -57,7 +58,7 @@ def _emit(results: Iterable[tuple[Document, Outcome, list[Evidence]]]) -> Iterat
         yield (before if changed else None, out)
 
 
-class _IndexMatchDoFn(beam.DoFn):
+class _IndexMatchDoFn(lean.LeanDoFn):
     """Side-input path: score a batch of documents against the whole index."""
 
     def __init__(self, rules: DecontaminationRules) -> None:
@@ -71,7 +72,7 @@ class _IndexMatchDoFn(beam.DoFn):
         yield from _emit((b, o, f) for b, (o, f) in zip(batch, results, strict=True))
 
 
-class _JoinMatchDoFn(beam.DoFn):
+class _JoinMatchDoFn(lean.LeanDoFn):
     """Join path: score each document against the index entries joined to it."""
 
     def __init__(self, rules: DecontaminationRules, set_names: tuple[str, ...]) -> None:
@@ -167,12 +168,12 @@ class DecontaminationStage(beam.PTransform):
         found = (
             matched[FOUND]
             | "DistinctFound" >> beam.Distinct()
-            | "FoundRecord" >> beam.Map(lambda key: ("found", key[0], 1))
+            | "FoundRecord" >> lean.Map(lambda key: ("found", key[0], 1))
         )
         stats = (
             (item_totals, found, results[STATS])
             | "CombineStats" >> CombineGlobal(ContaminationStats())
-            | "NameStats" >> beam.Map(lambda d: ("contamination", d))
+            | "NameStats" >> lean.Map(lambda d: ("contamination", d))
         )
         return StageOutput(kept=results[KEPT], rejected=results[REJECTED], counts=counts, stats=stats)
 
@@ -185,9 +186,9 @@ class DecontaminationStage(beam.PTransform):
             docs.pipeline
             | "EvalSets" >> beam.Impulse()
             | "BuildIndex"
-            >> beam.Map(cpu_timed(STAGE, lambda _: build_index(specs, rules, names, id_field)))
+            >> lean.Map(cpu_timed(STAGE, lambda _: build_index(specs, rules, names, id_field)))
         )
-        totals = index | "ItemTotals" >> beam.FlatMap(
+        totals = index | "ItemTotals" >> lean.FlatMap(
             lambda idx: [("items", s, n) for s, n in zip(idx.set_names, idx.items_per_set, strict=True)]
         )
         matched = (
@@ -205,30 +206,30 @@ class DecontaminationStage(beam.PTransform):
         max_items = rules.index.max_items_per_ngram
         items = (
             specs
-            | "ReadItems" >> beam.FlatMap(read_items, id_field)
-            | "KeyItems" >> beam.Map(lambda it: ((it.eval_set, it.item_id), it.texts))
+            | "ReadItems" >> lean.FlatMap(read_items, id_field)
+            | "KeyItems" >> lean.Map(lambda it: ((it.eval_set, it.item_id), it.texts))
             | "MergeItems" >> beam.GroupByKey()
         )
-        totals = items | "ItemTotals" >> beam.Map(lambda kv: ("items", kv[0][0], 1))
+        totals = items | "ItemTotals" >> lean.Map(lambda kv: ("items", kv[0][0], 1))
         by_hash = (
             items
-            | "ItemNgrams" >> beam.FlatMap(cpu_timed(STAGE, item_entries), rules)
+            | "ItemNgrams" >> lean.FlatMap(cpu_timed(STAGE, item_entries), rules)
             | "GroupEvalNgrams" >> beam.GroupByKey()
-            | "DropBoilerplate" >> beam.FlatMap(filter_entry, max_items)
+            | "DropBoilerplate" >> lean.FlatMap(filter_entry, max_items)
         )
         lengths = pvalue.AsSingleton(
             by_hash
-            | "Lengths" >> beam.Map(lambda kv: kv[1][0])
+            | "Lengths" >> lean.Map(lambda kv: kv[1][0])
             | "DistinctLengths" >> beam.Distinct()
             | "LengthList" >> CombineGlobal(beam.combiners.ToListCombineFn())
-            | "LengthTuple" >> beam.Map(_sorted_tuple)
+            | "LengthTuple" >> lean.Map(_sorted_tuple)
         )
-        keyed_docs = docs | "KeyDocs" >> beam.Map(lambda d: (d.id, d))
-        doc_hashes = docs | "DocNgrams" >> beam.FlatMap(cpu_timed(STAGE, doc_entries), rules, lengths)
+        keyed_docs = docs | "KeyDocs" >> lean.Map(lambda d: (d.id, d))
+        doc_hashes = docs | "DocNgrams" >> lean.FlatMap(cpu_timed(STAGE, doc_entries), rules, lengths)
         hits = (
             {"eval": by_hash, "docs": doc_hashes}
             | "JoinNgrams" >> beam.CoGroupByKey()
-            | "Hits" >> beam.FlatMap(cpu_timed(STAGE, hits_per_doc))
+            | "Hits" >> lean.FlatMap(cpu_timed(STAGE, hits_per_doc))
         )
         matched = (
             {"doc": keyed_docs, "hits": hits}

@@ -24,6 +24,7 @@ import apache_beam as beam
 from apache_beam import pvalue
 from apache_beam.transforms.window import GlobalWindows
 
+from curation import beamfn as lean
 from curation.stage import cpu_timed
 
 Edge = tuple[str, str]  # (smaller id, larger id)
@@ -103,7 +104,7 @@ def _roles(edge: Edge) -> Iterator[tuple[str, tuple[str, str | None]]]:
     yield edge[0], ("parent", None)
 
 
-class _SettleDoFn(beam.DoFn):
+class _SettleDoFn(lean.LeanDoFn):
     """Label each node (:func:`settle`) and count the unsettled ones per bundle (one count element per
     bundle that has any, ``("unsettled", n)`` on the ``UNSETTLED`` output) rather than per node."""
 
@@ -144,20 +145,20 @@ class ConnectedComponents(beam.PTransform):
         return fn if self.timer is None else cpu_timed(self.timer, fn)
 
     def expand(self, edges: beam.PCollection) -> tuple[beam.PCollection, beam.PCollection]:
-        directed = edges | "Directions" >> beam.FlatMap(_both_directions)
+        directed = edges | "Directions" >> lean.FlatMap(_both_directions)
         for r in range(self.max_rounds):
             last = r == self.max_rounds - 1
             directed = (
                 directed
                 | f"LargeStar{r}/Group" >> beam.GroupByKey()
-                | f"LargeStar{r}/Link" >> beam.FlatMapTuple(self._timed(_large_star_keyed))
+                | f"LargeStar{r}/Link" >> lean.FlatMapTuple(self._timed(_large_star_keyed))
                 | f"SmallStar{r}/Group" >> beam.GroupByKey()
                 | f"SmallStar{r}/Link"
-                >> beam.FlatMapTuple(self._timed(small_star if last else _small_star_both))
+                >> lean.FlatMapTuple(self._timed(small_star if last else _small_star_both))
             )
         settled = (
             directed
-            | "Settle/Roles" >> beam.FlatMap(_roles)
+            | "Settle/Roles" >> lean.FlatMap(_roles)
             | "Settle/Group" >> beam.GroupByKey()
             | "Settle/Label" >> beam.ParDo(_SettleDoFn(self.tag)).with_outputs(UNSETTLED, main="labels")
         )

@@ -29,6 +29,7 @@ from apache_beam import pvalue
 from apache_beam.metrics import Metrics
 from apache_beam.transforms.window import GlobalWindows
 
+from curation import beamfn as lean
 from curation.document import Document, Reject, pack_document, unpack_document
 from curation.incremental import PriorIndex, batch_probe, prior_reject, state_values
 from curation.stage import CombineGlobal, SplitOutcomes, StageOutput, cpu_timed, timed_iter
@@ -62,7 +63,7 @@ def _windowed(value: Any) -> Any:
     return GlobalWindows.windowed_value(value)
 
 
-class _FingerprintDoFn(beam.DoFn):
+class _FingerprintDoFn(lean.LeanDoFn):
     """Thin shell: fingerprint a batch; emit members (main), bucket keys per shard, signatures, state values.
 
     Members, signatures and state values are emitted tagged for the joins that read them
@@ -208,7 +209,7 @@ def shard_edges(shard: int, chunks: Iterable[ShardKeys]) -> Iterator[tuple[Edge,
         yield from bucket_edges(key[0], buckets[key])
 
 
-class _EdgeCountingDoFn(beam.DoFn):
+class _EdgeCountingDoFn(lean.LeanDoFn):
     """Counts edges per bundle for the ``edges`` stats: one ``("edges", {name: n})`` element per bundle
     (on the ``_STATS`` output) instead of a counting step per edge collection."""
 
@@ -303,7 +304,7 @@ def _decide(root: str, members: Iterable[MemberTuple]) -> Iterator[Any]:
     yield pvalue.TaggedOutput(_STATS, ("clusters", cluster_stats(members, decisions)))
 
 
-class _ApplyDoFn(beam.DoFn):
+class _ApplyDoFn(lean.LeanDoFn):
     """The full document meets its decision: kept with cluster signals, or a ``duplicate_of`` reject.
 
     The state values of a kept document (computed by the fingerprint step and joined here) go to the
@@ -436,7 +437,7 @@ class DedupStage(beam.PTransform):
         edges = (
             fps.keys
             | "Buckets/Group" >> beam.GroupByKey()
-            | "Buckets/StarEdges" >> beam.FlatMapTuple(cpu_timed(STAGE, shard_edges))
+            | "Buckets/StarEdges" >> lean.FlatMapTuple(cpu_timed(STAGE, shard_edges))
             | "MergeEdges" >> beam.CombinePerKey(any)
             | "SplitEdges" >> beam.ParDo(_SplitEdgesDoFn(verify)).with_outputs("band", _STATS, main="exact")
         )
@@ -447,7 +448,7 @@ class DedupStage(beam.PTransform):
                 (edges["band"], fps.sigs)
                 | "Verify/JoinFirst" >> beam.Flatten()
                 | "Verify/GroupFirst" >> beam.GroupByKey()
-                | "Verify/AttachFirst" >> beam.FlatMapTuple(cpu_timed(STAGE, _attach_first_signature))
+                | "Verify/AttachFirst" >> lean.FlatMapTuple(cpu_timed(STAGE, _attach_first_signature))
             )
             verified = (
                 (first, fps.sigs)
@@ -468,13 +469,13 @@ class DedupStage(beam.PTransform):
             (labels, fps.members)
             | "Clusters/Join" >> beam.Flatten()
             | "Clusters/GroupById" >> beam.GroupByKey()
-            | "Clusters/ByRoot" >> beam.FlatMapTuple(cpu_timed(STAGE, _members_by_root))
+            | "Clusters/ByRoot" >> lean.FlatMapTuple(cpu_timed(STAGE, _members_by_root))
             | "Clusters/Group" >> beam.GroupByKey()
             | "Clusters/Keep"
-            >> beam.FlatMapTuple(cpu_timed(STAGE, _decide)).with_outputs(_STATS, main="decisions")
+            >> lean.FlatMapTuple(cpu_timed(STAGE, _decide)).with_outputs(_STATS, main="decisions")
         )
         applied = (
-            (docs | "KeyById" >> beam.Map(cpu_timed(STAGE, _keyed_packed)), decided["decisions"], fps.state)
+            (docs | "KeyById" >> lean.Map(cpu_timed(STAGE, _keyed_packed)), decided["decisions"], fps.state)
             | "Join/Flatten" >> beam.Flatten()
             | "Join/Group" >> beam.GroupByKey()
             | "Join/Apply" >> beam.ParDo(_ApplyDoFn()).with_outputs(_STATE, main="outcomes")
@@ -483,6 +484,6 @@ class DedupStage(beam.PTransform):
         stats = (
             (*stats_parts, unsettled, decided[_STATS])
             | "Stats/Combine" >> CombineGlobal(_DedupStatsFn())
-            | "Stats/Items" >> beam.FlatMap(_stats_items, rules.max_rounds, self.params)
+            | "Stats/Items" >> lean.FlatMap(_stats_items, rules.max_rounds, self.params)
         )
         return dataclasses.replace(out, stats=stats, extra={"state": applied[_STATE]})

@@ -21,6 +21,7 @@ from typing import Any
 import apache_beam as beam
 from apache_beam.pvalue import AsDict
 
+from curation import beamfn as lean
 from curation.document import Document, Reject
 from curation.stage import CombineGlobal, DocProcessor, MapStage, Outcome, StageOutput, freeze_heap
 from curation.stages.license.detect import (
@@ -93,7 +94,7 @@ def decide_with(signals: dict | Any, rules: LicenseRules, categorize: Any) -> tu
 # -- repo-level LICENSE propagation ---------------------------------------------------------------------
 
 
-class _RepoLicenseDoFn(beam.DoFn):
+class _RepoLicenseDoFn(lean.LeanDoFn):
     """Emit ``(repo, (path, expression))`` for each LICENSE/COPYING document whose text matched."""
 
     def __init__(self, detector: LicenseDetector) -> None:
@@ -146,7 +147,7 @@ class RepoLicenses(beam.PTransform):
             docs
             | "MatchLicenseFiles" >> beam.ParDo(_RepoLicenseDoFn(self.detector))
             | "GroupByRepo" >> beam.GroupByKey()
-            | "Merge" >> beam.MapTuple(lambda repo, entries: (repo, merge_repo_licenses(entries)))
+            | "Merge" >> lean.MapTuple(lambda repo, entries: (repo, merge_repo_licenses(entries)))
         )
 
 
@@ -249,25 +250,25 @@ class LicenseStage(beam.PTransform):
             lambda doc, _: int(needs_repo_license(doc)), 2
         )
         repo_map = repo_docs | "RepoLicenses" >> RepoLicenses(LicenseDetector(self.rules, self.index_path))
-        with_repo = repo_docs | "AttachRepoLicense" >> beam.Map(attach_repo_license, AsDict(repo_map))
+        with_repo = repo_docs | "AttachRepoLicense" >> lean.Map(attach_repo_license, AsDict(repo_map))
         branches = (
             direct | "Tag" >> MapStage(self.processor, self.batch_size, self.tokenizer),
             with_repo | "TagRepo" >> MapStage(self.processor, self.batch_size, self.tokenizer),
         )
         kept = [b.kept for b in branches]
         if self.drop_html:
-            kept = [pc | f"DropHtml{i}" >> beam.Map(Document.without_html) for i, pc in enumerate(kept)]
+            kept = [pc | f"DropHtml{i}" >> lean.Map(Document.without_html) for i, pc in enumerate(kept)]
         # Project before flattening: a Flatten is materialised by some runners, and the documents
         # themselves would be copied (raw HTML included) just to be counted.
         rows = [
-            pc | f"StatsRows{part}{i}" >> beam.Map(stats_row)
+            pc | f"StatsRows{part}{i}" >> lean.Map(stats_row)
             for i, b in enumerate(branches)
             for part, pc in (("Kept", b.kept), ("Rejected", b.rejected))
         ]
         stats = (
             tuple(rows)
             | "Stats" >> CombineGlobal(LicenseStatsFn())
-            | "NameStats" >> beam.Map(lambda s: ("licenses", s))
+            | "NameStats" >> lean.Map(lambda s: ("licenses", s))
         )
         return StageOutput(
             kept=kept | "Kept" >> beam.Flatten(),

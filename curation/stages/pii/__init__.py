@@ -22,6 +22,7 @@ from typing import Any
 
 import apache_beam as beam
 
+from curation import beamfn as lean
 from curation.config import PipelineConfig, StageSpec
 from curation.document import Document, Reject
 from curation.rules import RULES_DIR, ConfigError
@@ -111,20 +112,20 @@ class PiiStage(beam.PTransform):
     def expand(self, docs: beam.PCollection) -> StageOutput:
         scrub = MapStage(self.processor, batch_size=self.batch_size, tokenizer=self.tokenizer)
         inner = docs | "Scrub" >> scrub
-        kept = inner.kept | "StripCostKept" >> beam.Map(_strip_cost)
-        rejected = inner.rejected | "StripCostRejected" >> beam.Map(_strip_cost)
+        kept = inner.kept | "StripCostKept" >> lean.Map(_strip_cost)
+        rejected = inner.rejected | "StripCostRejected" >> lean.Map(_strip_cost)
         # Tallies are projected before the Flatten so that no runner copies the documents to count them.
         stats = (
             (
-                kept | "Tally" >> beam.Map(lambda pair: pair[1]),
-                rejected | "TallyRejected" >> beam.Map(lambda pair: pair[1]),
+                kept | "Tally" >> lean.Map(lambda pair: pair[1]),
+                rejected | "TallyRejected" >> lean.Map(lambda pair: pair[1]),
             )
             | "Sum" >> CombineGlobal(_SumDicts())
-            | "Stats" >> beam.FlatMap(summarize)
+            | "Stats" >> lean.FlatMap(summarize)
         )
         return StageOutput(
-            kept=kept | "Kept" >> beam.Map(lambda pair: pair[0]),
-            rejected=rejected | "Rejected" >> beam.Map(lambda pair: pair[0]),
+            kept=kept | "Kept" >> lean.Map(lambda pair: pair[0]),
+            rejected=rejected | "Rejected" >> lean.Map(lambda pair: pair[0]),
             counts=inner.counts,
             stats=stats,
         )

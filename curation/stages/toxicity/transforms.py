@@ -16,6 +16,7 @@ from apache_beam import pvalue
 from apache_beam.metrics import Metrics
 from apache_beam.transforms.window import GlobalWindows
 
+from curation import beamfn as lean
 from curation.document import Document
 from curation.stage import STAGE_MICROS, CombineGlobal, MapStage, StageOutput, cpu_micros_since, freeze_heap
 from curation.stages.toxicity.bias import (
@@ -57,7 +58,7 @@ class SumNested(beam.CombineFn):
         return acc
 
 
-class _ScoreDoFn(beam.DoFn):
+class _ScoreDoFn(lean.LeanDoFn):
     def __init__(self, scorer: ToxicityScorer) -> None:
         self.scorer = scorer
 
@@ -104,12 +105,12 @@ class ToxicityStage(beam.PTransform):
             scored[_BIAS]
             | "CombineBias" >> CombineGlobal(SumNested())
             | "FinishBias"
-            >> beam.Map(lambda acc: (_BIAS, finalize_cooccurrence(acc, cooc.top_k, cooc.min_count)))
+            >> lean.Map(lambda acc: (_BIAS, finalize_cooccurrence(acc, cooc.top_k, cooc.min_count)))
         )
         return StageOutput(kept=out.kept, rejected=out.rejected, counts=out.counts, stats=stats)
 
 
-class _RepresentationDoFn(beam.DoFn):
+class _RepresentationDoFn(lean.LeanDoFn):
     """Identity-term counts of each document, summed per bundle (one element per bundle for the combine);
     its CPU goes to the ``toxicity.probe`` timer."""
 
@@ -154,5 +155,5 @@ class RepresentationProbe(beam.PTransform):
             docs
             | "Count" >> beam.ParDo(_RepresentationDoFn(self.lists))
             | "Combine" >> CombineGlobal(SumNested())
-            | "Finish" >> beam.Map(lambda acc: ("representation", finalize_representation(acc)))
+            | "Finish" >> lean.Map(lambda acc: ("representation", finalize_representation(acc)))
         )
