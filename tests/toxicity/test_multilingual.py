@@ -114,3 +114,27 @@ def test_train_cli_is_reproducible_and_the_stage_applies_the_model(tmp_path: Pat
 def test_train_needs_both_labels(tmp_path: Path) -> None:
     data = _write(tmp_path / "t.jsonl", [{"text": "hola", "label": "clean"}])
     assert cli_main(["train", "--input", str(data), "--out", str(tmp_path / "m.bin")]) == 2
+
+
+def test_package_lists_are_read_without_importing_the_package() -> None:
+    """glin-profanity's __init__ compiles hundreds of regexes the stage never uses: only its files are read."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from curation.stages.toxicity.lexicon import load_package_lists, package_folder\n"
+        f"lists = load_package_lists({LEX.package!r}, {dict(LEX.package_files)!r})\n"
+        "assert lists and all(lists.values()), lists.keys()\n"
+        f"assert {LEX.package.replace('-', '_')!r} not in sys.modules\n"
+        "print(package_folder('json').name)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "json"
+
+
+def test_missing_lexicon_package_is_a_clear_error() -> None:
+    from curation.stages.toxicity.lexicon import LexiconPackageError
+
+    with pytest.raises(LexiconPackageError, match="not installed"):
+        load_package_lists("no-such-lexicon-pkg", {"en": "english"})
