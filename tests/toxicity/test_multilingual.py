@@ -117,7 +117,7 @@ def test_train_needs_both_labels(tmp_path: Path) -> None:
 
 
 def test_package_lists_are_read_without_importing_the_package() -> None:
-    """glin-profanity's __init__ compiles hundreds of regexes the stage never uses: only its files are read."""
+    """glin-profanity's __init__ compiles many regexes the stage never uses: only its files are read."""
     import subprocess
     import sys
 

@@ -28,12 +28,12 @@ Score of a text: ``1 - prod_tier (1 - weight_tier) ** hits_tier`` (noisy-or over
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-import importlib.util
 from importlib import resources
 from importlib.resources.abc import Traversable
 from itertools import accumulate
