@@ -8,8 +8,9 @@ construction, in the runner API translation, in the runner's checks and in each 
 processor. At ~0.4 ms a walk, the default pipeline's 127 ParDos spent ~0.46 CPU-s of a 10-document
 run's ~2.9 CPU-s there (benchmarks/run.py start-up run, counted with a wrapper around the function).
 
-:class:`LeanDoFn` lists, in ``dir()``, the names its subclasses define plus Beam's lifecycle methods, and
-leaves out the methods only Beam's base classes define. Those never take ``DoFn.StateParam`` or
+:class:`LeanDoFn` lists, in ``dir()``, only the names its subclasses define (``process``, their own
+``setup`` ..., helpers, attributes), leaving out every method that resolves to Beam's base classes --
+their plumbing and the default, empty lifecycle methods. None of those takes ``DoFn.StateParam`` or
 ``DoFn.TimerParam`` (they take no DoFn parameters at all), so the walk finds exactly the same state and
 timer specs -- none in this pipeline today, and any a subclass declares on its own methods -- in a
 fraction of the time. Nothing else in Beam or in pickling reads ``dir()``; the attributes themselves are
@@ -27,9 +28,6 @@ from typing import Any
 
 import apache_beam as beam
 
-#: DoFn methods Beam calls (and could, in principle, give DoFn parameters): always listed.
-LIFECYCLE = frozenset({"process", "process_batch", "setup", "start_bundle", "finish_bundle", "teardown"})
-
 
 def _defined_by_beam(cls: type, name: str) -> bool:
     """Whether the attribute ``name`` of ``cls`` resolves to a class of the ``apache_beam`` package."""
@@ -41,10 +39,10 @@ def _defined_by_beam(cls: type, name: str) -> bool:
 
 @functools.cache
 def introspected_names(cls: type) -> tuple[str, ...]:
-    """``dir(cls)`` without the names only Beam's base classes define (lifecycle methods kept), sorted.
+    """``dir(cls)`` without the names that resolve to Beam's classes, and without ``__dir__`` itself.
 
     Cached per class: a read-only table of names, the same in every process."""
-    return tuple(n for n in dir(cls) if n in LIFECYCLE or not _defined_by_beam(cls, n))
+    return tuple(n for n in dir(cls) if n != "__dir__" and not _defined_by_beam(cls, n))
 
 
 class LeanDoFn(beam.DoFn):
