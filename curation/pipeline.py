@@ -30,7 +30,7 @@ from curation.config import PipelineConfig, StageSpec
 from curation.document import Document
 from curation.incremental import DropPriorDuplicates, WriteDedupState
 from curation.resume import RunLayout
-from curation.sinks import WriteDocuments, WriteRejects, WriteStagesReport, WriteStats
+from curation.sinks import StatsParts, WriteDocuments, WriteRejects, WriteStagesReport, WriteStats
 from curation.stage import (
     COUNTS,
     KEPT,
@@ -158,10 +158,6 @@ def _values(_key: int, values: Iterable[Any]) -> Iterable[Any]:
     return values
 
 
-def _tag_stats(stage: str) -> Any:
-    return lambda kv: (stage, kv)
-
-
 def build(
     p: beam.Pipeline,
     the_plan: Plan,
@@ -186,7 +182,7 @@ def build(
     docs = read.kept
     rejected = [read.rejected]
     counts = [read.counts]
-    stats = []
+    stats: dict[str, StatsParts] = {}
     probes = [ps for ps in the_plan.stages if ps.probe is not None]
     prior_rejects = None
 
@@ -214,23 +210,15 @@ def build(
         rejected.append(out.rejected)
         counts.append(out.counts)
         if out.stats is not None:
-            stats.append(out.stats | f"TagStats[{ps.spec.name}]" >> lean.Map(_tag_stats(ps.spec.name)))
+            stats[ps.spec.name] = [(None, out.stats)]
 
     for ps in probes:
+        # before and after curation: the stats writer reads both whole (a side input each) and nests
+        # them as {"after": {...}, "before": {...}} in <stage>.probe.json
         name = ps.spec.name
         before = read.kept | f"Probe[{name}]/before" >> ps.probe
         after = docs | f"Probe[{name}]/after" >> ps.probe
-        # Both sides read whole by one one-element step (a side input each), rather than tagged, flattened
-        # and gathered with ToList's global combine: the same two dicts, a third of the transforms.
-        merged = (
-            p
-            | f"Probe[{name}]/Once" >> beam.Impulse()
-            | f"Probe[{name}]/Fold"
-            >> lean.FlatMap(
-                _fold_probe, beam.pvalue.AsList(before), beam.pvalue.AsList(after), stage=f"{name}.probe"
-            )
-        )
-        stats.append(merged)
+        stats[f"{name}.probe"] = [("before", before), ("after", after)]
 
     write_rejects, write_counts = docs | "write" >> WriteDocuments(
         output, kinds={s.kind for s in cfg.sources}, keep_html=cfg.output.keep_html, prefix=layout.part_prefix
@@ -252,13 +240,4 @@ def build(
         | "stages.json" >> WriteStagesReport(layout.run_report_dir, the_plan.stage_order, cfg.tokenizer)
     )
     if stats:
-        _ = tuple(stats) | "AllStats" >> beam.Flatten() | "stats" >> WriteStats(layout.run_report_dir)
-
-
-def _fold_probe(
-    _: Any, before: list[tuple[str, dict]], after: list[tuple[str, dict]], stage: str
-) -> Iterator[tuple[str, tuple[str, dict]]]:
-    """Turn the probe's ``[(name, d), ...]`` before and after curation into
-    ``(stage, ("before", {name: d}))`` and ``(stage, ("after", {name: d}))``."""
-    yield stage, ("before", dict(sorted(before, key=lambda kv: kv[0])))
-    yield stage, ("after", dict(sorted(after, key=lambda kv: kv[0])))
+        _ = p | "stats" >> WriteStats(layout.run_report_dir, stats)

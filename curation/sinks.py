@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import apache_beam as beam
@@ -241,17 +241,17 @@ class ParquetSet:
 
     def finalize(self, pipeline: beam.Pipeline, prefixes: list[str]) -> beam.PCollection:
         schema, temp_dir = self.schema, self.temp_dir
-        infos = (
-            self.written[0] if len(self.written) == 1 else tuple(self.written) | "Written" >> beam.Flatten()
-        )
+
+        def finalize(_: Any, *written: list[Any]) -> Iterator[str]:
+            return finalize_parquet([w for ws in written for w in ws], prefixes, schema, temp_dir)
+
+        # each write's file list is its own side input: a Flatten of them first would be a fused stage of
+        # its own (materialised, on every run), for a few small elements per bundle
         return (
             pipeline
             | "Once" >> beam.Impulse()
             | "Finalize"
-            >> lean.FlatMap(
-                cpu_timed(self.timer, lambda _, w: finalize_parquet(w, prefixes, schema, temp_dir)),
-                beam.pvalue.AsList(infos),
-            )
+            >> lean.FlatMap(cpu_timed(self.timer, finalize), *[beam.pvalue.AsList(w) for w in self.written])
         )
 
 
@@ -391,20 +391,61 @@ class WriteStagesReport(beam.PTransform):
         )
 
 
-class WriteStats(beam.PTransform):
-    """Write stage stats ``(stage, (name, dict))`` to ``<report_dir>/stats/<stage>.json``."""
+#: A stage's stats for :class:`WriteStats`: ``(part, PCollection[(name, dict)])`` pairs. Part ``None`` puts
+#: its items at the top level of the stage's file; a named part nests them under that name (a probe's
+#: ``"before"`` and ``"after"``).
+StatsParts = Sequence[tuple[str | None, beam.PCollection]]
 
-    def __init__(self, report_dir: str) -> None:
+
+def stats_documents(
+    layout: Sequence[tuple[str, Sequence[str | None]]], lists: Sequence[list[tuple[str, Any]]]
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """``(stage, JSON document)`` of every stage that has stats, from the parts' item lists.
+
+    ``layout`` is ``(stage, part names)`` in order and ``lists`` the items of each part, flattened in the
+    same order. A stage's document is ``{name: dict}`` sorted by name; a stage whose only parts are
+    unnamed and empty has no document (no file), as a stage that produced no stats."""
+    it = iter(lists)
+    for stage, parts in layout:
+        entries: list[tuple[str, Any]] = []
+        for part in parts:
+            items = next(it)
+            if part is None:
+                entries.extend(items)
+            else:
+                entries.append((part, dict(sorted(items, key=lambda kv: kv[0]))))
+        if entries:
+            yield stage, dict(sorted(entries, key=lambda kv: kv[0]))
+
+
+def _write_stats(_: Any, report_dir: str, layout: Any, *lists: list[tuple[str, Any]]) -> Iterator[str]:
+    for stage, doc in stats_documents(layout, lists):
+        path = join_path(report_dir, "stats", f"{stage}.json")
+        write_json(path, doc)
+        yield path
+
+
+class WriteStats(beam.PTransform):
+    """Write every stage's stats, ``{stage: StatsParts}``, to ``<report_dir>/stats/<stage>.json`` (applied
+    to the pipeline: ``p | WriteStats(report_dir, stats)``).
+
+    Stats are already combined (a few items per stage), so one step after an ``Impulse`` reads every
+    part whole as a side input and writes the files: no tagging step per stage, no Flatten and no
+    GroupByKey (each was a leaf transform, and the Flatten and the shuffle fused stages of their own, on
+    every run and worker)."""
+
+    def __init__(self, report_dir: str, stats: Mapping[str, StatsParts]) -> None:
         super().__init__()
         self.report_dir = report_dir
+        self.stats = dict(stats)
 
-    def expand(self, stats: beam.PCollection) -> beam.PCollection:
-        report_dir = self.report_dir
-
-        def write(kv: tuple[str, Iterable[tuple[str, Any]]]) -> str:
-            stage, items = kv
-            path = join_path(report_dir, "stats", f"{stage}.json")
-            write_json(path, dict(sorted(items, key=lambda it: it[0])))
-            return path
-
-        return stats | "ByStage" >> beam.GroupByKey() | "WriteJson" >> lean.Map(write)
+    def expand(self, pbegin: beam.pvalue.PBegin) -> beam.PCollection:
+        stats = self.stats
+        stages = sorted(stats)
+        layout = tuple((stage, tuple(part for part, _ in stats[stage])) for stage in stages)
+        sides = [beam.pvalue.AsList(pc) for stage in stages for _, pc in stats[stage]]
+        return (
+            pbegin
+            | "Once" >> beam.Impulse()
+            | "WriteJson" >> lean.FlatMap(_write_stats, self.report_dir, layout, *sides)
+        )
