@@ -39,6 +39,7 @@ from curation.stage import (
     AccountingDoFn,
     StageOutput,
     cpu_micros_since,
+    share_once,
 )
 from curation.stages import registry
 from curation.tokens import get_counter
@@ -178,6 +179,7 @@ def build(
     # CPU (3.0 -> 1.6 CPU-s, and 1.5 -> 1.1 s to translate it for the runner). The curation DoFns carry
     # no type hints, so it checks nothing; coders stay the generic ones (documents pickle packed anyway).
     p.options.view_as(TypeOptions).pipeline_type_check = False
+    share_once(p)  # one Impulse for every run-once step (combine extracts, finalisers, reports)
     read = p | "read" >> ReadSources(the_plan.shards, cfg.limits, cfg.tokenizer, the_plan.sizes)
     docs = read.kept
     rejected = [read.rejected]

@@ -37,6 +37,7 @@ from curation.stage import (
     AccountingDoFn,
     cpu_micros_since,
     cpu_timed,
+    once,
     timed_iter,
 )
 
@@ -248,8 +249,7 @@ class ParquetSet:
         # each write's file list is its own side input: a Flatten of them first would be a fused stage of
         # its own (materialised, on every run), for a few small elements per bundle
         return (
-            pipeline
-            | "Once" >> beam.Impulse()
+            once(pipeline)
             | "Finalize"
             >> lean.FlatMap(cpu_timed(self.timer, finalize), *[beam.pvalue.AsList(w) for w in self.written])
         )
@@ -385,8 +385,7 @@ class WriteStagesReport(beam.PTransform):
         # than ToList's global combine with its default value.
         merged = counts | "Merge" >> beam.CombinePerKey(MergeCounts())
         return (
-            counts.pipeline
-            | "Once" >> beam.Impulse()
+            once(counts.pipeline)
             | "WriteJson" >> lean.Map(lambda _, rows: write(rows), beam.pvalue.AsList(merged))
         )
 
@@ -445,7 +444,6 @@ class WriteStats(beam.PTransform):
         layout = tuple((stage, tuple(part for part, _ in stats[stage])) for stage in stages)
         sides = [beam.pvalue.AsList(pc) for stage in stages for _, pc in stats[stage]]
         return (
-            pbegin
-            | "Once" >> beam.Impulse()
+            once(pbegin.pipeline)
             | "WriteJson" >> lean.FlatMap(_write_stats, self.report_dir, layout, *sides)
         )

@@ -285,11 +285,36 @@ class SplitOutcomes(beam.PTransform):
         return StageOutput(kept=results[KEPT], rejected=results[REJECTED], counts=results[COUNTS])
 
 
+_ONCE_ATTR = "_curation_once"
+
+
+def share_once(pipeline: beam.Pipeline) -> beam.PCollection:
+    """Give ``pipeline`` one shared ``Impulse`` (applied here, at the top level, as ``Once``) for every step
+    that runs once per run: combine extracts (:class:`CombineGlobal`), file finalisers, report writers.
+
+    Each ``Impulse`` is a root, and every root is a fused stage of its own, run on every worker of every
+    run (bundle set-up, a round trip to the runner) whatever the input size. Consumers of one Impulse fuse
+    into one stage wherever the runner can order them (Beam's fuser keeps apart a step that reads another
+    one's output as a side input), so the run-once steps share a few stages instead of one each. Call it
+    once, before building; the PCollection is kept on the pipeline object (graph construction only)."""
+    once = pipeline | "Once" >> beam.Impulse()
+    setattr(pipeline, _ONCE_ATTR, once)
+    return once
+
+
+def once(pipeline: beam.Pipeline, label: str = "Once") -> beam.PCollection:
+    """The pipeline's shared ``Impulse`` (:func:`share_once`), or a new one labelled ``label`` where the
+    pipeline has none (a stage or sink applied on its own, as in tests)."""
+    shared = getattr(pipeline, _ONCE_ATTR, None)
+    return shared if shared is not None else pipeline | label >> beam.Impulse()
+
+
 class CombineGlobal(beam.PTransform):
     """``beam.CombineGlobally(fn)`` with its default (``fn`` applied to nothing when the input is empty),
-    in 3 leaf transforms and one extra fused stage: each bundle folds its elements into one accumulator
-    in the producer's own stage (combiner lifting, as Beam's precombine does), and an ``Impulse`` reads the
-    accumulators as a side input, merges them and extracts the result. Beam's own expansion takes 9 leaf
+    in 3 leaf transforms and at most one extra fused stage: each bundle folds its elements into one
+    accumulator in the producer's own stage (combiner lifting, as Beam's precombine does), and a step after
+    an ``Impulse`` (the pipeline's shared one, :func:`share_once`) reads the accumulators as a side input,
+    merges them and extracts the result. Beam's own expansion takes 9 leaf
     transforms (``DoOnce`` + ``InjectDefault``), a shuffle of the partial results and 3 more stages; every
     stage costs start-up on every worker, whatever the input size. The side input holds one accumulator
     per bundle, never the elements. ``fn`` must be commutative and associative, as any CombineFn.
@@ -308,11 +333,7 @@ class CombineGlobal(beam.PTransform):
             pvalue.AsList(pc | label >> beam.ParDo(_PrecombineDoFn(self.fn)))
             for label, pc in zip(labels, inputs, strict=True)
         ]
-        return (
-            inputs[0].pipeline
-            | "Once" >> beam.Impulse()
-            | "Extract" >> lean.Map(_merge_and_extract, self.fn, *partials)
-        )
+        return once(inputs[0].pipeline) | "Extract" >> lean.Map(_merge_and_extract, self.fn, *partials)
 
 
 class _PrecombineDoFn(lean.LeanDoFn):
@@ -372,7 +393,9 @@ __all__ = [
     "cpu_micros_since",
     "cpu_timed",
     "freeze_heap",
+    "once",
     "retokenize",
     "run_processor",
+    "share_once",
     "timed_iter",
 ]
