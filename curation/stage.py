@@ -51,6 +51,10 @@ def cpu_micros_since(t0: float) -> int:
     return int((time.thread_time() - t0) * 1e6)
 
 
+#: Youngest-generation threshold of Python's cyclic collector in workers (see :func:`freeze_heap`).
+GC_GEN0_THRESHOLD = 10_000
+
+
 def freeze_heap() -> None:
     """Exempt every object alive now -- the models, gazetteers and rules a DoFn's ``setup`` just loaded, and
     the runner's own structures -- from Python's cyclic garbage collector (``gc.freeze``).
@@ -59,8 +63,17 @@ def freeze_heap() -> None:
     corpus run, 7 full collections cost 0.49 CPU-s) and the interpreter's exit collects them once more.
     Reference counting still frees them; only cycles among them wait for the process to end. Called at
     the end of set-up, so per-bundle objects (documents) stay collectable as before.
+
+    It also raises the youngest generation's threshold to :data:`GC_GEN0_THRESHOLD` (never lowers it):
+    the stages allocate millions of short-lived objects (words, n-grams, spans) that reference counting
+    frees, and at CPython's default of 700 the collector ran ~780 young collections (and ~65 of the middle
+    generation) on the 1x dev corpus run, 0.16 CPU-s, to find little cyclic garbage; at 10,000 it runs
+    ~40 (benchmarks measured with a ``gc.callbacks`` timer). Cycles are still collected, a little later.
     """
     gc.freeze()
+    gen0, *older = gc.get_threshold()
+    if gen0 and gen0 < GC_GEN0_THRESHOLD:  # 0: collection disabled by the process; leave it so
+        gc.set_threshold(GC_GEN0_THRESHOLD, *older)
 
 
 def timed_iter(stage: str, items: Iterable[Any], spent: int = 0) -> Iterator[Any]:
