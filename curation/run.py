@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import functools
 import json
 import logging
 import signal
@@ -29,6 +30,7 @@ from curation.pipeline import Plan, build, plan
 from curation.progress import Progress, cpu_seconds
 from curation.resume import merge_run_reports, plan_resume, read_manifest
 from curation.sinks import join_path, write_json
+from curation.stage import collector_tuned
 from curation.waves import commit_wave, plan_waves, recover_staging, staging_layout
 
 log = logging.getLogger("curation")
@@ -128,6 +130,19 @@ def _read_json(path: str) -> dict[str, Any] | None:
         return json.loads(fh.read().decode("utf-8"))
 
 
+def _collector_tuned(fn: Any) -> Any:
+    """Run ``fn`` under :func:`curation.stage.collector_tuned` (fewer young GC passes while planning and
+    running in this process; the caller's settings restored after)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with collector_tuned():
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
+@_collector_tuned
 def run(
     config: str | Path | PipelineConfig,
     output: str | Path,
