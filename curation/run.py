@@ -23,6 +23,7 @@ from typing import Any
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 
+from curation.collector import collector_tuned
 from curation.config import PipelineConfig, load_config
 from curation.incremental import check_state, state_files
 from curation.options import beam_options
@@ -30,7 +31,6 @@ from curation.pipeline import Plan, build, plan
 from curation.progress import Progress, cpu_seconds
 from curation.resume import merge_run_reports, plan_resume, read_manifest
 from curation.sinks import join_path, write_json
-from curation.stage import collector_tuned
 from curation.waves import commit_wave, plan_waves, recover_staging, staging_layout
 
 log = logging.getLogger("curation")
@@ -131,7 +131,7 @@ def _read_json(path: str) -> dict[str, Any] | None:
 
 
 def _collector_tuned(fn: Any) -> Any:
-    """Run ``fn`` under :func:`curation.stage.collector_tuned` (fewer young GC passes while planning and
+    """Run ``fn`` under :func:`curation.collector.collector_tuned` (fewer young GC passes while planning and
     running in this process; the caller's settings restored after)."""
 
     @functools.wraps(fn)

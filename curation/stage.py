@@ -16,9 +16,7 @@ tokenizer) whenever a stage changes a document's text.
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import gc
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,6 +29,7 @@ from apache_beam.transforms.window import GlobalWindows
 
 from curation import beamfn as lean
 from curation.accounting import CountAccumulator, CountKey, StageCounts
+from curation.collector import collector_tuned, freeze_heap
 from curation.document import Document, Reject
 from curation.tokens import DEFAULT_TOKENIZER, get_counter
 
@@ -50,51 +49,6 @@ STAGE_MICROS = "cpu_micros"
 def cpu_micros_since(t0: float) -> int:
     """CPU microseconds this thread spent since ``t0 = time.thread_time()`` (for the STAGE_MICROS counter)."""
     return int((time.thread_time() - t0) * 1e6)
-
-
-#: Youngest-generation threshold of Python's cyclic collector in workers (see :func:`freeze_heap`).
-GC_GEN0_THRESHOLD = 10_000
-
-
-def freeze_heap() -> None:
-    """Exempt every object alive now -- the models, gazetteers and rules a DoFn's ``setup`` just loaded, and
-    the runner's own structures -- from Python's cyclic garbage collector (``gc.freeze``).
-
-    They live as long as the worker; without this, every full collection re-traverses them (on the 1x dev
-    corpus run, 7 full collections cost 0.49 CPU-s) and the interpreter's exit collects them once more.
-    Reference counting still frees them; only cycles among them wait for the process to end. Called at
-    the end of set-up, so per-bundle objects (documents) stay collectable as before.
-
-    It also raises the youngest generation's threshold to :data:`GC_GEN0_THRESHOLD` (never lowers it):
-    the stages allocate millions of short-lived objects (words, n-grams, spans) that reference counting
-    frees, and at CPython's default of 700 the collector ran ~780 young collections (and ~65 of the middle
-    generation) on the 1x dev corpus run, 0.16 CPU-s, to find little cyclic garbage; at 10,000 it runs
-    ~40 (benchmarks measured with a ``gc.callbacks`` timer). Cycles are still collected, a little later.
-    """
-    gc.freeze()
-    gen0, *older = gc.get_threshold()
-    if gen0 and gen0 < GC_GEN0_THRESHOLD:  # 0: collection disabled by the process; leave it so
-        gc.set_threshold(GC_GEN0_THRESHOLD, *older)
-
-
-@contextlib.contextmanager
-def collector_tuned() -> Iterator[None]:
-    """For the duration of a run in this process (the planner, and the in-process runner's worker): the
-    objects alive now frozen (``gc.freeze``: the imported modules, Beam's and our tables) and the young
-    threshold raised as :func:`freeze_heap` does; the previous threshold restored and the objects unfrozen
-    afterwards, so a program that calls :func:`curation.run.run` gets its collector back as it was.
-
-    Planning and translating the graph allocate heavily: at the default threshold the planner ran ~110
-    young collections (0.08 CPU-s) between ``run()`` and the first worker set-up on the 1x dev corpus."""
-    before = gc.get_threshold()
-    gc.freeze()
-    if before[0] and before[0] < GC_GEN0_THRESHOLD:
-        gc.set_threshold(GC_GEN0_THRESHOLD, *before[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*before)
-        gc.unfreeze()
 
 
 def timed_iter(stage: str, items: Iterable[Any], spent: int = 0) -> Iterator[Any]:

@@ -6,7 +6,7 @@ import gc
 
 import pytest
 
-from curation.stage import GC_GEN0_THRESHOLD, freeze_heap
+from curation.collector import GC_GEN0_THRESHOLD, freeze_heap
 
 
 @pytest.fixture(autouse=True)
@@ -34,7 +34,7 @@ def test_objects_alive_at_set_up_are_frozen() -> None:
 
 
 def test_collector_tuned_restores_the_callers_settings() -> None:
-    from curation.stage import collector_tuned
+    from curation.collector import collector_tuned
 
     gc.unfreeze()
     gc.set_threshold(700, 10, 10)
