@@ -107,6 +107,9 @@ class _BundleFile:
         self.rows = 0
         self.first_id = ""
         self._columns: list[list[Any]] = [[] for _ in schema.names]
+        # (name, required) per column, looked up once: pyarrow builds a new list for ``schema.names`` and
+        # a new Field for ``schema.field(i)`` on every call, and ``add`` runs per row and column
+        self._fields = [(f.name, not f.nullable) for f in schema]
         self._batches: list[pa.RecordBatch] = []
         self._batch_bytes = 0
         self._fh = FileSystems.create(path, mime_type="application/x-parquet")
@@ -124,11 +127,11 @@ class _BundleFile:
         if not self.rows:
             self.first_id = str(row.get("id") or "")
         self.rows += 1
-        for i, name in enumerate(self.schema.names):
-            self._columns[i].append(row.get(name) if self.schema.field(i).nullable else row[name])
+        for col, (name, required) in zip(self._columns, self._fields, strict=True):
+            col.append(row[name] if required else row.get(name))
 
     def _flush_batch(self) -> None:
-        arrays = [pa.array(col, type=self.schema.types[i]) for i, col in enumerate(self._columns)]
+        arrays = [pa.array(col, type=t) for col, t in zip(self._columns, self.schema.types, strict=True)]
         self._columns = [[] for _ in self.schema.names]
         self._batches.append(pa.RecordBatch.from_arrays(arrays, schema=self.schema))
         self._batch_bytes += sum(b.size for a in arrays for b in a.buffers() if b is not None)
