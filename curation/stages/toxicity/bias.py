@@ -27,6 +27,7 @@ from typing import Any
 
 from curation.rules import ConfigError, load_rules, resolve_rules_path
 from curation.stages.toxicity.terms import TermMatcher
+from curation.stages.toxicity.termscan import KeyedTerms
 
 DESCRIPTORS_FILE = "descriptors.yaml"
 Nested = dict[str, Any]
@@ -109,10 +110,24 @@ def _identity_counts(labels: Iterable[str]) -> tuple[dict[str, int], dict[str, i
     return groups, subs
 
 
-def doc_representation(text: str, source_kind: str, matcher: TermMatcher) -> Nested:
-    """One document's representation counts: ``{kind: {docs, words, groups: {g: {mentions, docs}}, ...}}``."""
+def is_identity(label: str) -> bool:
+    """Whether a matcher label is an identity term's (``id:<group>/<subgroup>``), not a descriptor's."""
+    return label.startswith("id:")
+
+
+def identity_scanner(matcher: TermMatcher) -> KeyedTerms:
+    """The identity terms of :meth:`BiasLists.matcher` for :func:`doc_representation`'s whole-document
+    scans (:class:`~curation.stages.toxicity.termscan.KeyedTerms`: only words whose key is a term's are
+    made and looked up)."""
+    return KeyedTerms.build(matcher, is_identity)
+
+
+def doc_representation(text: str, source_kind: str, matcher: TermMatcher | KeyedTerms) -> Nested:
+    """One document's representation counts: ``{kind: {docs, words, groups: {g: {mentions, docs}}, ...}}``.
+
+    ``matcher``: :meth:`BiasLists.matcher`, or its :func:`identity_scanner` (the same counts, cheaper)."""
     found, n_words = matcher.labels(text)
-    labels = [label for label, _ in found if label.startswith("id:")]
+    labels = [label for label, _ in found if is_identity(label)]
     groups, subs = _identity_counts(labels)
     return {
         source_kind: {

@@ -16,6 +16,7 @@ exactly the words it got before (tests compare both on the dev corpus and genera
 from __future__ import annotations
 
 import codecs
+import functools
 from collections.abc import Callable, Sequence
 from itertools import accumulate
 
@@ -32,7 +33,24 @@ def words_mask(cps: np.ndarray) -> np.ndarray:
     the characters inside the regex's words."""
     mask = word_mask(cps)
     apos = np.flatnonzero((cps == _APOSTROPHES[0]) | (cps == _APOSTROPHES[1]))
-    apos = apos[(apos > 0) & (apos < len(cps) - 1)]
+    return _with_apostrophes(mask, apos)
+
+
+@functools.lru_cache(maxsize=1)
+def _byte_table() -> np.ndarray:
+    """:func:`word_mask` of the code points 0-255 (indexed by an ASCII text's bytes)."""
+    return word_mask(np.arange(256, dtype=np.uint32))
+
+
+def ascii_words_mask(b: np.ndarray) -> np.ndarray:
+    """:func:`words_mask` of an ASCII text given as its bytes (``uint8``): a 256-entry table instead of
+    the code-point table over four times the memory."""
+    return _with_apostrophes(_byte_table()[b], np.flatnonzero(b == _APOSTROPHES[0]))
+
+
+def _with_apostrophes(mask: np.ndarray, apos: np.ndarray) -> np.ndarray:
+    """``mask`` (of ``\\w``) with the apostrophes at ``apos`` that stand between two word characters set."""
+    apos = apos[(apos > 0) & (apos < len(mask) - 1)]
     if len(apos):
         mask[apos[mask[apos - 1] & mask[apos + 1]]] = True  # neighbours read before any is set
     return mask
@@ -73,3 +91,20 @@ def split_folded(
         (f, ws[bounds[i] : bounds[i + 1]] if s else slow(t))
         for i, (f, s, t) in enumerate(zip(folded, same, texts, strict=True))
     ]
+
+
+def word_runs(folded: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(code points, starts, ends)`` of the words of a case-folded text as runs of :func:`words_mask`:
+    word ``i`` is ``folded[starts[i]:ends[i]]``, the ``i``-th word :func:`split_folded` gives (the same
+    words as the regex when folding kept the text's length). ASCII text is read as bytes (``uint8``
+    code points), other text as UTF-32 code points."""
+    if folded.isascii():
+        cps = np.frombuffer(folded.encode("ascii"), dtype=np.uint8)
+        mask = ascii_words_mask(cps)
+    else:
+        cps = np.frombuffer(folded.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        mask = words_mask(cps)
+    padded = np.zeros(len(mask) + 2, dtype=bool)
+    padded[1:-1] = mask
+    edges = np.flatnonzero(padded[1:] != padded[:-1])  # start, end, start, end, ...
+    return cps, edges[0::2], edges[1::2]
