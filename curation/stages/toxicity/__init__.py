@@ -4,6 +4,7 @@ Modules: ``config`` (rules dataclasses), ``windows`` (line / sentence / code-com
 removal), ``terms`` (whole-word list matching), ``backends`` (embedded alt-profanity-check + lexicon,
 detoxify), ``checkpoint`` (detoxify files, offline preparation, loading), ``scoring`` (signals),
 ``decide`` (rules, what-if), ``bias`` (identity terms, representation and co-occurrence statistics),
+``termscan`` (the probe's whole-document identity-term counts), ``wordsplit`` (numpy word split),
 ``transforms`` (Beam shells), ``cli`` (``curate toxicity ...``). See docs/toxicity.md.
 
 Registry hooks: :func:`build_stage`, :func:`build_probe` (identity-term representation before/after

@@ -22,11 +22,14 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import compress
+from operator import not_
 from pathlib import Path
 from typing import Any
 
 from curation.rules import ConfigError, load_rules, resolve_rules_path
 from curation.stages.toxicity.terms import TermMatcher
+from curation.stages.toxicity.termscan import KeyedTerms
 
 DESCRIPTORS_FILE = "descriptors.yaml"
 Nested = dict[str, Any]
@@ -109,10 +112,24 @@ def _identity_counts(labels: Iterable[str]) -> tuple[dict[str, int], dict[str, i
     return groups, subs
 
 
-def doc_representation(text: str, source_kind: str, matcher: TermMatcher) -> Nested:
-    """One document's representation counts: ``{kind: {docs, words, groups: {g: {mentions, docs}}, ...}}``."""
+def is_identity(label: str) -> bool:
+    """Whether a matcher label is an identity term's (``id:<group>/<subgroup>``), not a descriptor's."""
+    return label.startswith("id:")
+
+
+def identity_scanner(matcher: TermMatcher) -> KeyedTerms:
+    """The identity terms of :meth:`BiasLists.matcher` for :func:`doc_representation`'s whole-document
+    scans (:class:`~curation.stages.toxicity.termscan.KeyedTerms`: only words whose key is a term's are
+    made and looked up)."""
+    return KeyedTerms.build(matcher, is_identity)
+
+
+def doc_representation(text: str, source_kind: str, matcher: TermMatcher | KeyedTerms) -> Nested:
+    """One document's representation counts: ``{kind: {docs, words, groups: {g: {mentions, docs}}, ...}}``.
+
+    ``matcher``: :meth:`BiasLists.matcher`, or its :func:`identity_scanner` (the same counts, cheaper)."""
     found, n_words = matcher.labels(text)
-    labels = [label for label, _ in found if label.startswith("id:")]
+    labels = [label for label, _ in found if is_identity(label)]
     groups, subs = _identity_counts(labels)
     return {
         source_kind: {
@@ -123,6 +140,71 @@ def doc_representation(text: str, source_kind: str, matcher: TermMatcher) -> Nes
             "subgroups": {s: {"mentions": c, "docs": 1} for s, c in subs.items()},
         }
     }
+
+
+def _new_cooccurrence() -> Nested:
+    """Empty co-occurrence counts of one document."""
+    totals = dict.fromkeys(("windows", "toxic_windows", "words", "toxic_words"), 0)
+    return {**totals, "groups": {}, "desc": {}, "joint": {}}
+
+
+Summary = tuple[tuple[tuple[str, int], ...], dict[str, int], tuple[str, ...], tuple[str, ...]]
+
+
+def _window_summary(found: Iterable[tuple[str, str]]) -> Summary | None:
+    """What one window's matches add to the co-occurrence counts: ``(group and subgroup mentions,
+    subgroup mentions, descriptor keys, joint keys)``; None when it matched no identity term or
+    descriptor."""
+    ids: list[str] = []
+    desc: set[str] = set()
+    for label, term in found:
+        if label.startswith("id:"):
+            ids.append(label)
+        else:
+            desc.add(f"{label}:{term.casefold()}")
+    if not ids and not desc:
+        return None
+    groups, subs = _identity_counts(ids)
+    present = set(groups) | set(subs)
+    joint = tuple(f"{key}|{d}" for d in desc for key in present)
+    return (*groups.items(), *subs.items()), subs, tuple(desc), joint
+
+
+def _add_window(
+    st: Nested,
+    found: Sequence[tuple[str, str]],
+    toxic: bool,
+    memo: dict[tuple[tuple[str, str], ...], Summary | None] | None = None,
+) -> dict[str, int] | None:
+    """Add one window's matches (``(label, term)``) to the co-occurrence counts ``st``; returns its
+    identity mentions per ``group/subgroup`` (None when it matched no identity term or descriptor).
+    ``memo``: summaries by matches (windows repeat theirs: "he", "his", "she"), kept by the caller."""
+    if memo is None:
+        summary = _window_summary(found)
+    else:
+        key = tuple(found)
+        summary = memo.get(key, memo)
+        if summary is memo:
+            summary = memo[key] = _window_summary(found)
+    if summary is None:
+        return None
+    pairs, subs, desc, joint = summary
+    groups = st["groups"]
+    for key, c in pairs:
+        g = groups.get(key)
+        if g is None:
+            g = groups[key] = {"mentions": 0, "toxic_mentions": 0, "windows": 0}
+        g["mentions"] += c
+        g["windows"] += 1
+        if toxic:
+            g["toxic_mentions"] += c
+    counts = st["desc"]
+    for d in desc:
+        counts[d] = counts.get(d, 0) + 1
+    counts = st["joint"]
+    for jk in joint:
+        counts[jk] = counts.get(jk, 0) + 1
+    return dict(subs)
 
 
 def window_cooccurrence(
@@ -137,18 +219,10 @@ def window_cooccurrence(
 
     Returns the partial stats ``{kind: {...}}`` and, for each toxic window mentioning identity terms,
     ``(window index, {group/subgroup: mentions})`` (the bias filter's input). When ``per_window`` is
-    given, ``(words, {group/subgroup: mentions})`` of every window is appended to it (the stage reuses
-    the matches for the representation probe instead of scanning the text again).
+    given, ``(words, {group/subgroup: mentions})`` of every window is appended to it. The stage calls
+    :func:`sparse_cooccurrence`, which visits only the windows where a term can start (the same counts).
     """
-    st: Nested = {
-        "windows": 0,
-        "toxic_windows": 0,
-        "words": 0,
-        "toxic_words": 0,
-        "groups": {},
-        "desc": {},
-        "joint": {},
-    }
+    st = _new_cooccurrence()
     toxic_ids: list[tuple[int, dict[str, int]]] = []
     labels, starts = matcher.labels, matcher.starts
     n_windows = n_toxic = words = toxic_words = 0
@@ -164,40 +238,59 @@ def window_cooccurrence(
         if toxic:
             n_toxic += 1
             toxic_words += n_words
-        if not found:
-            if per_window is not None:
-                per_window.append((n_words, {}))
-            continue
-        ids: list[str] = []
-        desc: set[str] = set()
-        for label, term in found:
-            if label.startswith("id:"):
-                ids.append(label)
-            else:
-                desc.add(f"{label}:{term.casefold()}")
-        if not ids and not desc:
-            if per_window is not None:
-                per_window.append((n_words, {}))
-            continue
-        groups, subs = _identity_counts(ids)
+        subs = _add_window(st, found, toxic) if found else None
         if per_window is not None:
-            per_window.append((n_words, subs))
+            per_window.append((n_words, subs or {}))
         if toxic and subs:
             toxic_ids.append((index, subs))
-        present = set(groups) | set(subs)
-        for key, c in (*groups.items(), *subs.items()):
-            g = st["groups"].setdefault(key, {"mentions": 0, "toxic_mentions": 0, "windows": 0})
-            g["mentions"] += c
-            g["windows"] += 1
-            if toxic:
-                g["toxic_mentions"] += c
-        for d in desc:
-            st["desc"][d] = st["desc"].get(d, 0) + 1
-            for key in present:
-                jk = f"{key}|{d}"
-                st["joint"][jk] = st["joint"].get(jk, 0) + 1
     st.update(windows=n_windows, toxic_windows=n_toxic, words=words, toxic_words=toxic_words)
     return {source_kind: st, "all": st}, toxic_ids
+
+
+def match_candidates(
+    matcher: TermMatcher, words: Sequence[Sequence[str]], stems: Iterable[int] = ()
+) -> list[int]:
+    """Sorted indices of the windows (given as their words) where ``matcher`` can match: a word starts an
+    exact term, or the window is in ``stems`` (a stem may occur). Every other window matches nothing."""
+    hit = compress(range(len(words)), map(not_, map(matcher.starts.isdisjoint, words)))
+    return sorted({*hit, *stems})
+
+
+def sparse_cooccurrence(
+    texts: Sequence[str],
+    toxic: Sequence[bool],
+    tokens: Sequence[tuple[str, Sequence[str]]],
+    stems: Sequence[bool],
+    candidates: Iterable[int],
+    source_kind: str,
+    matcher: TermMatcher,
+    memo: dict[tuple[tuple[str, str], ...], Summary | None] | None = None,
+) -> tuple[Nested, list[tuple[int, dict[str, int]]], dict[int, dict[str, int]]]:
+    """:func:`window_cooccurrence` of one document's windows (``tokens``: their :func:`tokenize`, ``stems``:
+    whether a stem may occur) given the sorted ``candidates`` of :func:`match_candidates`: only those are
+    matched, the word and window totals are summed over all. Returns the stats, the toxic windows' identity
+    mentions and ``{window index: identity mentions}`` of the windows with any (for
+    :func:`sparse_representation_signals`). ``memo``: a dict the caller keeps for a batch (see
+    :func:`_add_window`)."""
+    st = _new_cooccurrence()
+    toxic_ids: list[tuple[int, dict[str, int]]] = []
+    subs_at: dict[int, dict[str, int]] = {}
+    labels = matcher.labels
+    for index in candidates:
+        found, _ = labels(texts[index], tokens[index], stems[index])
+        subs = _add_window(st, found, toxic[index], memo) if found else None
+        if subs:
+            subs_at[index] = subs
+            if toxic[index]:
+                toxic_ids.append((index, subs))
+    n_words = [len(t[1]) for t in tokens]
+    st.update(
+        windows=len(texts),
+        toxic_windows=sum(toxic),
+        words=sum(n_words),
+        toxic_words=sum(compress(n_words, toxic)),
+    )
+    return {source_kind: st, "all": st}, toxic_ids, subs_at
 
 
 REP_WORDS = "toxicity.rep_words"
@@ -212,6 +305,20 @@ def representation_signals(
     for (n, s), k in zip(per_window, keep, strict=True):
         if k:
             words += n
+            for sub, c in s.items():
+                subs[sub] = subs.get(sub, 0) + c
+    return {REP_WORDS: words, REP_MENTIONS: [f"{k}={v}" for k, v in sorted(subs.items())]}
+
+
+def sparse_representation_signals(
+    n_words: Sequence[int], keep: Sequence[bool], subs_at: Mapping[int, Mapping[str, int]]
+) -> Nested:
+    """:func:`representation_signals` from each window's word count, whether it is kept, and the identity
+    mentions of the windows that have any (:func:`sparse_cooccurrence`)."""
+    words = sum(compress(n_words, keep))
+    subs: dict[str, int] = {}
+    for index, s in subs_at.items():
+        if keep[index]:
             for sub, c in s.items():
                 subs[sub] = subs.get(sub, 0) + c
     return {REP_WORDS: words, REP_MENTIONS: [f"{k}={v}" for k, v in sorted(subs.items())]}

@@ -26,6 +26,7 @@ Signals written on every document (``<name>`` ranges over every score the backen
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from operator import mul
@@ -38,8 +39,9 @@ from curation.stages.toxicity.bias import (
     BiasLists,
     Nested,
     add_nested,
-    representation_signals,
-    window_cooccurrence,
+    match_candidates,
+    sparse_cooccurrence,
+    sparse_representation_signals,
 )
 from curation.stages.toxicity.config import ToxicityRules, span_action
 from curation.stages.toxicity.terms import TermMatcher, tokenize_many, windows_matching
@@ -249,6 +251,8 @@ class ToxicityScorer:
         scores = self._backend.score(texts, langs, toks) if texts else {n: [] for n in self._backend.names}
         stem_hits = windows_matching(self._matcher.stem_re, [t[0] for t in toks])
         stem_flags = [i in stem_hits for i in range(len(texts))]
+        # windows where an identity term or descriptor can match (~16%): the only ones matched below
+        candidates = match_candidates(self._matcher, [t[1] for t in toks], stem_hits)
         names = tuple(scores)
         # toxic spans come from the window scores (the document-level `combined` is not one of them)
         name = self.rules.document.score
@@ -257,6 +261,7 @@ class ToxicityScorer:
         thr = self.rules.spans.threshold
         out: list[Document] = []
         partial: Nested = {}
+        memo: dict[Any, Any] = {}  # co-occurrence summaries of the batch's windows, by their matches
         pos = 0
         for doc, (spans, unscored) in zip(docs, per_doc, strict=True):
             n = len(spans)
@@ -274,20 +279,23 @@ class ToxicityScorer:
             toxic = [primary[pos + i] >= thr for i in range(n)]
             toxic_spans = [sp for sp, t in zip(spans, toxic, strict=True) if t]
             toxic_chars = sum(e - s for s, e in toxic_spans)
-            pairs = zip(texts[pos : pos + n], toxic, strict=True)  # the window texts, sliced once above
-            per_window: list[tuple[int, dict[str, int]]] = []
-            stats, toxic_ids = window_cooccurrence(
-                pairs,
+            doc_toks = toks[pos : pos + n]
+            lo, hi = bisect_left(candidates, pos), bisect_left(candidates, pos + n)
+            stats, toxic_ids, subs_at = sparse_cooccurrence(
+                texts[pos : pos + n],  # the window texts, sliced once above
+                toxic,
+                doc_toks,
+                stem_flags[pos : pos + n],
+                [i - pos for i in candidates[lo:hi]],
                 doc.source_kind,
                 self._matcher,
-                toks[pos : pos + n],
-                stem_flags[pos : pos + n],
-                per_window,
+                memo,
             )
             if doc.source_kind in REP_KINDS and not unscored:
                 # windows cover the prose: the representation probe after curation reuses these counts
                 removed = span_action(self.rules, doc.source_kind) == "remove"
-                sig.update(representation_signals(per_window, [not (t and removed) for t in toxic]))
+                keep = [not t for t in toxic] if removed else [True] * n
+                sig.update(sparse_representation_signals([len(t[1]) for t in doc_toks], keep, subs_at))
             exclude = self.rules.bias.filter_exclude
             id_mentions, id_chars, id_subs = 0, 0, set()
             for index, subs in toxic_ids:

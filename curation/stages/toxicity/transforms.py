@@ -26,6 +26,7 @@ from curation.stages.toxicity.bias import (
     doc_representation,
     finalize_cooccurrence,
     finalize_representation,
+    identity_scanner,
     representation_from_signals,
 )
 from curation.stages.toxicity.config import ToxicityRules
@@ -118,7 +119,7 @@ class _RepresentationDoFn(lean.LeanDoFn):
         self.lists = lists
 
     def setup(self) -> None:
-        self._matcher = self.lists.matcher()
+        self._matcher = identity_scanner(self.lists.matcher())
         freeze_heap()
 
     def start_bundle(self) -> None:
