@@ -166,9 +166,9 @@ def throughput(
 
 def probe(proc: ToxicityProcessor, docs: list[Document]) -> None:
     """CPU of the bias probe's scan of every document (the pipeline's before-curation representation)."""
-    from curation.stages.toxicity.bias import doc_representation
+    from curation.stages.toxicity.bias import doc_representation, identity_scanner
 
-    matcher = proc.scorer.bias.matcher()
+    matcher = identity_scanner(proc.scorer.bias.matcher())  # what the pipeline's probe scans with
     t0 = time.process_time()
     for d in docs:
         doc_representation(d.text, d.source_kind, matcher)
