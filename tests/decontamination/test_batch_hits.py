@@ -80,7 +80,11 @@ def _same(a: list, b: list) -> bool:
 @pytest.mark.parametrize("group_words", [1 << 20, 40, 1])
 @pytest.mark.parametrize("seed", range(6))
 def test_batch_equals_per_document_reference(
-    index: NgramIndex, rules: DecontaminationRules, monkeypatch: pytest.MonkeyPatch, seed: int, group_words: int
+    index: NgramIndex,
+    rules: DecontaminationRules,
+    monkeypatch: pytest.MonkeyPatch,
+    seed: int,
+    group_words: int,
 ) -> None:
     docs = _corpus(seed, 60)
     ref = [_reference([d], index, rules)[0] for d in docs]
@@ -94,7 +98,8 @@ def test_item_split_over_two_documents_matches_in_neither(
     index: NgramIndex, rules: DecontaminationRules
 ) -> None:
     words = QUESTION.split()
-    docs = [doc(FILLER + " " + " ".join(words[:10]), id="a"), doc(" ".join(words[10:]) + " " + FILLER, id="b")]
+    head, tail = " ".join(words[:10]), " ".join(words[10:])
+    docs = [doc(FILLER + " " + head, id="a"), doc(tail + " " + FILLER, id="b")]
     whole = doc(FILLER + " " + QUESTION + " " + FILLER, id="c")
     out = score_batch_with_found([*docs, whole], index, rules)
     assert [bool(found) for _, found in out] == [False, False, True]
