@@ -26,7 +26,7 @@ from curation.stages.decontamination.decide import (
     rank,
 )
 from curation.stages.decontamination.index import NgramIndex
-from curation.stages.decontamination.ngrams import _Prefix, text_prefix_sums, text_word_hashes, word_spans
+from curation.stages.decontamination.ngrams import _Prefix, text_prefix_sums, texts_word_hashes, word_spans
 from curation.stages.decontamination.rules import DecontaminationRules
 
 
@@ -134,7 +134,7 @@ def score_batch_with_found(
     """
     if not index.lengths or not docs:
         return [(d, []) for d in docs]
-    word_hashes = [text_word_hashes(d.text, rules.ngram) for d in docs]
+    word_hashes = texts_word_hashes([d.text for d in docs], rules.ngram)
     hits = batch_hits(word_hashes, index, rules.ngram.min_n)
     out: list[tuple[Outcome, list[Evidence]]] = []
     for doc, (h, starts, ks, pos) in zip(docs, hits, strict=True):
