@@ -60,3 +60,20 @@ def test_reader_failure_keeps_earlier_records_and_its_reject(
     assert len(out) == 10
     assert [_id(o) for o in out[:9]] == [_id(o) for o in good]
     assert isinstance(out[-1], Reject) and out[-1].reason == "read_error"
+
+
+def test_read_ahead_stops_at_the_character_budget(tmp_path: Path) -> None:
+    s = shard(write(tmp_path / "web.jsonl", jsonl(_records())), "web", "jsonl")
+    counter = get_counter()
+    batches: list[int] = []
+
+    def count_batch(texts: list[str]) -> list[int]:
+        batches.append(len(texts))
+        return counter.count_batch(texts)
+
+    plain = list(read_counted(s, Limits(), counter.count_batch))
+    assert list(read_counted(s, Limits(), count_batch, 64, read_ahead_chars=1)) == plain
+    assert set(batches) == {1}  # every document is over a 1-character budget: counted one at a time
+    batches.clear()
+    assert list(read_counted(s, Limits(), count_batch, 64, read_ahead_chars=10**9)) == plain
+    assert batches == [sum(isinstance(o, Document) for o in plain)]  # 23 records: one chunk
