@@ -111,8 +111,8 @@ def batch_hits(
         probes = pre.ngrams(min_n)
         cand = np.flatnonzero(index.candidates(probes)) if len(probes) else np.empty(0, dtype=np.int64)
         cand_end = ends[doc_of[cand]]
-        cand = cand[cand + min_n <= cand_end]  # probes that run into the next document are not candidates
-        h, st, ks, pos = find_hits(pre, cand, index, ends[doc_of[cand]])
+        keep = cand + min_n <= cand_end  # probes that run into the next document are not candidates
+        h, st, ks, pos = find_hits(pre, cand[keep], index, cand_end[keep])
         doc = doc_of[st]
         order = np.argsort(doc, kind="stable")  # by document; within it, find_hits' order is kept
         h, st, ks, pos, doc = h[order], st[order], ks[order], pos[order], doc[order]
