@@ -8,11 +8,13 @@ import random
 import numpy as np
 import pytest
 
+from curation.stages.decontamination import ngrams
 from curation.stages.decontamination.ngrams import (
     _WORD_RE,
     _unicode_words,
     normalized_text,
     text_word_hashes,
+    texts_word_hashes,
     word_hashes,
     word_spans,
     words,
@@ -111,3 +113,31 @@ def test_whole_text_words_equal_chunk_words_on_the_dev_corpus() -> None:
                 text = json.loads(line).get("text") or ""
                 assert words(text, rules) == words_by_chunk(text, rules)
                 assert np.array_equal(text_word_hashes(text, rules), word_hashes(words_by_chunk(text, rules)))
+
+
+@pytest.mark.parametrize("join_chars", [1 << 20, 30, 1])
+@pytest.mark.parametrize(
+    "rules", _forms(), ids=lambda r: f"{r.unicode_form}-{r.lowercase}-{r.strip_punctuation}"
+)
+def test_texts_word_hashes_equal_each_text_alone(
+    rules: NgramRules, join_chars: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hashing many texts joined (ASCII and non-ASCII groups, split at ``_JOIN_CHARS``) gives every text
+    the hashes it has alone: empty, punctuation-only, space-edged, lone-surrogate and astral texts too."""
+    monkeypatch.setattr(ngrams, "_JOIN_CHARS", join_chars)
+    rng = random.Random(2)
+    pool = [*SPACES[:8], *SPECIAL, *"aZ9 .,-Σσ", "é", "\ud800", "\U0001f600", "\U00010400", "x_y"]
+    texts = ["", " ", "...", "abc", "  edge words  ", "\ud800", "日本語 テキスト"]
+    texts += ["".join(rng.choice(pool) for _ in range(rng.randint(0, 40))) for _ in range(300)]
+    for batch in (texts, texts[::-1], texts[:1], []):
+        got = texts_word_hashes(batch, rules)
+        assert len(got) == len(batch)
+        for text, h in zip(batch, got, strict=True):
+            assert h.dtype == np.uint64
+            assert np.array_equal(h, text_word_hashes(text, rules)), repr(text)
+
+
+def test_join_groups_bound_characters_and_keep_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ngrams, "_JOIN_CHARS", 10)
+    assert ngrams._join_groups([]) == []
+    assert ngrams._join_groups([4, 4, 4, 30, 0, 9, 1]) == [(0, 2), (2, 3), (3, 4), (4, 6), (6, 7)]

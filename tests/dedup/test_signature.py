@@ -16,6 +16,7 @@ from curation.stages.dedup.signature import (
     exact_key,
     joined_tokens,
     sketch_jaccard,
+    sorted_unique,
     tokens_for,
     url_key,
     verify_signature,
@@ -214,3 +215,33 @@ def test_bottom_k_sketch_of_many_duplicate_hashes_is_the_k_smallest_distinct() -
         sketch = verify_sketch(many, 1024)
         expected = np.unique(many)[:1024].astype("<u4").tobytes()
         assert sketch[4:] == expected
+
+
+def test_sorted_unique_is_np_unique() -> None:
+    rng = np.random.default_rng(4)
+    for dtype in (np.uint32, np.uint64, np.int64):
+        for n in (0, 1, 2, 3, 100, 2048, 5000):
+            for high in (3, 2**32):  # many repeats, few repeats
+                a = rng.integers(0, high, size=n).astype(dtype)
+                got = sorted_unique(a)
+                assert got.dtype == a.dtype and np.array_equal(got, np.unique(a))
+    frozen = np.frombuffer(np.array([5, 1, 5, 3], dtype="<u4").tobytes(), dtype="<u4")  # read-only input
+    assert sorted_unique(frozen).tolist() == [1, 3, 5] and frozen.tolist() == [5, 1, 5, 3]
+
+
+def test_sketch_jaccard_equals_set_arithmetic() -> None:
+    rng = np.random.default_rng(6)
+    for _ in range(200):
+        n_a, n_b, shared = rng.integers(0, 1500, 3)
+        common = rng.integers(0, 2**32, size=shared, dtype=np.uint32)
+        a = np.concatenate([common, rng.integers(0, 2**32, size=n_a, dtype=np.uint32)])
+        b = np.concatenate([common, rng.integers(0, 2**32, size=n_b, dtype=np.uint32)])
+        sa, sb = verify_sketch(a, 1024), verify_sketch(b, 1024)
+        ua, ub = set(a.tolist()), set(b.tolist())
+        if not ua or not ub:
+            assert sketch_jaccard(sa, sb) == 0.0
+            continue
+        ks = [k for k, h in ((1024, a), (1024, b)) if len(h) > 1024]
+        union = sorted(ua | ub)[: min(ks)] if ks else sorted(ua | ub)
+        both = {h for h in ua & ub if h <= union[-1]}
+        assert sketch_jaccard(sa, sb) == len(both) / len(union)

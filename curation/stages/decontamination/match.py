@@ -26,7 +26,7 @@ from curation.stages.decontamination.decide import (
     rank,
 )
 from curation.stages.decontamination.index import NgramIndex
-from curation.stages.decontamination.ngrams import _Prefix, text_prefix_sums, word_spans
+from curation.stages.decontamination.ngrams import _Prefix, text_prefix_sums, texts_word_hashes, word_spans
 from curation.stages.decontamination.rules import DecontaminationRules
 
 
@@ -42,15 +42,19 @@ def score_batch(docs: Sequence[Document], index: NgramIndex, rules: Decontaminat
 
 
 def find_hits(
-    pre: _Prefix, cand: np.ndarray, index: NgramIndex
+    pre: _Prefix, cand: np.ndarray, index: NgramIndex, ends: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Full hashes of every indexed length at candidate start positions, looked up exactly.
 
-    Returns (hashes, start word, length, index position) of the hits.
+    ``ends[i]`` (default: the number of words) is where the words that an n-gram starting at ``cand[i]``
+    may use end: the end of its own document when ``pre`` holds several documents' words.
+    Returns (hashes, start word, length, index position) of the hits, length by length in the order of
+    ``index.lengths`` and by start within each length.
     """
+    limit = pre.m if ends is None else ends
     hs, st, ks, ps = [], [], [], []
     for k in index.lengths:
-        s = cand[cand + k <= pre.m]
+        s = cand[cand + k <= limit]
         if len(s) == 0:
             continue
         h = pre.ngrams_at(s, k)
@@ -66,26 +70,74 @@ def find_hits(
     return np.concatenate(hs), np.concatenate(st), np.concatenate(ks), np.concatenate(ps)
 
 
+# Words of one group of documents hashed over one prefix structure (bounds the power tables, which grow to
+# the longest group, and the group's arrays; a longer document is a group of its own).
+_GROUP_WORDS = 1 << 20
+
+
+def _word_groups(lengths: Sequence[int]) -> list[tuple[int, int]]:
+    """Consecutive ``(first, stop)`` document ranges of at most ``_GROUP_WORDS`` words (or one document)."""
+    groups, first, words = [], 0, 0
+    for i, m in enumerate(lengths):
+        if words and words + m > _GROUP_WORDS:
+            groups.append((first, i))
+            first, words = i, 0
+        words += m
+    if first < len(lengths):
+        groups.append((first, len(lengths)))
+    return groups
+
+
+def batch_hits(
+    word_hashes: Sequence[np.ndarray], index: NgramIndex, min_n: int
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """:func:`find_hits` of each document, found for many documents at once.
+
+    The documents' word hashes are laid end to end under one prefix structure: an n-gram's hash does not
+    depend on where its words sit (``(S[s+k] - S[s]) * B**(s+k-1)`` is ``sum w_j B**(s+k-1-j)``, wrapping
+    uint64 arithmetic), so the hashes are those of each document alone. Probes, candidates and exact
+    look-ups then run once per group of documents instead of once per document, and n-grams that would
+    run into the next document are left out. Per document the hits come in :func:`find_hits`'s order
+    (length, then start), with starts counted from the document's first word.
+    """
+    out: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+    for first, stop in _word_groups([len(w) for w in word_hashes]):
+        group = word_hashes[first:stop]
+        m = np.array([len(w) for w in group], dtype=np.int64)
+        ends = np.cumsum(m)
+        starts = ends - m
+        pre = _Prefix(np.concatenate(group) if len(group) > 1 else group[0])
+        doc_of = np.repeat(np.arange(len(group)), m)  # document of each word
+        probes = pre.ngrams(min_n)
+        cand = np.flatnonzero(index.candidates(probes)) if len(probes) else np.empty(0, dtype=np.int64)
+        cand_end = ends[doc_of[cand]]
+        keep = cand + min_n <= cand_end  # probes that run into the next document are not candidates
+        h, st, ks, pos = find_hits(pre, cand[keep], index, cand_end[keep])
+        doc = doc_of[st]
+        order = np.argsort(doc, kind="stable")  # by document; within it, find_hits' order is kept
+        h, st, ks, pos, doc = h[order], st[order], ks[order], pos[order], doc[order]
+        cuts = np.searchsorted(doc, np.arange(len(group) + 1))
+        for i in range(len(group)):
+            a, b = int(cuts[i]), int(cuts[i + 1])
+            out.append((h[a:b], st[a:b] - starts[i], ks[a:b], pos[a:b]))
+    return out
+
+
 def score_batch_with_found(
     docs: Sequence[Document], index: NgramIndex, rules: DecontaminationRules
 ) -> list[tuple[Outcome, list[Evidence]]]:
     """Like :func:`score_batch`, also returning every found item (not capped like the signal).
 
     Documents are probed with their ``min_n``-gram hashes (one bit-table probe each, one array for the
-    whole batch); full n-gram hashes of each indexed length are computed only at candidate positions.
+    whole batch); full n-gram hashes of each indexed length are computed only at candidate positions
+    (:func:`batch_hits`).
     """
     if not index.lengths or not docs:
         return [(d, []) for d in docs]
-    min_n = rules.ngram.min_n
-    pres = [text_prefix_sums(d.text, rules.ngram) for d in docs]
-    probes = [p.ngrams(min_n) for p in pres]
-    mask_all = index.candidates(np.concatenate(probes))
+    word_hashes = texts_word_hashes([d.text for d in docs], rules.ngram)
+    hits = batch_hits(word_hashes, index, rules.ngram.min_n)
     out: list[tuple[Outcome, list[Evidence]]] = []
-    offset = 0
-    for doc, pre, pr in zip(docs, pres, probes, strict=True):
-        cand = np.flatnonzero(mask_all[offset : offset + len(pr)])
-        offset += len(pr)
-        h, starts, ks, pos = find_hits(pre, cand, index) if len(cand) else (np.empty(0),) * 4
+    for doc, (h, starts, ks, pos) in zip(docs, hits, strict=True):
         if len(h) == 0:
             out.append((doc, []))
         else:

@@ -214,6 +214,61 @@ def text_word_hashes(text: str, rules: NgramRules) -> np.ndarray:
     return _span_hashes(b, starts, ends) if len(starts) else np.empty(0, dtype=np.uint64)
 
 
+# Texts hashed as one joined text by :func:`texts_word_hashes` hold at most this many characters together
+# (its code-point and offset arrays take ~30 bytes a character); a longer text is hashed on its own.
+_JOIN_CHARS = 1 << 20
+
+
+def _join_groups(lengths: Sequence[int]) -> list[tuple[int, int]]:
+    """Consecutive ``(first, stop)`` ranges of at most ``_JOIN_CHARS`` characters (or one text)."""
+    groups, first, chars = [], 0, 0
+    for i, n in enumerate(lengths):
+        if chars and chars + n > _JOIN_CHARS:
+            groups.append((first, i))
+            first, chars = i, 0
+        chars += n + 1
+    if first < len(lengths):
+        groups.append((first, len(lengths)))
+    return groups
+
+
+def texts_word_hashes(texts: Sequence[str], rules: NgramRules) -> list[np.ndarray]:
+    """:func:`text_word_hashes` of each text, found for many texts at once.
+
+    Normalised texts of one kind (ASCII; the others when punctuation is stripped) are joined by single
+    spaces and their words found and hashed in one pass: a space is no part of a word and a word's hash
+    depends only on its bytes, so each text's words and hashes are those it has alone (tested), and the
+    numpy calls are made once per group of texts instead of once per text. Each group's words are then
+    handed back to their texts by byte offset.
+    """
+    norm = [normalized_text(t, rules) for t in texts]
+    out: list[np.ndarray] = [_EMPTY_U64] * len(norm)
+    ascii_idx = [i for i, t in enumerate(norm) if t.isascii()]
+    other_idx = [i for i, t in enumerate(norm) if not t.isascii()]
+    if not rules.strip_punctuation:
+        for i in other_idx:
+            out[i] = word_hashes(norm[i].split())
+        other_idx = []
+    for idx, is_ascii in ((ascii_idx, True), (other_idx, False)):
+        for first, stop in _join_groups([len(norm[i]) for i in idx]):
+            members = idx[first:stop]
+            group = [norm[i] for i in members]
+            joined = " ".join(group)
+            b, starts, ends = _ascii_words(joined, rules) if is_ascii else _unicode_words(joined)
+            if not len(starts):
+                continue
+            hashes = _span_hashes(b, starts, ends)
+            sizes = [len(t) if is_ascii else len(t.encode("utf-8", "surrogatepass")) for t in group]
+            text_starts = np.cumsum([0] + [n + 1 for n in sizes[:-1]])  # byte offset of each text in b
+            cuts = np.searchsorted(starts, np.append(text_starts, len(b) + 1)).tolist()
+            for j, i in enumerate(members):
+                out[i] = hashes[cuts[j] : cuts[j + 1]]
+    return out
+
+
+_EMPTY_U64 = np.empty(0, dtype=np.uint64)
+
+
 def _mix(z: np.ndarray) -> np.ndarray:
     """SplitMix64 finaliser (vectorised, wrapping uint64 arithmetic)."""
     z = z ^ (z >> _U64(30))

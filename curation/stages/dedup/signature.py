@@ -295,6 +295,21 @@ def estimate_jaccard_bbit(a: bytes, b: bytes) -> float:
 _SKETCH_HEADER = np.dtype("<u4")
 
 
+def sorted_unique(values: np.ndarray) -> np.ndarray:
+    """``np.unique(values)`` (the sorted distinct values) of a 1-d integer array, by sorting a copy.
+
+    numpy 2.x answers a plain ``np.unique`` through a hash table, which measured 10-25x slower than a sort
+    on the arrays here (uint32, 100 to 100,000 values: 2048 values 135 us vs 10 us); the result is the same.
+    """
+    out = np.sort(values)
+    if len(out) < 2:
+        return out
+    keep = np.empty(len(out), dtype=bool)
+    keep[0] = True
+    np.not_equal(out[1:], out[:-1], out=keep[1:])
+    return out[keep]
+
+
 def verify_sketch(hashes: np.ndarray, k: int) -> bytes:
     """Verification sketch of a document's shingle hashes, as bytes: a uint32 header, then hashes.
 
@@ -306,8 +321,8 @@ def verify_sketch(hashes: np.ndarray, k: int) -> bytes:
     # The k smallest distinct values lie among the 2k smallest values whenever those hold k distinct
     # ones (every value below the k-th distinct one of that part is in it): a partial sort, not a sort.
     m = min(len(hashes), 2 * k)
-    part = np.unique(np.partition(hashes, m - 1)[:m]) if m < len(hashes) else np.unique(hashes)
-    bottom = (part if len(part) >= k else np.unique(hashes))[:k].astype("<u4")
+    part = sorted_unique(np.partition(hashes, m - 1)[:m]) if m < len(hashes) else sorted_unique(hashes)
+    bottom = (part if len(part) >= k else sorted_unique(hashes))[:k].astype("<u4")
     return np.array([k], dtype=_SKETCH_HEADER).tobytes() + bottom.tobytes()
 
 
@@ -317,7 +332,7 @@ _COMPLETE = np.array([0], dtype=_SKETCH_HEADER).tobytes()
 def _sketch(data: bytes) -> tuple[int, np.ndarray]:
     """(k, sorted distinct hashes); k = 0 for a complete set."""
     k = int(np.frombuffer(data[:4], dtype=_SKETCH_HEADER)[0])
-    return k, np.unique(np.frombuffer(data[4:], dtype="<u4"))
+    return k, sorted_unique(np.frombuffer(data[4:], dtype="<u4"))
 
 
 def sketch_jaccard(a: bytes, b: bytes) -> float:
@@ -328,7 +343,7 @@ def sketch_jaccard(a: bytes, b: bytes) -> float:
     if not len(sa) or not len(sb):
         return 0.0
     ks = [x for x in (ka, kb) if x > 0]
-    union = np.union1d(sa, sb)
+    union = sorted_unique(np.concatenate((sa, sb)))  # np.union1d(sa, sb)
     if ks:
         union = union[: min(ks)]
     both = np.intersect1d(sa, sb, assume_unique=True)
