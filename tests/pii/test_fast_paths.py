@@ -1,15 +1,17 @@
-"""Fast paths of PERSON and STREET_ADDRESS (issue 21) give the spans of the full per-run / per-number tests:
-each is checked by switching it off (every run / number then takes the full path) on generated texts."""
+"""Fast paths of PERSON, STREET_ADDRESS and PHONE_NUMBER (issue 21) give the spans of the full per-run /
+per-number / per-window tests: each is checked by switching it off (every run / number / window then takes the
+full path) on generated texts."""
 
 from __future__ import annotations
 
 import dataclasses
 import random
+import re
 
 import pytest
 
 from curation.rules import RULES_DIR
-from curation.stages.pii import load_stage_rules, names
+from curation.stages.pii import load_stage_rules, names, structured
 from curation.stages.pii.address import AddressRecognizer
 from curation.stages.pii.names import PersonRecognizer
 
@@ -69,3 +71,36 @@ def test_address_words_before_gate_skips_only_numbers_no_layout_takes() -> None:
     full = [_key(rec.find(t, lang)) for t in texts for lang in (None, "de")]
     assert fast == full
     assert sum(map(len, fast)) > 100
+
+
+PHONE_PIECES = [*"0123456789", "0", "1", "00", "+", "+1", "+44 ", "+49-", "(", ")", "(0)", "-", ".", "/", " ",
+                " ", ":", "x", "ext.", "#", "a", "_", "\n", "ISBN ", "978", "tel ", "phone: ", "2023-09-12",
+                "12/09/2023", "10:30", "1.2.3", "192.168.0.1", "٣", "415-555-2671", "(415) 555-2671",
+                "030 1234567", "06-12345678", "01 23 45 67 89", "0044 20", "555 0100", "9780306406157"]
+
+
+def test_phone_windows_skipped_give_no_span(monkeypatch: pytest.MonkeyPatch) -> None:
+    rec = structured.PhoneRecognizer(tuple(RULES.phone_regions), ())
+    texts = _texts(PHONE_PIECES, 71, 1200)
+    skipped = sum(not structured.window_can_score(t, max(0, m.start() - 2), m.end())
+                  for t in texts for m in structured._PHONE_WINDOW.finditer(t))
+    fast = [_key(rec.find(t)) for t in texts]
+    monkeypatch.setattr(structured, "window_can_score", lambda _text, _lo, _hi: True)
+    full = [_key(structured.PhoneRecognizer(tuple(RULES.phone_regions), ()).find(t)) for t in texts]
+    assert fast == full
+    assert sum(map(len, fast)) > 300 and skipped > 300  # both paths were exercised
+
+
+def test_glued_is_the_before_test_or_the_after_test() -> None:
+    rng = random.Random(73)
+    for text in _texts(PHONE_PIECES, 79, 300):
+        for _ in range(10):
+            s = rng.randint(0, len(text))
+            e = rng.randint(s, len(text))
+            before, after = text[max(0, s - 2) : s], text[e : e + 2]
+            old = ((bool(before) and (before[-1].isalnum() or before[-1] == "_"))
+                   or (bool(after) and (after[0].isalnum() or after[0] == "_"))
+                   or (len(before) == 2 and before[-1] in "-." and before[0].isalnum())
+                   or (len(after) == 2 and after[0] in "-." and after[1].isalnum())
+                   or bool(re.search(r"\d[ ]$", before) or re.match(r"[ ]\d", after)))
+            assert structured.glued(text, s, e) == old
