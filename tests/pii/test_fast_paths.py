@@ -104,3 +104,43 @@ def test_glued_is_the_before_test_or_the_after_test() -> None:
                    or (len(after) == 2 and after[0] in "-." and after[1].isalnum())
                    or bool(re.search(r"\d[ ]$", before) or re.match(r"[ ]\d", after)))
             assert structured.glued(text, s, e) == old
+
+
+FOLLOW_PIECES = [*ADDRESS_PIECES, ")", ";", "]", ":", '"', "'", "’", "-", "/", "_", "\t", "\u00a0", "é", "Ö",
+                 "٣", "12345", "1", "x", "B", "bis", "ter", "Main", "rue", "Calle", "str.", "#", "."]
+
+
+def test_guard_needs_a_character_guard_can_follow_allows(monkeypatch: pytest.MonkeyPatch) -> None:
+    from curation.stages.pii import address
+    from curation.stages.pii.digits import digit_runs, house_numbers
+
+    rec = AddressRecognizer(RULES.addresses)
+    plan = rec._plan(rec._languages(None))
+    assert plan.guard is not None
+    texts = _texts(FOLLOW_PIECES, 83, 2000)
+    skipped = 0
+    for text in texts:
+        for s, e in house_numbers(text, digit_runs(text)):
+            if not address.guard_can_follow(text, e):
+                skipped += 1
+                assert plan.guard.match(text, s) is None, (text, s)
+    assert skipped > 500
+    fast = [_key(rec.find(t, lang)) for t in texts for lang in (None, "fr")]
+    monkeypatch.setattr(address, "guard_can_follow", lambda _text, _end: True)
+    full = [_key(AddressRecognizer(RULES.addresses).find(t, lang)) for t in texts for lang in (None, "fr")]
+    assert fast == full
+    assert sum(map(len, fast)) > 100
+
+
+def test_unit_before_is_the_unit_search() -> None:
+    from curation.stages.pii import address
+
+    pieces = [*address._UNIT_WORDS, "apt.", "Apt", "Flat", " ", " ", "\n", "x", "Unit\n", "12", "Studios"]
+    rng = random.Random(89)
+    found = 0
+    for _ in range(20000):
+        before = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 6)))
+        m = address._UNIT_BEFORE.search(before)
+        assert address.unit_before(before) == (m.start() if m else None), before
+        found += m is not None
+    assert found > 500
