@@ -20,7 +20,8 @@ PIECES = ["secret", "SECRET_KEY", "Token", "tOkEn", "auth", "AUTH", "credential"
           "passphrase", "pass",
           "://", "https://", "@", "user@host", "xox", "xoxb-1", "hooks.slack.com", "HOOKS.SLACK.COM",
           "PRIVATE KEY", "private key", "AKIA", "AKIAJEKP5OOW3IO4DE72", "ASIA1", "A3TZ", "ghp_", "GHP_",
-          "github_pat_", "İ", "ı", "ſ", "K", "Kelvin", "sec", "ret", "tok", "en", "Σ", "é", "日本", "\ud800",
+          "github_pat_", "İ", "ı", "ſ", "K", "Kelvin", "ſecret", "toKen", "sec", "ret", "tok", "en",
+          "Σ", "é", "日本", "\ud800",
           "\U0001f600", " ", " ", "\n", "x", "=", '"', "0", "12", "4111 1111 1111 1111", "GB82 WEST 1234",
           "192.168.0.1", "fe80::1", "٣"]
 
@@ -121,3 +122,30 @@ def test_precheck_decides_as_the_former_precheck(monkeypatch: pytest.MonkeyPatch
         seen |= got
         assert engine.precheck(text, ("PASSWORD",)) == _old_precheck(text, ("PASSWORD",)), text
     assert seen == set(entities)  # every entity passed somewhere
+
+
+def test_case_fold_ascii_lists_every_character_related_to_an_ascii_letter() -> None:
+    """Every non-ASCII code point that lower-cases to more than one character or to ASCII, or that a
+    case-insensitive pattern matches to an ASCII letter, is in CASE_FOLD_ASCII (so literal_starts refuses
+    texts holding one)."""
+    every = "".join(chr(c) for c in range(128, sys.maxunicode + 1) if not 0xD800 <= c < 0xE000)
+    odd = set(re.findall(r"(?i)[a-z]", every))
+    odd |= {c for c in every if len(c.lower()) != 1 or any(ord(x) < 128 for x in c.lower())}
+    assert odd == set(hints.CASE_FOLD_ASCII)
+
+
+def test_literal_starts_are_the_positions_in_the_lower_cased_text() -> None:
+    from curation.stages.pii import secrets
+    from curation.stages.pii.scan import literal_positions
+
+    fast = 0
+    for words in (secrets._SECRET_ANCHOR, secrets._PASSWORD_ANCHOR, ("aws", "secret")):
+        for text in _texts(11, 1500):
+            starts = hints.literal_starts(words, text)
+            if starts is not None:
+                fast += 1
+                assert starts == literal_positions(words, text.lower()), text
+            else:
+                assert any(ch in text for ch in hints.CASE_FOLD_ASCII)
+    assert fast > 2000
+    assert hints.literal_starts(("Secret",), "a secret") is None  # not a lower-case key word

@@ -1,4 +1,5 @@
-"""The pre-check's key-word and literal hints of a text found in one scan (Hyperscan), not one scan each.
+"""Key words and literals found in one Hyperscan scan of a text instead of ``str.lower`` and one search each:
+the pre-check's hints (:func:`hints`) and the secret recognizers' key-word anchors (:func:`literal_starts`).
 
 The pre-check (:func:`curation.stages.pii.engine.precheck`) asks a dozen substring questions of every chunk:
 ``"@"``, ``"xox"``, ``"PRIVATE KEY"``, the AWS key-id and GitHub token prefixes, and on the lower-cased text
@@ -108,3 +109,76 @@ def hints(text: str) -> frozenset[str]:
     m = _matcher()
     found = m.hints(text) if m is not None else None
     return found if found is not None else python_hints(text)
+
+
+# ----------------------------------------------------------------------------------------------------
+# Where key words start (the secret recognizers' anchors)
+
+#: Non-ASCII characters that ``str.lower`` or a case-insensitive ``re`` pattern relates to an ASCII letter
+#: (``İ``, dotless ``ı``, long ``ſ``, Kelvin sign; checked over every code point by the tests).
+CASE_FOLD_ASCII = "\u0130\u0131\u017f\u212a"
+_KEY_WORD = re.compile(r"[a-z_-]+")
+
+
+class _Starts:
+    """A caseless Hyperscan database of lower-case ASCII key words (and of :data:`CASE_FOLD_ASCII`)."""
+
+    def __init__(self, words: tuple[str, ...]) -> None:
+        import hyperscan
+
+        self.lengths = [len(w) for w in words]
+        exprs = [w.encode("ascii") for w in words] + [_hex(ch) for ch in CASE_FOLD_ASCII]
+        self.db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+        self.db.compile(expressions=exprs, ids=list(range(len(exprs))), elements=len(exprs),
+                        flags=[hyperscan.HS_FLAG_CASELESS] * len(exprs))
+        self._hyperscan = hyperscan
+        self._local = threading.local()
+
+    def starts(self, text: str) -> list[int] | None:
+        scratch = getattr(self._local, "scratch", None)
+        if scratch is None:
+            scratch = self._local.scratch = self._hyperscan.Scratch(self.db)
+        lengths = self.lengths
+        words = len(lengths)
+        found: list[int] = []
+        bad: list[int] = []
+
+        def on_match(i: int, _start: int, end: int, _flags: int, _ctx: Any) -> None:
+            if i < words:
+                found.append(end - lengths[i])  # an ASCII word: its bytes are its characters
+            else:
+                bad.append(i)
+
+        data = text.encode("utf-8", "surrogatepass")
+        self.db.scan(data, match_event_handler=on_match, scratch=scratch)
+        if bad:
+            return None
+        if found and len(data) != len(text):  # byte offsets to character offsets: lead bytes before
+            import numpy as np
+
+            lead = (np.frombuffer(data, dtype=np.uint8) & 0xC0) != 0x80
+            char_at = np.cumsum(lead) - 1
+            return sorted(set(char_at[np.array(found)].tolist()))
+        return sorted(set(found))
+
+
+@lru_cache(maxsize=8)
+def _starts_db(words: tuple[str, ...]) -> _Starts | None:
+    """The process's database for ``words`` (built on first use); ``None`` without ``hyperscan`` or for
+    words that are not lower-case ASCII key words."""
+    if not all(_KEY_WORD.fullmatch(w) for w in words):
+        return None
+    try:
+        return _Starts(words)
+    except ImportError:
+        return None
+
+
+def literal_starts(words: tuple[str, ...], text: str) -> list[int] | None:
+    """Every position where one of ``words`` (lower-case ASCII) starts in ``text.lower()`` (overlapping
+    occurrences too), increasing: ``scan.literal_positions(words, text.lower())`` in one caseless scan of
+    the text, without lower-casing it. ``None`` (then lower-case and search as before) without
+    ``hyperscan``, or when the text holds a character of :data:`CASE_FOLD_ASCII`: there lower-casing moves
+    offsets or a case-insensitive pattern matches where no ASCII-caseless word does."""
+    db = _starts_db(words)
+    return db.starts(text) if db is not None else None
