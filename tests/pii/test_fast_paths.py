@@ -1,15 +1,17 @@
-"""Fast paths of PERSON and STREET_ADDRESS (issue 21) give the spans of the full per-run / per-number tests:
-each is checked by switching it off (every run / number then takes the full path) on generated texts."""
+"""Fast paths of PERSON, STREET_ADDRESS and PHONE_NUMBER (issue 21) give the spans of the full per-run /
+per-number / per-window tests: each is checked by switching it off (every run / number / window then takes the
+full path) on generated texts."""
 
 from __future__ import annotations
 
 import dataclasses
 import random
+import re
 
 import pytest
 
 from curation.rules import RULES_DIR
-from curation.stages.pii import load_stage_rules, names
+from curation.stages.pii import load_stage_rules, names, structured
 from curation.stages.pii.address import AddressRecognizer
 from curation.stages.pii.names import PersonRecognizer
 
@@ -69,3 +71,76 @@ def test_address_words_before_gate_skips_only_numbers_no_layout_takes() -> None:
     full = [_key(rec.find(t, lang)) for t in texts for lang in (None, "de")]
     assert fast == full
     assert sum(map(len, fast)) > 100
+
+
+PHONE_PIECES = [*"0123456789", "0", "1", "00", "+", "+1", "+44 ", "+49-", "(", ")", "(0)", "-", ".", "/", " ",
+                " ", ":", "x", "ext.", "#", "a", "_", "\n", "ISBN ", "978", "tel ", "phone: ", "2023-09-12",
+                "12/09/2023", "10:30", "1.2.3", "192.168.0.1", "٣", "415-555-2671", "(415) 555-2671",
+                "030 1234567", "06-12345678", "01 23 45 67 89", "0044 20", "555 0100", "9780306406157"]
+
+
+def test_phone_windows_skipped_give_no_span(monkeypatch: pytest.MonkeyPatch) -> None:
+    rec = structured.PhoneRecognizer(tuple(RULES.phone_regions), ())
+    texts = _texts(PHONE_PIECES, 71, 1200)
+    skipped = sum(not structured.window_can_score(t, max(0, m.start() - 2), m.end())
+                  for t in texts for m in structured._PHONE_WINDOW.finditer(t))
+    fast = [_key(rec.find(t)) for t in texts]
+    monkeypatch.setattr(structured, "window_can_score", lambda _text, _lo, _hi: True)
+    full = [_key(structured.PhoneRecognizer(tuple(RULES.phone_regions), ()).find(t)) for t in texts]
+    assert fast == full
+    assert sum(map(len, fast)) > 300 and skipped > 300  # both paths were exercised
+
+
+def test_glued_is_the_before_test_or_the_after_test() -> None:
+    rng = random.Random(73)
+    for text in _texts(PHONE_PIECES, 79, 300):
+        for _ in range(10):
+            s = rng.randint(0, len(text))
+            e = rng.randint(s, len(text))
+            before, after = text[max(0, s - 2) : s], text[e : e + 2]
+            old = ((bool(before) and (before[-1].isalnum() or before[-1] == "_"))
+                   or (bool(after) and (after[0].isalnum() or after[0] == "_"))
+                   or (len(before) == 2 and before[-1] in "-." and before[0].isalnum())
+                   or (len(after) == 2 and after[0] in "-." and after[1].isalnum())
+                   or bool(re.search(r"\d[ ]$", before) or re.match(r"[ ]\d", after)))
+            assert structured.glued(text, s, e) == old
+
+
+FOLLOW_PIECES = [*ADDRESS_PIECES, ")", ";", "]", ":", '"', "'", "’", "-", "/", "_", "\t", "\u00a0", "é", "Ö",
+                 "٣", "12345", "1", "x", "B", "bis", "ter", "Main", "rue", "Calle", "str.", "#", "."]
+
+
+def test_guard_needs_a_character_guard_can_follow_allows(monkeypatch: pytest.MonkeyPatch) -> None:
+    from curation.stages.pii import address
+    from curation.stages.pii.digits import digit_runs, house_numbers
+
+    rec = AddressRecognizer(RULES.addresses)
+    plan = rec._plan(rec._languages(None))
+    assert plan.guard is not None
+    texts = _texts(FOLLOW_PIECES, 83, 2000)
+    skipped = 0
+    for text in texts:
+        for s, e in house_numbers(text, digit_runs(text)):
+            if not address.guard_can_follow(text, e):
+                skipped += 1
+                assert plan.guard.match(text, s) is None, (text, s)
+    assert skipped > 500
+    fast = [_key(rec.find(t, lang)) for t in texts for lang in (None, "fr")]
+    monkeypatch.setattr(address, "guard_can_follow", lambda _text, _end: True)
+    full = [_key(AddressRecognizer(RULES.addresses).find(t, lang)) for t in texts for lang in (None, "fr")]
+    assert fast == full
+    assert sum(map(len, fast)) > 100
+
+
+def test_unit_before_is_the_unit_search() -> None:
+    from curation.stages.pii import address
+
+    pieces = [*address._UNIT_WORDS, "apt.", "Apt", "Flat", " ", " ", "\n", "x", "Unit\n", "12", "Studios"]
+    rng = random.Random(89)
+    found = 0
+    for _ in range(20000):
+        before = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 6)))
+        m = address._UNIT_BEFORE.search(before)
+        assert address.unit_before(before) == (m.start() if m else None), before
+        found += m is not None
+    assert found > 500

@@ -25,7 +25,8 @@ _UP = "A-ZÀ-ÖØ-Þ"
 _NAME = rf"[{_UP}0-9][\w'’-]*"
 _UNIT = (r"(?:,?\s(?:Apt\.?|Apartment|Suite|Ste\.?|Unit|Flat|Fl\.?|#|App\.?|Appt\.?|Wohnung|Whg\.?|Piso|"
          r"Puerta|Interno|Int\.?|Scala|bus)\s?[\w/-]{1,6})?")
-_UNIT_WORD = r"(?:Flat|Apartment|Apt\.|Suite|Unit|Studio)"
+_UNIT_WORDS = ("Flat", "Apartment", "Apt.", "Suite", "Unit", "Studio")
+_UNIT_WORD = "(?:" + "|".join(re.escape(w) for w in _UNIT_WORDS) + ")"
 #: A unit on its own line below a street line ("Apt. 060").
 _UNIT_LINE = re.compile(rf"(?m)^[ \t]*({_UNIT_WORD} \d{{1,5}}[A-Za-z]?)[ \t]*$")
 _NUMBER = r"\d{1,5}(?:\s?[a-zA-Z](?![\w]))?(?:\s?(?:bis|ter))?"
@@ -151,14 +152,15 @@ class AddressRecognizer:
         entity, score = self.entity, self.rules.score
         for s, e in house_numbers(text, digit_runs(text)):  # the matches of _HOUSE
             # every pattern tried at the number starts with a prefix in the guard: none matches, none is tried
-            forward = (plan.guard is not None and plan.guard.match(text, s) is not None
-                       and _FORWARD_HINT.match(text, e) is not None)
+            # (and no prefix matches unless the character after the number passes guard_can_follow)
+            forward = (plan.guard is not None and guard_can_follow(text, e)
+                       and plan.guard.match(text, s) is not None and _FORWARD_HINT.match(text, e) is not None)
             lo = max(0, s - 90)
             before = text[lo:s]
             if plan.ahead:
-                unit = _UNIT_BEFORE.search(before) if before.endswith((" ", " \n")) else None  # " $"
-                if unit or forward:
-                    start = lo + unit.start() if unit else s
+                unit = unit_before(before)
+                if unit is not None or forward:
+                    start = lo + unit if unit is not None else s
                     for rx in plan.ahead:
                         found = rx.match(text, start)
                         if found:
@@ -218,4 +220,29 @@ class AddressRecognizer:
 _HOUSE = re.compile(r"\d(?<![\w.,/:-]\d)\d{0,4}(?!\d)")
 _HOUSE_ASCII = re.compile(r"[0-9](?<![\w.,/:-][0-9])[0-9]{0,4}(?![0-9])")  # the same on ASCII text, faster
 _FORWARD_HINT = re.compile(r"(?:\s?[a-zA-Z](?!\w))?(?:\s?(?:bis|ter))?,? ?\S")
-_UNIT_BEFORE = re.compile(rf"{_UNIT_WORD} $")
+_UNIT_BEFORE = re.compile(rf"{_UNIT_WORD} $")  # the reference of unit_before
+#: what ``_UNIT_BEFORE`` can match: a unit word and a space at the end, or before a final newline
+_UNIT_ENDS = tuple(w + " " for w in _UNIT_WORDS) + tuple(w + " \n" for w in _UNIT_WORDS)
+
+
+def unit_before(before: str) -> int | None:
+    """The start of ``_UNIT_BEFORE.search(before)``, or ``None``: with ``str.endswith`` instead of a search
+    tried at every position. ``$`` matches at the end or before a final newline, so a match is a unit word
+    and a space ending there; no unit word ends another, so there is at most one."""
+    if not before.endswith(_UNIT_ENDS):
+        return None
+    for end in _UNIT_ENDS:
+        if before.endswith(end):
+            return len(before) - len(end)
+    return None  # not reached
+
+
+def guard_can_follow(text: str, end: int) -> bool:
+    """A necessary condition for a forward guard match at a house number ending at ``end``: the character
+    there. Each prefix goes on after its ``\\d{1,5}`` with ``\\s``, a letter, ``,``, ``-``, ``/`` or a space,
+    or (en: a name may start with a digit) consumes the rest of the run with ``[\\w'’-]*`` and then needs
+    a space; so the character after the run is whitespace, a word character or one of ``'’-,/``."""
+    if end >= len(text):
+        return False
+    ch = text[end]
+    return ch.isalnum() or ch.isspace() or ch in "_'’-,/"

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from curation.stages.pii.digits import digit_runs, iban_hint, max_digits
 from curation.stages.pii.entities import LANGUAGE_ENTITIES, PRIORITY
+from curation.stages.pii.hints import hints
 from curation.stages.pii.ner import WindowNer
 from curation.stages.pii.recognizers import build_recognizers
 from curation.stages.pii.rules import ContextRules, PiiRules
@@ -42,14 +43,17 @@ _IPV4_TAIL = re.compile(r"\.\d{1,3}\.\d{1,3}\.\d")
 _IPV6_TAIL = re.compile(r":[0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}:")
 _IPV6_GAP = re.compile(r"::[0-9A-Fa-f]")
 _HEX = frozenset("0123456789ABCDEFabcdef")
-_IBAN_HINT = re.compile(r"[A-Z][A-Z]\d\d ?[A-Z0-9]{4}")  # `[A-Z]{2}\d{2} ?[A-Z0-9]{4}`, a faster spelling
-_GITHUB_HINT = re.compile(r"gh[pousr]_|github_pat_")
-_AWS_ID_HINT = re.compile(r"A(?:KIA|SIA|3T|BIA|CCA)[A-Z0-9]")
-_SECRET_WORDS = ("secret", "token", "api_key", "apikey", "api-key", "access_key", "auth", "credential",
-                 "private_key")
+# the IBAN hint (``digits.iban_hint`` finds it from the digit runs; this is its reference)
+_IBAN_HINT = re.compile(r"[A-Z][A-Z]\d\d ?[A-Z0-9]{4}")
 # The key words _PASSWORD_KEY starts with (passw(or)d, passwd, pwd, passphrase): "pass" alone also
 # matched "passage", "passed", "compass" and sent a third of the prose to the password patterns.
 _PASSWORD_WORDS = ("passw", "pwd", "passphrase")
+#: the key words of GENERIC_SECRET (``hints.KEY_WORDS`` holds these and the password words)
+_SECRET_WORDS = frozenset({"secret", "token", "api_key", "apikey", "api-key", "access_key", "auth",
+                           "credential", "private_key"})
+#: the entities whose pre-check reads the literal and key-word hints (``hints.hints``: one scan)
+_HINTED = frozenset({"EMAIL_ADDRESS", "AWS_ACCESS_KEY_ID", "GITHUB_TOKEN", "SLACK_TOKEN", "PRIVATE_KEY",
+                     "AWS_SECRET_ACCESS_KEY", "PASSWORD", "GENERIC_SECRET"})
 
 
 #: the entities whose pre-check reads the digit runs (STREET_ADDRESS's recognizer reads them next)
@@ -88,26 +92,20 @@ def _ipv6_hint(text: str) -> bool:
     return _IPV6_GAP.search(text) is not None or _preceded(_IPV6_TAIL, text, _HEX.__contains__)
 
 
-def _secret_word(low: str) -> bool:
-    """``any(w in low for w in _SECRET_WORDS)`` with the shared parts searched once (fewer scans)."""
-    return ("secret" in low or "token" in low or "auth" in low or "credential" in low
-            or ("api" in low and ("api_key" in low or "apikey" in low or "api-key" in low))
-            or ("_key" in low and ("access_key" in low or "private_key" in low)))
-
-
 def precheck(text: str, entities: Sequence[str]) -> frozenset[str]:
     """The subset of ``entities`` that can possibly match in ``text`` (a superset of what will match)."""
     need: set[str] = set()
     wanted = set(entities)
-    low: str | None = None
     digits = -1
     # every digit test below needs a decimal digit (the IPv6 hint does not: it has its own test); the digit
     # runs are found once (one scan, shared with the house-number recognizer) when a run test is wanted
     runs = digit_runs(text) if not wanted.isdisjoint(_RUN_ENTITIES) else None
     has_digit = bool(runs.starts) if runs is not None else _ANY_DIGIT.search(text) is not None
+    # the literal and key-word hints, all found in one scan (on the lower-cased text for the key words)
+    found = hints(text) if not wanted.isdisjoint(_HINTED) else frozenset()
     for e in wanted:
         if e == "EMAIL_ADDRESS":
-            hit = "@" in text
+            hit = "@" in found
         elif e in ("PHONE_NUMBER", "US_SSN", "CREDIT_CARD"):
             if digits < 0:
                 digits = max_digits(text, runs) if runs is not None and has_digit else 0
@@ -117,25 +115,23 @@ def precheck(text: str, entities: Sequence[str]) -> frozenset[str]:
         elif e == "IP_ADDRESS":
             hit = (has_digit and _ipv4_hint(text)) or _ipv6_hint(text)
         elif e == "AWS_ACCESS_KEY_ID":
-            hit = _AWS_ID_HINT.search(text) is not None
+            hit = "aws_id" in found
         elif e == "GITHUB_TOKEN":
-            hit = _GITHUB_HINT.search(text) is not None
+            hit = "github" in found
         elif e == "SLACK_TOKEN":
-            hit = "xox" in text or "hooks.slack.com" in text
+            hit = "xox" in found or "hooks.slack.com" in found
         elif e == "PRIVATE_KEY":
-            hit = "PRIVATE KEY" in text
+            hit = "PRIVATE KEY" in found
         elif e == "STREET_ADDRESS":
             hit = has_digit
-        else:
-            low = text.lower() if low is None else low
-            if e == "AWS_SECRET_ACCESS_KEY":
-                hit = "secret" in low
-            elif e == "PASSWORD":
-                hit = any(w in low for w in _PASSWORD_WORDS) or ("://" in low and "@" in low)
-            elif e == "GENERIC_SECRET":
-                hit = _secret_word(low)
-            else:  # unknown to the pre-check: always run
-                hit = True
+        elif e == "AWS_SECRET_ACCESS_KEY":
+            hit = "secret" in found
+        elif e == "PASSWORD":
+            hit = any(w in found for w in _PASSWORD_WORDS) or ("://" in found and "@" in found)
+        elif e == "GENERIC_SECRET":
+            hit = not _SECRET_WORDS.isdisjoint(found)
+        else:  # unknown to the pre-check: always run
+            hit = True
         if hit:
             need.add(e)
     return frozenset(need)

@@ -260,10 +260,11 @@ class PersonRecognizer:
             if " " not in word and not sc.candidate:
                 # one word (most runs): decided here when it is no first name and no title or strong cue
                 # precedes it, exactly as below (the word starts with a capital, so it is the only token)
-                low = word.lower()
-                if (low in stop or low in soft
-                        or not (word in first_names
-                                or (word if word.isascii() else strip_accents(word)) in first_plain)):
+                # (the gazetteer first: most runs are no first name, and then the stop and CLDR words
+                # need not be asked)
+                plain = word if word.isascii() else strip_accents(word)
+                if (not (word in first_names or plain in first_plain)
+                        or (low := word.lower()) in stop or low in soft):
                     if not _title_or_strong(text, ms, cues):
                         continue
             # words of the run with their offsets (particles are lower case, never first names)

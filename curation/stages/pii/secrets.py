@@ -24,6 +24,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 
+from curation.stages.pii.hints import literal_starts
 from curation.stages.pii.scan import anchor_positions, anchored_finditer, literal_positions, lowered
 from curation.stages.pii.spans import Span, dedupe
 
@@ -89,26 +90,32 @@ class SecretRecognizer:
         self.min_classes = min_classes
         self.check_placeholder = check_placeholder
 
-    def _matches(self, rx: re.Pattern[str], anchor: object, text: str, low: str | None
-                 ) -> Iterable[re.Match[str]]:
-        """``rx.finditer(text)``, tried only where the pattern's anchor allows (same matches)."""
+    def _matches(self, rx: re.Pattern[str], anchor: object, text: str,
+                 known: dict[tuple[str, ...], list[int] | None]) -> Iterable[re.Match[str]]:
+        """``rx.finditer(text)``, tried only where the pattern's anchor allows (same matches); ``known``
+        keeps the literal anchors' positions for the text's other patterns."""
         if anchor is None:
             return rx.finditer(text)
+        if isinstance(anchor, tuple):  # lower-case literals: found in one caseless scan when possible
+            if anchor not in known:
+                known[anchor] = literal_starts(anchor, text)
+            starts = known[anchor]
+            if starts is not None:
+                return anchored_finditer(rx, text, starts)
         if isinstance(anchor, re.Pattern | tuple):
+            low = lowered(text)
             if low is None:  # case folding does not keep offsets: scan everywhere
                 return rx.finditer(text)
-            if isinstance(anchor, tuple):  # lower-case literals
+            if isinstance(anchor, tuple):
                 return anchored_finditer(rx, text, literal_positions(anchor, low))
             return anchored_finditer(rx, text, anchor_positions(anchor, low))
         return anchored_finditer(rx, text, anchor(text))  # type: ignore[operator]
 
     def find(self, text: str) -> list[Span]:
         out: list[Span] = []
-        low: str | None = None
-        if any(isinstance(a, re.Pattern | tuple) for _rx, _s, a in self.patterns):
-            low = lowered(text)
+        known: dict[tuple[str, ...], list[int] | None] = {}
         for rx, score, anchor in self.patterns:
-            for m in self._matches(rx, anchor, text, low):
+            for m in self._matches(rx, anchor, text, known):
                 start, end = m.span("v") if "v" in rx.groupindex and m.group("v") is not None else m.span()
                 if end > start and self.valid(text[start:end]):
                     out.append(Span(self.entity, start, end, score))
@@ -123,7 +130,7 @@ class SecretRecognizer:
 
 
 #: Anchors (in the lower-cased text) of the key words the patterns start with.
-_PASSWORD_ANCHOR = r"passw|pwd|passphrase"
+_PASSWORD_ANCHOR = ("passw", "pwd", "passphrase")  # its positions are those of the regex passw|pwd|passphrase
 # (literals with different first characters: found with str.find, see scan.literal_positions)
 _SECRET_ANCHOR = ("api", "secret", "token", "access", "auth", "private", "credential")
 

@@ -119,20 +119,83 @@ def _isbn13(digits: str) -> bool:
     return (10 - total % 10) % 10 == int(digits[12])
 
 
-def glued(text: str, start: int, end: int) -> bool:
-    """True when ``text[start:end]`` is part of a longer token: a digit run (tail of a tracking number),
-    or an alphanumeric run such as a hex digest, UUID, build number or identifier."""
+_DIGIT_SPACE_END = re.compile(r"\d[ ]$")
+_SPACE_DIGIT = re.compile(r"[ ]\d")
+
+
+def _glued_before(text: str, start: int) -> bool:
+    """The characters before ``start`` glue a candidate starting there to a longer token (:func:`glued`)."""
     before = text[max(0, start - 2) : start]
-    after = text[end : end + 2]
     if before and (before[-1].isalnum() or before[-1] == "_"):
-        return True
-    if after and (after[0].isalnum() or after[0] == "_"):
         return True
     if len(before) == 2 and before[-1] in "-." and before[0].isalnum():
         return True
+    return _DIGIT_SPACE_END.search(before) is not None
+
+
+def _glued_after(text: str, end: int) -> bool:
+    """The characters from ``end`` glue a candidate ending there to a longer token (see :func:`glued`)."""
+    after = text[end : end + 2]
+    if after and (after[0].isalnum() or after[0] == "_"):
+        return True
     if len(after) == 2 and after[0] in "-." and after[1].isalnum():
         return True
-    return bool(re.search(r"\d[ ]$", before) or re.match(r"[ ]\d", after))
+    return _SPACE_DIGIT.match(after) is not None
+
+
+def glued(text: str, start: int, end: int) -> bool:
+    """True when ``text[start:end]`` is part of a longer token: a digit run (tail of a tracking number),
+    or an alphanumeric run such as a hex digest, UUID, build number or identifier. (A test of the
+    characters before ``start`` or one of those from ``end``: the two are separate, see
+    :func:`window_can_score`.)"""
+    return _glued_before(text, start) or _glued_after(text, end)
+
+
+def _core_digits(raw: str) -> tuple[str, str]:
+    """A candidate without its extension, and that core's digits."""
+    core = _EXTENSION.sub("", raw)
+    return core, "".join(ch for ch in core if ch.isdigit())
+
+
+def _never_phone(core: str, digits: str, before: str) -> bool:
+    """:meth:`PhoneRecognizer.score` is 0 whatever the parsed number: too few or too many digits, a date,
+    time or version layout, an ISBN-13 or an ``ISBN`` label before."""
+    return (len(digits) < 7 or len(digits) > 15 or _NOT_PHONE.search(core) is not None
+            or _isbn13(digits) or _ISBN_BEFORE.search(before) is not None)
+
+
+#: a country code found before a match moves its start back by at most this many characters
+_CC_REACH = 5
+
+
+def window_can_score(text: str, lo: int, hi: int) -> bool:
+    """Whether matching ``text[lo:hi]`` with phonenumbers can give :meth:`PhoneRecognizer.find` a span.
+
+    Every span that ``find`` scores from a match in that window is some ``text[s:e]`` with
+    ``lo - 5 <= s < e <= hi`` (a match lies in the window; a written country code before it moves ``s``
+    back by up to 5 characters). ``find`` drops it when it is glued (a test of ``s`` or of ``e`` alone) or
+    when :func:`_never_phone` holds for it, neither of which reads the parsed number. When that is so for
+    every such ``(s, e)`` the window gives nothing, and the costly per-region matching (most of this
+    recognizer's time: dates, IP addresses, long ids and number tables are such windows) is skipped.
+    """
+    first = max(0, lo - _CC_REACH)
+    ends = [e for e in range(lo + 1, hi + 1) if not _glued_after(text, e)]
+    if not ends:
+        return False
+    counts = [0]  # counts[i] = digits of text[first:first + i]
+    for ch in text[first:hi]:
+        counts.append(counts[-1] + ch.isdigit())
+    for s in range(first, hi):
+        if _glued_before(text, s):
+            continue
+        below = counts[s - first]
+        for e in ends:
+            # the core's digits are among the candidate's: fewer than 7 there already scores 0
+            if e > s and counts[e - first] - below >= 7:
+                core, digits = _core_digits(text[s:e])
+                if not _never_phone(core, digits, text[max(0, s - 12) : s]):
+                    return True
+    return False
 
 
 class PhoneRecognizer:
@@ -180,6 +243,8 @@ class PhoneRecognizer:
         starts = (m.start() for m in _PHONE_START.finditer(text))
         for m in anchored_finditer(_PHONE_WINDOW, text, starts):
             lo = max(0, m.start() - 2)
+            if not window_can_score(text, lo, m.end()):
+                continue  # every span it could give is glued or scores 0: not matched at all
             window = text[lo : m.end()]
             seen: set[tuple[int, int]] = set()
             for pm_start, pm_end, number in self.region_matches(window):
@@ -196,11 +261,8 @@ class PhoneRecognizer:
         return dedupe(out)
 
     def score(self, raw: str, number: phonenumbers.PhoneNumber, before: str = "") -> float:
-        core = _EXTENSION.sub("", raw)
-        digits = "".join(ch for ch in core if ch.isdigit())
-        if len(digits) < 7 or len(digits) > 15 or _NOT_PHONE.search(core):
-            return 0.0
-        if _isbn13(digits) or _ISBN_BEFORE.search(before):
+        core, digits = _core_digits(raw)
+        if _never_phone(core, digits, before):
             return 0.0
         groups = _GROUPS.findall(core)
         separated = len(groups) >= 2
