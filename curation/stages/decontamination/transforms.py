@@ -21,6 +21,7 @@ from typing import Any
 import apache_beam as beam
 import numpy as np
 from apache_beam import pvalue
+from apache_beam.transforms.window import GlobalWindows
 
 from curation import beamfn as lean
 from curation.document import Document, Reject
@@ -59,13 +60,38 @@ def _emit(results: Iterable[tuple[Document, Outcome, list[Evidence]]]) -> Iterat
 
 
 class _IndexMatchDoFn(lean.LeanDoFn):
-    """Side-input path: score a batch of documents against the whole index."""
+    """Side-input path: score documents against the whole index, ``batch_size`` at a time (the rest at
+    bundle end). Batched here rather than by a ``BatchElements`` step before it: a leaf transform and a
+    hop per document less, and full batches from the start (``BatchElements`` grows its batches from 1 by
+    timing them, while ``batch_hits`` does its work once per batch). The index is the global window's
+    side input: the one seen by ``process`` serves the bundle's last, partial batch."""
 
-    def __init__(self, rules: DecontaminationRules) -> None:
+    def __init__(self, rules: DecontaminationRules, batch_size: int = 256) -> None:
         self.rules = rules
+        self.batch_size = max(1, batch_size)
 
-    def process(self, batch: Sequence[Document], index: NgramIndex) -> Iterator[Any]:
-        return timed_iter(STAGE, self._match(batch, index))
+    def start_bundle(self) -> None:
+        self._batch: list[Document] = []
+        self._index: NgramIndex | None = None
+
+    def process(self, doc: Document, index: NgramIndex) -> Iterator[Any]:
+        self._index = index
+        self._batch.append(doc)
+        if len(self._batch) >= self.batch_size:
+            batch, self._batch = self._batch, []
+            return timed_iter(STAGE, self._match(batch, index))
+        return iter(())
+
+    def finish_bundle(self) -> Iterator[Any]:
+        if not self._batch:
+            return
+        batch, self._batch = self._batch, []
+        assert self._index is not None
+        for out in timed_iter(STAGE, self._match(batch, self._index)):
+            if isinstance(out, pvalue.TaggedOutput):
+                yield pvalue.TaggedOutput(out.tag, GlobalWindows.windowed_value(out.value))
+            else:
+                yield GlobalWindows.windowed_value(out)
 
     def _match(self, batch: Sequence[Document], index: NgramIndex) -> Iterator[Any]:
         results = score_batch_with_found(batch, index, self.rules)
@@ -193,9 +219,10 @@ class DecontaminationStage(beam.PTransform):
         )
         matched = (
             docs
-            | "Batch" >> beam.BatchElements(min_batch_size=1, max_batch_size=self.options.batch_size)
             | "Match"
-            >> beam.ParDo(_IndexMatchDoFn(rules), index=pvalue.AsSingleton(index)).with_outputs(
+            >> beam.ParDo(
+                _IndexMatchDoFn(rules, self.options.batch_size), index=pvalue.AsSingleton(index)
+            ).with_outputs(
                 FOUND, main=KEPT
             )
         )
