@@ -178,3 +178,54 @@ def test_mojibake_count_equals_the_regex() -> None:
     for _ in range(5_000):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
         assert mojibake_count(text) == len(_MOJIBAKE_RE.findall(text))
+
+
+def test_lower_casing_neither_makes_nor_removes_whitespace() -> None:
+    """What conversation_signals relies on to split each turn once: on every code point, ``lower()`` of a
+    whitespace character is itself and of any other character holds no whitespace."""
+    import sys
+
+    for cp in range(sys.maxunicode + 1):
+        c = chr(cp)
+        low = c.lower()
+        if c.isspace():
+            assert low == c
+        elif low != c:
+            assert not any(ch.isspace() for ch in low), hex(cp)
+
+
+def test_conversation_signals_equal_the_three_split_form() -> None:
+    """conversation_signals as it was (normalise, tokenize, split again per turn) on fuzzed turns."""
+    from curation.document import Document
+    from curation.stages.quality.code import conversation_signals, conversation_turns
+    from curation.stages.quality.segment import tokenize
+    from curation.stages.quality.textstats import ratio
+
+    def reference(doc: Document, min_repeat_words: int) -> dict:
+        turns = conversation_turns(doc)
+        contents = [" ".join(c.split()).lower() for _, c in turns]
+        n = len(turns)
+        empty = sum(1 for c in contents if not c)
+        seen: set[str] = set()
+        repeated = 0
+        for c in contents:
+            if not c or len(tokenize(c)) < min_repeat_words:
+                continue
+            if c in seen:
+                repeated += 1
+            seen.add(c)
+        words = sum(len(c.split()) for c in contents)
+        return {
+            "turns": n, "speakers": len({r for r, _ in turns if r}), "empty_turn_ratio": ratio(empty, n),
+            "repeated_turn_ratio": ratio(repeated, n - empty),
+            "max_turn_chars": max((len(c) for _, c in turns), default=0), "mean_turn_words": ratio(words, n),
+        }
+
+    rng = random.Random(6)
+    alphabet = [*"aB b. \n\t", "\u00a0", "\u3000", "中文", "İ", "ΣΑ", "ok", "hi there"]
+    for _ in range(3_000):
+        contents = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 10))) for _ in range(6)]
+        msgs = tuple((rng.choice(["user", "bot", ""]), c) for c in contents[: rng.randint(1, 6)])
+        doc = Document(id="c", source_kind="conversation", source="s", text="", messages=msgs)
+        for k in (1, 2, 4):
+            assert conversation_signals(doc, k) == reference(doc, k)
