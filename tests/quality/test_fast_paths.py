@@ -229,3 +229,46 @@ def test_conversation_signals_equal_the_three_split_form() -> None:
         doc = Document(id="c", source_kind="conversation", source="s", text="", messages=msgs)
         for k in (1, 2, 4):
             assert conversation_signals(doc, k) == reference(doc, k)
+
+
+def _prose_view_reference(text: str, min_words: int = 5, code_symbol_ratio: float = 0.08) -> tuple:
+    """prose_view as it was: line_kind (its own regex count and every test) per line."""
+    from curation.stages.quality.view import _MULTI_BLANK_RE, line_kind
+
+    counts = {"prose": 0, "code": 0, "table": 0, "link": 0, "label": 0}
+    out: list[str] = []
+    for raw in text.split("\n"):
+        line = raw.strip()
+        if not line:
+            out.append("")
+            continue
+        kind = line_kind(line, min_words, code_symbol_ratio)
+        counts[kind] += 1
+        if kind == "prose":
+            out.append(line)
+        elif out and out[-1]:
+            out.append("")
+    return _MULTI_BLANK_RE.sub("\n\n", "\n".join(out)).strip("\n"), counts
+
+
+_VIEW_FRAGS = ["word ", "Word: ", "a b c d e f", "\n", "\n\n", "\t", " | ", "http://x.y/z ", "www.a.b",
+               "{x}", "f(a);", "$ ls", ">>> 1", "中文字", "ÉTÉ été", "\u3000", "\u00a0", "\x1c", "#", "_",
+               "é", "\ud800", "...", "%", "`"]
+
+
+def test_prose_view_whole_text_facts_equal_the_per_line_tests() -> None:
+    """The whole-text pre-computations of prose_view (code characters from UTF-8 bytes, tab/URL/unspaced
+    facts) give the per-line line_kind view; code_char_counts is the regex count of each line."""
+    from curation.stages.quality.view import _CODE_CHARS, code_char_counts, prose_view
+
+    rng = random.Random(7)
+    for _ in range(5_000):
+        text = "".join(rng.choice(_VIEW_FRAGS) for _ in range(rng.randint(0, 40)))
+        assert code_char_counts(text) == [len(_CODE_CHARS.findall(ln)) for ln in text.split("\n")]
+        for words, ratio_ in ((5, 0.08), (2, 0.3)):
+            pv = prose_view(text, words, ratio_)
+            want_text, want = _prose_view_reference(text, words, ratio_)
+            assert pv.text == want_text
+            got = {"prose": pv.prose_lines, "code": pv.code_lines, "table": pv.table_lines,
+                   "link": pv.link_lines, "label": pv.label_lines}
+            assert got == want and pv.lines == sum(want.values())
