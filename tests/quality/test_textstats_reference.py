@@ -204,3 +204,20 @@ def test_long_texts_ngram_statistics_equal_brute_force(seed: int) -> None:
     for n in range(5, 11):
         assert many[n] == pytest.approx(_dup_ratio(words, n), abs=1e-12)
         assert dup_ngram_char_ratio(TextStats(text), n) == pytest.approx(_dup_ratio(words, n), abs=1e-12)
+
+
+def test_ngram_hashes_in_any_order_equal_the_recursive_definition() -> None:
+    """h_1 = (id + 1) * MIX, h_n = h_{n-1}[:-1] * MUL + h_1[n-1:], whatever lengths were asked for first."""
+    from curation.stages.quality.textstats import _MIX, _MUL
+
+    text = " ".join(random.Random(9).choice(["a", "b", "c", "d"]) for _ in range(40))
+    ids = TextStats(text).word_ids
+    want = {1: (ids + np.uint64(1)) * _MIX}
+    for n in range(2, 45):
+        want[n] = want[n - 1][:-1] * _MUL + want[1][n - 1 :] if n <= 40 else np.zeros(0, dtype=np.uint64)
+    for order in ([1, 2, 10], [10, 1, 3], [7, 5, 44, 41, 40], [3]):
+        stats = TextStats(text)
+        for n in order:
+            assert stats.ngram_hashes(n).tolist() == want[n].tolist()
+        for n in range(1, 45):
+            assert stats.ngram_hashes(n).tolist() == want[n].tolist()

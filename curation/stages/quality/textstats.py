@@ -36,6 +36,8 @@ class TextStats:
 
     def __init__(self, text: str) -> None:
         self.text = text
+        self._ngram_cache: dict[int, np.ndarray] = {}
+        self._sorted_cache: dict[int, np.ndarray] = {}
 
     @cached_property
     def words(self) -> list[str]:
@@ -91,19 +93,27 @@ class TextStats:
 
     def ngram_hashes(self, n: int) -> np.ndarray:
         """64-bit hashes of all word n-grams (length ``len(words) - n + 1``, possibly empty)."""
-        cache = self.__dict__.setdefault("_ngram_cache", {})
-        if n in cache:
-            return cache[n]
-        w = len(self.words)
-        if n > w:
-            h = np.zeros(0, dtype=np.uint64)
-        elif n == 1:  # unsigned array arithmetic wraps silently (no errstate needed, ~2 us a call)
-            h = (self.word_ids + _ONE) * _MIX
-        else:
-            h = self.ngram_hashes(n - 1)[:-1] * _MUL
-            h += self.ngram_hashes(1)[n - 1 :]
-        cache[n] = h
-        return h
+        cache = self._ngram_cache
+        h = cache.get(n)
+        if h is not None:
+            return h
+        if n > len(self.words):
+            h = cache[n] = np.zeros(0, dtype=np.uint64)
+            return h
+        uni = cache.get(1)
+        if uni is None:  # unsigned array arithmetic wraps silently (no errstate needed, ~2 us a call)
+            uni = cache[1] = (self.word_ids + _ONE) * _MIX
+        if n == 1:
+            return uni
+        k = n - 1  # the longest cached shorter n-gram hashes, then one multiply-add per length (no recursion)
+        while k > 1 and k not in cache:
+            k -= 1
+        h = cache[k]
+        for m in range(k + 1, n + 1):
+            h = h[:-1] * _MUL
+            h += uni[m - 1 :]
+            cache[m] = h
+        return cache[n]
 
     @cached_property
     def cum_word_lengths(self) -> np.ndarray:
@@ -117,7 +127,7 @@ class TextStats:
 
     def sorted_ngram_hashes(self, n: int) -> np.ndarray:
         """:meth:`ngram_hashes` sorted (cached: the top-n-gram and word-order signals sort the same array)."""
-        cache = self.__dict__.setdefault("_sorted_cache", {})
+        cache = self._sorted_cache
         if n not in cache:
             cache[n] = np.sort(self.ngram_hashes(n))
         return cache[n]
