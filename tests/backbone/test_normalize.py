@@ -110,3 +110,41 @@ def test_ascii_fast_paths_and_control_precheck_equal_the_regexes() -> None:
         assert _has_control(text, False) == want
         if text.isascii():
             assert _has_control(text, True) == want
+
+
+def test_collapse_inner_spaces_equals_the_regex() -> None:
+    """The literal-prefix form (text without tabs or Unicode spaces) and the general one both equal
+    ``_INNER_SPACES_RE.sub``; alphabets with and without the other space characters reach both."""
+    import random
+
+    from curation.stages.normalize import _INNER_SPACES_RE, collapse_inner_spaces
+
+    rng = random.Random(2)
+    plain = [*"ab.  \n\x0b\x1c", "\u1680", "é", "\u2028"]
+    mixed = [*plain, "\t", "\u00a0", "\u2000", "\u3000"]
+    for alphabet in (plain, plain[:6], mixed):
+        for _ in range(20_000):
+            text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
+            assert collapse_inner_spaces(text) == _INNER_SPACES_RE.sub(" ", text)
+
+
+def test_turns_unchanged_only_when_every_turn_is_unchanged() -> None:
+    """The joined-turns pre-check never says "unchanged" for a list with a turn normalize_text changes
+    (fuzzed turns: newline kinds, controls, spaces, zero-width, combining marks at turn edges), and says it
+    for most lists of clean turns."""
+    import random
+
+    from curation.stages.normalize import turns_unchanged
+
+    rng = random.Random(3)
+    alphabet = [*"ab. \t\n\n\r\x00\x85\u00a0\u2028\u200b\u0301é", "e\u0301", "\u3000"]
+    clean = [*"abc., \nxyzé", "\u4e2d"]
+    said_unchanged = 0
+    for alpha in (alphabet, clean):
+        for _ in range(20_000):
+            sizes = [rng.randint(0, 8) for _ in range(rng.randint(1, 4))]
+            turns = ["".join(rng.choice(alpha) for _ in range(k)) for k in sizes]
+            if turns_unchanged(turns, RULES):
+                said_unchanged += 1
+                assert all(normalize_text(t, RULES) == t for t in turns), turns
+    assert said_unchanged > 5_000

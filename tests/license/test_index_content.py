@@ -145,3 +145,34 @@ def test_loaded_refs_build_records_on_access_like_a_list() -> None:
     assert refs[1] is refs[1]  # made once
     with pytest.raises(IndexError):
         refs[3]
+
+
+def test_hits_are_the_nonzero_bincount_of_the_shingle_pairs(proc: LicenseProcessor) -> None:
+    """TextMatcher._hits equals the dense form it replaced (bincount over every reference, flatnonzero):
+    the same references in the same order, the same counts and dtypes; reference texts, a notice, code and
+    an empty query."""
+    import numpy as np
+
+    m = proc.detector.matcher
+    assert m is not None
+
+    def dense(q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        left = np.searchsorted(m.keys, q, side="left")
+        right = np.searchsorted(m.keys, q, side="right")
+        lengths = right - left
+        left, lengths = left[lengths > 0], lengths[lengths > 0]
+        starts = np.repeat(left - np.cumsum(lengths) + lengths, lengths)
+        idx = np.arange(int(lengths.sum()), dtype=np.int64) + starts
+        counts = np.bincount(m.vals[idx], minlength=len(m.refs))
+        nz = np.flatnonzero(counts)
+        return nz, counts[nz]
+
+    texts = [reference_text(n) for n in ("apache-2.0.LICENSE", "mit.LICENSE", "gpl-2.0.LICENSE")]
+    texts += [comment(reference_text("isc.LICENSE")) + BODY, BODY, "", "zzqx unknown words only"]
+    for text in texts:
+        q = m.query_shingles(text)
+        for part in (q, q[::3], q[:1]):
+            nz, c = m._hits(part)
+            want_nz, want_c = dense(part)
+            assert nz.tolist() == want_nz.tolist() and c.tolist() == want_c.tolist()
+            assert c.dtype == want_c.dtype

@@ -154,3 +154,15 @@ def test_unknown_stage_option_fails(tmp_path: Path) -> None:
     spec = StageSpec(name="quality", rules="quality.yaml", options={"batchsize": 3})
     with pytest.raises(ConfigError, match=r"options\.batchsize"):
         build_stage(spec, config_in(tmp_path))
+
+
+def test_listed_python_only_whitespace_is_the_regex_definition() -> None:
+    """predict_line's listed class plus the newline is exactly _PY_ONLY_WS_RE, on every code point."""
+    import sys
+
+    from curation.stages.quality.classifier import _PY_ONLY_WS_BUT_NL_RE, _PY_ONLY_WS_RE
+
+    for cp in range(sys.maxunicode + 1):
+        c = chr(cp)
+        want = _PY_ONLY_WS_RE.match(c) is not None
+        assert (c == "\n" or _PY_ONLY_WS_BUT_NL_RE.match(c) is not None) == want, hex(cp)

@@ -6,6 +6,7 @@ import random
 import re
 from collections import Counter
 
+import numpy as np
 import pytest
 
 from curation.stages.quality.textstats import (
@@ -166,3 +167,57 @@ def test_code_comment_regex_equals_the_five_branch_form() -> None:
     for _ in range(30_000):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 24)))
         assert [m.span() for m in _COMMENT_RE.finditer(text)] == [m.span() for m in plain.finditer(text)]
+
+
+@pytest.mark.parametrize("size", [1, 2, 300, 512, 513, 5000])
+def test_members_and_runs_equal_numpy_set_operations(size: int) -> None:
+    """_members (plain binary search, and the low-bits table above _FILTER_MIN) is np.isin; _runs is
+    np.unique's counts; values sharing their low 16 bits with members but not members are ruled out."""
+    from curation.stages.quality.textstats import _FILTER_MIN, _members, _runs
+
+    rng = np.random.default_rng(size)
+    h = rng.integers(0, 2**63, size, dtype=np.int64).view(np.uint64)
+    h[::3] = h[0]
+    values = np.unique(np.concatenate((h[: max(1, size // 7)], rng.integers(0, 2**63, 5).view(np.uint64))))
+    # decoys: the low 16 bits of a member, other high bits (pass the table, fail the search)
+    decoys = (values[:3] ^ np.uint64(1 << 40)) if size > _FILTER_MIN else values[:0]
+    h = np.concatenate((h, decoys))
+    assert (_members(h, values) == np.isin(h, values)).all()
+    s = np.sort(h)
+    starts, counts = _runs(s)
+    uniq, first, ucounts = np.unique(s, return_index=True, return_counts=True)
+    assert (starts == first).all() and (counts == ucounts).all() and (s[starts] == uniq).all()
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_long_texts_ngram_statistics_equal_brute_force(seed: int) -> None:
+    """Texts of 600-3000 words (the table-filtered membership path of _members) against brute force."""
+    rng = random.Random(seed)
+    vocab = [f"w{i}" for i in range(rng.choice([5, 40, 400]))]
+    words = [rng.choice(vocab) for _ in range(rng.randint(600, 3000))]
+    block = words[100:160]
+    words[700:760] = block  # a long repeated passage
+    text = " ".join(words)
+    for n in (2, 3, 4):
+        assert top_ngram_char_ratio(TextStats(text), n) == pytest.approx(_top_ratio(words, n), abs=1e-12)
+    many = dup_ngram_char_ratios(TextStats(text), range(5, 11))
+    for n in range(5, 11):
+        assert many[n] == pytest.approx(_dup_ratio(words, n), abs=1e-12)
+        assert dup_ngram_char_ratio(TextStats(text), n) == pytest.approx(_dup_ratio(words, n), abs=1e-12)
+
+
+def test_ngram_hashes_in_any_order_equal_the_recursive_definition() -> None:
+    """h_1 = (id + 1) * MIX, h_n = h_{n-1}[:-1] * MUL + h_1[n-1:], whatever lengths were asked for first."""
+    from curation.stages.quality.textstats import _MIX, _MUL
+
+    text = " ".join(random.Random(9).choice(["a", "b", "c", "d"]) for _ in range(40))
+    ids = TextStats(text).word_ids
+    want = {1: (ids + np.uint64(1)) * _MIX}
+    for n in range(2, 45):
+        want[n] = want[n - 1][:-1] * _MUL + want[1][n - 1 :] if n <= 40 else np.zeros(0, dtype=np.uint64)
+    for order in ([1, 2, 10], [10, 1, 3], [7, 5, 44, 41, 40], [3]):
+        stats = TextStats(text)
+        for n in order:
+            assert stats.ngram_hashes(n).tolist() == want[n].tolist()
+        for n in range(1, 45):
+            assert stats.ngram_hashes(n).tolist() == want[n].tolist()

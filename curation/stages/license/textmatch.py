@@ -251,18 +251,35 @@ class TextMatcher:
         pos[pos == len(self.keys)] = 0
         return float(np.count_nonzero(self.keys[pos] == q)) / q.size
 
-    def _counts(self, q: np.ndarray) -> np.ndarray:
-        left = np.searchsorted(self.keys, q, side="left")
-        right = np.searchsorted(self.keys, q, side="right")
+    def _hits(self, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(references sharing a shingle with ``q``, ascending; how many each): the non-zero entries of
+        ``bincount`` over all ~36k references, from a sort of the hit (shingle, reference) pairs instead
+        when they are fewer than a quarter of the references (no dense array to fill and scan per round:
+        0.042 -> 0.027 CPU-s on the dev regions); with more pairs, the ``bincount``."""
+        left = self.keys.searchsorted(q, side="left")
+        right = self.keys.searchsorted(q, side="right")
         lengths = right - left
         hit = lengths > 0
         left, lengths = left[hit], lengths[hit]
         total = int(lengths.sum())
         if total == 0:
-            return np.zeros(len(self.refs), dtype=np.int64)
+            return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.int64)
         starts = np.repeat(left - np.cumsum(lengths) + lengths, lengths)
         idx = np.arange(total, dtype=np.int64) + starts
-        return np.bincount(self.vals[idx], minlength=len(self.refs))
+        v = np.asarray(self.vals)[idx]
+        if total * 4 > len(self.refs):  # many pairs (a whole license text): counting beats sorting them
+            counts = np.bincount(v, minlength=len(self.refs))
+            nz = counts.nonzero()[0]
+            return nz, counts[nz]
+        v.sort()
+        first = np.empty(total, dtype=bool)
+        first[0] = True
+        np.not_equal(v[1:], v[:-1], out=first[1:])
+        run = first.nonzero()[0]
+        counts = np.empty(len(run), dtype=np.int64)
+        counts[:-1] = run[1:] - run[:-1]
+        counts[-1] = total - run[-1]
+        return v[run].astype(np.intp), counts
 
     def match(self, text: str) -> list[TextMatch]:
         """All references found in ``text``, in order of discovery (best first)."""
@@ -274,11 +291,10 @@ class TextMatcher:
         for _ in range(p.max_matches + 2):  # false positives may consume extra rounds
             if q.size < 1:
                 break
-            counts = self._counts(q)
             # Only references sharing a shingle with the query can match: every test runs on those
             # (ascending, so argmax breaks ties towards the lowest index as over all references).
-            nz = np.flatnonzero(counts)
-            c, sizes = counts[nz], self.sizes[nz]
+            nz, c = self._hits(q)
+            sizes = self.sizes[nz]
             cov = c / sizes
             ok = cov >= self.min_cov[nz]
             if not has_later:

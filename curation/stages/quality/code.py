@@ -13,7 +13,7 @@ import re
 
 from curation.document import Document, Message, SignalValue
 from curation.stages.quality.rules import CodeRules
-from curation.stages.quality.segment import tokenize
+from curation.stages.quality.segment import has_unspaced, tokenize
 from curation.stages.quality.textstats import ratio
 
 Signals = dict[str, SignalValue]
@@ -100,18 +100,22 @@ def conversation_signals(doc: Document, min_repeat_words: int = 1) -> Signals:
     ("hi", "thanks", "ok, bye") recur in every real dialogue, pasted spam and loops are longer.
     """
     turns = conversation_turns(doc)
-    contents = [" ".join(c.split()).lower() for _, c in turns]
+    # Each turn split once: lower-casing neither makes nor removes whitespace (tested on every code point),
+    # so the words of a normalised content are its turn's words, and its tokens too unless it has
+    # characters of an unspaced script (then tokenized as before).
+    split = [c.split() for _, c in turns]
+    contents = [" ".join(ws).lower() for ws in split]
     n = len(turns)
-    empty = sum(1 for c in contents if not c)
+    empty = contents.count("")
     seen: set[str] = set()
     repeated = 0
-    for c in contents:
-        if not c or len(tokenize(c)) < min_repeat_words:
+    for c, ws in zip(contents, split, strict=True):
+        if not c or (len(tokenize(c)) if has_unspaced(c) else len(ws)) < min_repeat_words:
             continue
         if c in seen:
             repeated += 1
         seen.add(c)
-    words = sum(len(c.split()) for c in contents)
+    words = sum(map(len, split))
     return {
         "turns": n,
         "speakers": len({r for r, _ in turns if r}),

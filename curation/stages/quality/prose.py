@@ -38,6 +38,12 @@ _CONTINUATION = "\u0080-\u009f\u00a1-\u00aa\u00ac-\u00af\u00b1-\u00b6\u00b8-\u00
 _MOJIBAKE_RE = re.compile(f"[\u00c2-\u00f4][{_CONTINUATION}]")
 
 
+def mojibake_count(text: str) -> int:
+    """Matches of ``_MOJIBAKE_RE`` in ``text``; ASCII text has none (both its characters are non-ASCII), and
+    ``isascii`` is a flag check instead of a scan."""
+    return 0 if text.isascii() else len(_MOJIBAKE_RE.findall(text))
+
+
 def _word_signals(stats: TextStats, stop_words: frozenset[str] | None) -> Signals:
     """Word count, mean word length, alphabetic share and, given a stop-word list, stop-word counts.
 
@@ -78,7 +84,7 @@ def gopher_signals(stats: TextStats, rules: GopherRules, stop_words: frozenset[s
         "hash_word_ratio": _per_word(hashes, n_words),
         "ellipsis_word_ratio": _per_word(ellipses, n_words),
         "symbol_word_ratio": max(_per_word(hashes, n_words), _per_word(ellipses, n_words)),
-        "mojibake_ratio": _per_word(len(_MOJIBAKE_RE.findall(text)), n_words),
+        "mojibake_ratio": _per_word(mojibake_count(text), n_words),
         "bullet_lines_ratio": ratio(n_bullet, len(lines)),
         "ellipsis_lines_ratio": ratio(n_ellipsis, len(lines)),
     }

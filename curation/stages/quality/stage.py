@@ -21,7 +21,14 @@ from curation.stages.langid.stage import batch_size_option
 from curation.stages.quality.c4 import c4_signals, clean_lines
 from curation.stages.quality.classifier import FastTextScorer, Preprocess, resolve_model_path
 from curation.stages.quality.code import code_signals, conversation_signals
-from curation.stages.quality.decide import PREFIX, decide, signal_key
+from curation.stages.quality.decide import (
+    PREFIX,
+    DecisionPlan,
+    decide_planned,
+    decision_plan,
+    signal_key,
+    signal_lang,
+)
 from curation.stages.quality.prose import book_signals, fineweb_signals, gopher_signals, repetition_signals
 from curation.stages.quality.rules import QualityRules, load_stage_rules
 from curation.stages.quality.textstats import TextStats, ratio
@@ -35,13 +42,16 @@ FETCH_COMMAND = (
 Signals = dict[str, SignalValue]
 
 
-def score_document(doc: Document, rules: QualityRules) -> tuple[str, Signals]:
+def score_document(
+    doc: Document, rules: QualityRules, skipped: tuple[str, ...] | None = None
+) -> tuple[str, Signals]:
     """The (possibly line-cleaned) text of ``doc`` and the signals of every heuristic set applied to it.
 
     Sets with ``scope: prose`` score the prose view of the cleaned text (:mod:`.view`), sets with
     ``scope: page`` the whole cleaned text. ``quality.lang`` records the language whose per-language
     thresholds apply (``und`` before language ID) and ``quality.lang_rules`` whether that language is
     calibrated (``calibrated`` | ``independent_only`` | ``published``: every threshold for every language).
+    ``skipped``: :func:`skipped_rules` of the document's kind and language when the caller has it.
     """
     sets = rules.sets_for(doc.source_kind)
     text = doc.text
@@ -103,7 +113,8 @@ def score_document(doc: Document, rules: QualityRules) -> tuple[str, Signals]:
         signals[f"{PREFIX}.view.link_lines"] = pv.link_lines
         signals[f"{PREFIX}.view.label_lines"] = pv.label_lines
         signals[f"{PREFIX}.view.prose_char_share"] = ratio(len(pv.text), len(text))
-    skipped = skipped_rules(rules, doc.source_kind, lang)
+    if skipped is None:
+        skipped = skipped_rules(rules, doc.source_kind, lang)
     if skipped:
         signals[f"{PREFIX}.skipped_rules"] = list(skipped)
     return text, signals
@@ -171,11 +182,24 @@ class QualityProcessor(DocProcessor):
         self.rules = rules
         self.model_path = model_path
         self._scorer: FastTextScorer | None = None
+        # (source kind, language) -> (skipped rules, decision plan): functions of the rules only, made on
+        # first use in each worker (a handful of keys), so documents do not redo them.
+        self._plans: dict[tuple[str, str | None], tuple[tuple[str, ...], DecisionPlan]] = {}
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["_scorer"] = None
+        state["_plans"] = {}
         return state
+
+    def _plan(self, source_kind: str, lang: str | None) -> tuple[tuple[str, ...], DecisionPlan]:
+        """The skipped rules (for ``lang or "und"``) and the decision plan of a kind and language."""
+        key = (source_kind, lang)
+        plan = self._plans.get(key)
+        if plan is None:
+            skipped = skipped_rules(self.rules, source_kind, lang or "und")
+            plan = self._plans[key] = (skipped, decision_plan(self.rules, source_kind, lang or "und"))
+        return plan
 
     def setup(self) -> None:
         if self._scorer is None and self.model_path is not None and self.model_path.is_file():
@@ -184,7 +208,7 @@ class QualityProcessor(DocProcessor):
             self._scorer = FastTextScorer(self.model_path, c.label, opts)
 
     def process_batch(self, docs: Sequence[Document]) -> list[Outcome]:
-        scored = [score_document(d, self.rules) for d in docs]
+        scored = [score_document(d, self.rules, self._plan(d.source_kind, d.lang)[0]) for d in docs]
         wants = [i for i, d in enumerate(docs) if "classifier" in self.rules.sets_for(d.source_kind)]
         status = "disabled" if self.model_path is None else ("scored" if self._scorer else "missing_model")
         if self._scorer is not None and wants:
@@ -205,7 +229,11 @@ class QualityProcessor(DocProcessor):
                 signals[f"{PREFIX}.score"] = heuristic_score(signals)
                 signals[f"{PREFIX}.score_source"] = "heuristic"
             scored_doc = doc.with_signals(signals)
-            reasons = decide(scored_doc.signals, self.rules, doc.source_kind)
+            lang = signal_lang(scored_doc.signals)
+            plan = self._plan(doc.source_kind, doc.lang)[1]
+            if lang != (doc.lang or "und"):  # a signal from an earlier stage: as decide() would read it
+                plan = decision_plan(self.rules, doc.source_kind, lang)
+            reasons = decide_planned(scored_doc.signals, plan, self.rules, lang)
             if reasons:  # the reject keeps the original text (what was dropped), with all signals
                 out.append(self.reject(scored_doc, reasons[0], reasons))
             else:

@@ -28,6 +28,7 @@ _STRIP = string.punctuation + "“”‘’«»…"
 
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 _MUL = np.uint64(0xBF58476D1CE4E5B9)
+_ONE = np.uint64(1)
 
 
 class TextStats:
@@ -35,6 +36,8 @@ class TextStats:
 
     def __init__(self, text: str) -> None:
         self.text = text
+        self._ngram_cache: dict[int, np.ndarray] = {}
+        self._sorted_cache: dict[int, np.ndarray] = {}
 
     @cached_property
     def words(self) -> list[str]:
@@ -90,21 +93,27 @@ class TextStats:
 
     def ngram_hashes(self, n: int) -> np.ndarray:
         """64-bit hashes of all word n-grams (length ``len(words) - n + 1``, possibly empty)."""
-        cache = self.__dict__.setdefault("_ngram_cache", {})
-        if n in cache:
-            return cache[n]
-        w = len(self.words)
-        if n > w:
-            h = np.zeros(0, dtype=np.uint64)
-        elif n == 1:
-            with np.errstate(over="ignore"):
-                h = (self.word_ids + np.uint64(1)) * _MIX
-        else:
-            prev = self.ngram_hashes(n - 1)
-            with np.errstate(over="ignore"):
-                h = prev[:-1] * _MUL + self.ngram_hashes(1)[n - 1 :]
-        cache[n] = h
-        return h
+        cache = self._ngram_cache
+        h = cache.get(n)
+        if h is not None:
+            return h
+        if n > len(self.words):
+            h = cache[n] = np.zeros(0, dtype=np.uint64)
+            return h
+        uni = cache.get(1)
+        if uni is None:  # unsigned array arithmetic wraps silently (no errstate needed, ~2 us a call)
+            uni = cache[1] = (self.word_ids + _ONE) * _MIX
+        if n == 1:
+            return uni
+        k = n - 1  # the longest cached shorter n-gram hashes, then one multiply-add per length (no recursion)
+        while k > 1 and k not in cache:
+            k -= 1
+        h = cache[k]
+        for m in range(k + 1, n + 1):
+            h = h[:-1] * _MUL
+            h += uni[m - 1 :]
+            cache[m] = h
+        return cache[n]
 
     @cached_property
     def cum_word_lengths(self) -> np.ndarray:
@@ -118,7 +127,7 @@ class TextStats:
 
     def sorted_ngram_hashes(self, n: int) -> np.ndarray:
         """:meth:`ngram_hashes` sorted (cached: the top-n-gram and word-order signals sort the same array)."""
-        cache = self.__dict__.setdefault("_sorted_cache", {})
+        cache = self._sorted_cache
         if n not in cache:
             cache[n] = np.sort(self.ngram_hashes(n))
         return cache[n]
@@ -130,16 +139,52 @@ def non_alpha_words_reference(stats: TextStats) -> int:
     return sum(compress(counts.values(), map(not_, map(_ALPHA_RE.search, counts))))
 
 
+def _run_starts(s: np.ndarray) -> np.ndarray:
+    """Mask of the entries of the sorted, non-empty ``s`` that differ from the one before (the first is
+    True): the first entry of each run of equal values."""
+    first = np.empty(len(s), dtype=bool)
+    first[0] = True
+    np.not_equal(s[1:], s[:-1], out=first[1:])
+    return first
+
+
 def _runs(s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(start index, length) of each run of equal values of the sorted array ``s`` (non-empty)."""
-    starts = np.flatnonzero(np.concatenate(([True], s[1:] != s[:-1])))
-    return starts, np.diff(np.append(starts, len(s)))
+    """(start index, length) of each run of equal values of the sorted array ``s`` (non-empty).
+
+    Array methods and ``out=`` buffers instead of ``np.concatenate``/``np.append``/``np.diff`` (Python-level
+    wrappers): the same arrays, about half the per-call overhead on the short arrays of a page."""
+    starts = _run_starts(s).nonzero()[0]
+    ends = np.empty_like(starts)
+    ends[-1] = len(s)
+    ends[:-1] = starts[1:]
+    ends -= starts
+    return starts, ends
+
+
+# Above this many entries _members first drops the entries whose low 16 bits no value has (a table
+# look-up per entry) and binary-searches only the rest: random binary searches over a long array cost
+# ~10 ns a step (branch misses); 5000 entries 270 -> 32 us, no gain below ~500.
+_FILTER_MIN = 512
+_LOW_BITS = 0xFFFF
 
 
 def _members(h: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Mask of the entries of ``h`` that are in the sorted, distinct, non-empty ``values``."""
-    pos = np.minimum(np.searchsorted(values, h), len(values) - 1)
-    return values[pos] == h
+    """Mask of the entries of ``h`` that are in the sorted, distinct, non-empty ``values``.
+
+    Exact either way: the 16-bit table only rules out entries that cannot be members."""
+    if len(h) <= _FILTER_MIN:
+        pos = values.searchsorted(h)
+        np.minimum(pos, len(values) - 1, out=pos)
+        return values[pos] == h
+    table = np.zeros(_LOW_BITS + 1, dtype=bool)
+    table[values.view(np.int64) & _LOW_BITS] = True
+    cand = table[h.view(np.int64) & _LOW_BITS].nonzero()[0]
+    hc = h[cand]
+    pos = values.searchsorted(hc)
+    np.minimum(pos, len(values) - 1, out=pos)
+    mask = np.zeros(len(h), dtype=bool)
+    mask[cand[values[pos] == hc]] = True
+    return mask
 
 
 def top_ngram_char_ratio(stats: TextStats, n: int) -> float:
@@ -157,7 +202,7 @@ def top_ngram_char_ratio(stats: TextStats, n: int) -> float:
     if top < 2:
         return 0.0
     tops = s[starts[counts == top]]
-    pos = np.flatnonzero(h == tops[0] if len(tops) == 1 else _members(h, tops))  # usually one top n-gram
+    pos = (h == tops[0] if len(tops) == 1 else _members(h, tops)).nonzero()[0]  # usually one top n-gram
     c = stats.cum_word_lengths  # characters only at the top n-grams' positions: the same maximum
     longest = int((c[pos + n] - c[pos]).max())
     return min(1.0, top * longest / stats.word_chars)
@@ -166,26 +211,28 @@ def top_ngram_char_ratio(stats: TextStats, n: int) -> float:
 def _covered_chars(stats: TextStats, pos: np.ndarray, n: int) -> tuple[float, np.ndarray]:
     """Word characters inside n-grams that repeat an earlier one, among the n-grams at positions ``pos``
     (ascending; every occurrence of a repeated n-gram must be among them), and the positions of n-grams
-    occurring at least twice there. Sorts ``pos`` once; the first-occurrence search runs only on the
-    repeated n-grams (usually few), so a text without repeats costs one ``np.sort``."""
+    occurring at least twice there (ascending). One sort of the hashes at ``pos`` (a text without repeats
+    costs only that); the first-occurrence search runs only on the repeated n-grams (usually few)."""
     h = stats.ngram_hashes(n)[pos]
-    s = np.sort(h)
+    s = h.copy()
+    s.sort()
     eq = s[1:] == s[:-1]
     if not eq.any():
         return 0.0, pos[:0]
     rep = s[1:][eq]
-    rep = rep[np.concatenate(([True], rep[1:] != rep[:-1]))]  # distinct repeated values, sorted
+    if len(rep) > 1:  # distinct repeated values, sorted
+        rep = rep[_run_starts(rep)]
     sub = pos[_members(h, rep)]
     hs = stats.ngram_hashes(n)[sub]
-    order = np.argsort(hs, kind="stable")  # equal n-grams in position order: the first is the earliest
-    ranked = hs[order]
+    order = hs.argsort(kind="stable")  # equal n-grams in position order: the first is the earliest
     later = np.ones(len(sub), dtype=bool)
-    later[order[np.concatenate(([True], ranked[1:] != ranked[:-1]))]] = False
+    later[order[_run_starts(hs[order])]] = False
     starts = sub[later]  # ascending; each marks words starts .. starts + n - 1
     # Characters of the union of the n-word windows: each window adds the words past the previous
     # window's end (windows have one width, so the previous end is the largest so far).
     c = stats.cum_word_lengths
-    begin = np.concatenate((starts[:1], np.maximum(starts[1:], starts[:-1] + n)))
+    begin = starts.copy()
+    np.maximum(starts[1:], starts[:-1] + n, out=begin[1:])
     return float(int((c[starts + n] - c[begin]).sum())), sub
 
 
@@ -277,8 +324,9 @@ def word_order_ratio(stats: TextStats, permutations: int = 2, min_words: int = 1
     shuffled = 0
     for seed in range(permutations):
         p = uni[np.random.default_rng(seed).permutation(n)]
-        with np.errstate(over="ignore"):
-            shuffled += _repeated(p[:-1] * _MUL + p[1:])
+        b = p[:-1] * _MUL
+        b += p[1:]
+        shuffled += _repeated(b)
     return (observed + 1) / (shuffled / permutations + 1)
 
 
@@ -295,8 +343,8 @@ def sentence_case_ratio(stats: TextStats, min_ends: int = 5) -> float | None:
     ``None`` (no signal) with fewer than ``min_ends`` such sentence ends: too little evidence.
     """
     starts = _AFTER_END_RE.findall(stats.text)  # one C-level pass
-    upper = sum(1 for c in starts if c.isupper())
-    total = upper + sum(1 for c in starts if c.islower())
+    upper = sum(map(str.isupper, starts))  # C-level map chains: the same counts as generator loops
+    total = upper + sum(map(str.islower, starts))
     if total < min_ends:
         return None
     return upper / total
