@@ -39,6 +39,7 @@ from curation.stage import (
     AccountingDoFn,
     StageOutput,
     cpu_micros_since,
+    parts,
     share_once,
 )
 from curation.stages import registry
@@ -211,7 +212,7 @@ def build(
         if i == drop_html_after:
             docs = docs | f"DropHtml[after {ps.spec.name}]" >> lean.Map(Document.without_html)
         rejected.append(out.rejected)
-        counts.append(out.counts)
+        counts.extend(parts(out.counts))
         if out.stats is not None:
             stats[ps.spec.name] = [(None, out.stats)]
 

@@ -38,6 +38,7 @@ from curation.stage import (
     cpu_micros_since,
     cpu_timed,
     once,
+    parts,
     timed_iter,
 )
 
@@ -334,7 +335,7 @@ class WriteDocuments(beam.PTransform):
 
 
 class WriteRejects(beam.PTransform):
-    """Write the rejects of every stage, ``{stage: PCollection[Reject]}``, to
+    """Write the rejects of every stage, ``{stage: PCollection[Reject] or a tuple of them}``, to
     ``<out>/rejects/<prefix>-<stage>-*.parquet``: each stage's rejects are written by the workers of that
     stage (no Flatten: a Flatten across stages is materialised until its last input is done, so every
     reject would wait in memory), and one step finalises all the files."""
@@ -345,14 +346,18 @@ class WriteRejects(beam.PTransform):
         self.keep_text = keep_text
         self.prefix = prefix
 
-    def expand(self, rejects: dict[str, beam.PCollection]) -> beam.PCollection:
+    def expand(self, rejects: dict[str, beam.PCollection | tuple[beam.PCollection, ...]]) -> beam.PCollection:
         files = ParquetSet(self.output, REJECT_SCHEMA)
         prefixes = []
-        for stage, pcoll in rejects.items():
+        pipeline = None
+        for stage, pcolls in rejects.items():
             prefix = join_path(self.output, "rejects", f"{self.prefix}-{stage}")
             prefixes.append(prefix)
-            files.write(pcoll, f"Write[{stage}]", _RejectRow(prefix, self.keep_text))
-        pipeline = next(iter(rejects.values())).pipeline
+            for i, pcoll in enumerate(parts(pcolls)):  # a stage's parts share its file set
+                label = f"Write[{stage}]" if i == 0 else f"Write[{stage}]{i}"
+                files.write(pcoll, label, _RejectRow(prefix, self.keep_text))
+                pipeline = pcoll.pipeline
+        assert pipeline is not None, "no rejects to write"
         return files.finalize(pipeline, prefixes)
 
 
@@ -408,9 +413,9 @@ def stats_documents(
     same order. A stage's document is ``{name: dict}`` sorted by name; a stage whose only parts are
     unnamed and empty has no document (no file), as a stage that produced no stats."""
     it = iter(lists)
-    for stage, parts in layout:
+    for stage, names in layout:
         entries: list[tuple[str, Any]] = []
-        for part in parts:
+        for part in names:
             items = next(it)
             if part is None:
                 entries.extend(items)

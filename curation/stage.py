@@ -104,12 +104,20 @@ class StageOutput:
     """
 
     kept: beam.PCollection  # PCollection[Document]
-    rejected: beam.PCollection  # PCollection[Reject]
-    counts: beam.PCollection  # PCollection[tuple[CountKey, StageCounts]], partial sums per bundle
+    #: PCollection[Reject], or a tuple of them (parts of one stage that are written as they are: no
+    #: Flatten, which a runner runs as a stage of its own, just to merge them); see :func:`parts`.
+    rejected: beam.PCollection | tuple[beam.PCollection, ...]
+    #: PCollection[tuple[CountKey, StageCounts]] (partial sums per bundle), or a tuple of them.
+    counts: beam.PCollection | tuple[beam.PCollection, ...]
     stats: beam.PCollection | None = None  # PCollection[tuple[str, dict]]
     #: Further named outputs of a stage that the pipeline wires explicitly to a later step (dedup:
     #: ``"state"``, the fingerprints of its kept documents, for the dedup state writer).
     extra: Mapping[str, beam.PCollection] = field(default_factory=dict)
+
+
+def parts(pcolls: beam.PCollection | tuple[beam.PCollection, ...]) -> tuple[beam.PCollection, ...]:
+    """The parts of a :class:`StageOutput` field that may be one PCollection or a tuple of them."""
+    return pcolls if isinstance(pcolls, tuple) else (pcolls,)
 
 
 class DocProcessor:
@@ -383,6 +391,7 @@ __all__ = [
     "cpu_timed",
     "freeze_heap",
     "once",
+    "parts",
     "retokenize",
     "run_processor",
     "share_once",

@@ -46,6 +46,11 @@ def read_collection(folder: Path, name: str) -> list[Any]:
     return out
 
 
+def _merged(pcolls: Any, label: str) -> Any:
+    """One PCollection of a StageOutput field that may be a tuple of parts."""
+    return pcolls | f"Merge{label}" >> beam.Flatten() if isinstance(pcolls, tuple) else pcolls
+
+
 def run_stage(
     stage: beam.PTransform, docs: Iterable[Any], multi_processing: bool = False
 ) -> tuple[list, list, dict]:
@@ -58,8 +63,8 @@ def run_stage(
         with beam.Pipeline(options=fnapi_options(multi_processing=multi_processing)) as p:
             out = p | "Create" >> beam.Create(list(docs)) | "Stage" >> stage
             write_collection(out.kept, folder, "kept")
-            write_collection(out.rejected, folder, "rejected")
-            write_collection(out.counts, folder, "counts")
+            write_collection(_merged(out.rejected, "Rejected"), folder, "rejected")
+            write_collection(_merged(out.counts, "Counts"), folder, "counts")
         kept = read_collection(folder, "kept")
         rejected = read_collection(folder, "rejected")
         counts: dict[Any, Any] = {}

@@ -44,3 +44,27 @@ def test_writes_one_file_per_stage_with_stats(tmp_path: Path) -> None:
     assert dedup == {"bands": {"b": 1}, "clusters": {"n": 3}}
     probe = json.loads((tmp_path / "stats" / "tox.probe.json").read_text())
     assert probe == {"after": {}, "before": {"representation": {"docs": 2}}}
+
+
+def test_a_stages_reject_parts_share_its_file_set(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    from curation.document import Document, Reject
+    from curation.sinks import WriteRejects
+    from curation.stage import parts
+
+    def rej(i: int) -> Reject:
+        doc = Document(id=f"d{i}", source_kind="code", source="s", text=f"t{i}")
+        return Reject(doc=doc, stage="license", reason="license:policy")
+
+    assert parts("x") == ("x",) and parts(("a", "b")) == ("a", "b")
+    with beam.Pipeline(options=fnapi_options()) as p:
+        a = p | "A" >> beam.Create([rej(0), rej(1)])
+        b = p | "B" >> beam.Create([rej(2)])
+        none = p | "N" >> beam.Create([])
+        _ = {"license": (a, b), "read": none} | WriteRejects(str(tmp_path), prefix="part")
+    license_files = sorted((tmp_path / "rejects").glob("part-license-*.parquet"))
+    ids = sorted(i for f in license_files for i in pq.read_table(f).column("id").to_pylist())
+    assert ids == ["d0", "d1", "d2"]
+    read_files = list((tmp_path / "rejects").glob("part-read-*.parquet"))
+    assert len(read_files) == 1 and pq.read_table(read_files[0]).num_rows == 0

@@ -270,10 +270,12 @@ class LicenseStage(beam.PTransform):
             | "Stats" >> CombineGlobal(LicenseStatsFn())
             | "NameStats" >> lean.Map(lambda s: ("licenses", s))
         )
+        # rejects and counts stay in their two parts (written and summed as they are); only the kept
+        # documents, which the next stage reads as one input, are merged
         return StageOutput(
             kept=kept | "Kept" >> beam.Flatten(),
-            rejected=[b.rejected for b in branches] | "Rejected" >> beam.Flatten(),
-            counts=[b.counts for b in branches] | "Counts" >> beam.Flatten(),
+            rejected=tuple(b.rejected for b in branches),
+            counts=tuple(b.counts for b in branches),
             stats=stats,
         )
 
