@@ -41,6 +41,7 @@ from pathlib import Path
 
 from curation.codepoints import word_char_mask
 from curation.stages.toxicity.config import Lexicon as LexiconRules
+from curation.stages.toxicity.literals import texts_containing
 from curation.stages.toxicity.terms import TermMatcher, expand_forms, tokenize, windows_containing
 
 TIERS = ("strong", "mild", "package")
@@ -312,7 +313,8 @@ class LexiconIndex:
             else:
                 obf = set()
             pre = {
-                id(ll): windows_containing(ll.matcher.stems, sub) if ll.matcher is not None else set()
+                # the stems in one Hyperscan pass (the list's fixed stem set: its database is reused)
+                id(ll): texts_containing(tuple(ll.matcher.stems), sub) if ll.matcher is not None else set()
                 for ll in lists
             }
             stemmed = set().union(*pre.values())
