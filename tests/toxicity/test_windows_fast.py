@@ -125,3 +125,13 @@ def test_dev_corpus_code_windows_equal_the_plain_version() -> None:
     for d in docs:
         for language in {(d.get("language") or "").lower() or None, "python", "go", None}:
             assert W.code_windows(d["text"], language, 400) == _old_code(d["text"], language, 400)
+
+
+def test_short_bodies_are_stripped_as_strip_does() -> None:
+    """The inline one-line case of code_windows: str.strip's whitespace is str.isspace's."""
+    spaces = [chr(c) for c in range(0x110000) if chr(c).isspace()]
+    for c in [*spaces, "\u200b", "\ufeff", "a"]:
+        text = f'x = "{c}{c}ab{c}c{c}" # {c}hi{c}'
+        assert W.code_windows(text, "python", 400) == _old_code(text, "python", 400), repr(c)
+    assert "".join(spaces).strip() == ""  # every isspace character is stripped
+    assert all(chr(c).strip() for c in range(0x110000) if not chr(c).isspace())  # and no other

@@ -150,8 +150,17 @@ def code_windows(text: str, language: str | None, max_chars: int) -> list[Span]:
     style = "hash" if lang in _HASH_LANGS else "slash" if lang in _SLASH_LANGS else "both"
     out: list[Span] = []
     for m in _CODE_RE[style].finditer(text):
-        g = m.lastgroup  # one alternative matches: its body group
-        out.extend(prose_windows(text, max_chars, unit="line", start=m.start(g), end=m.end(g)))
+        s, e = m.span(m.lastgroup)  # one alternative matches: its body group
+        if e - s <= max_chars and text.find("\n", s, e) < 0:
+            # prose_windows' one-short-line case inline (most bodies): the core by str.strip, which
+            # strips exactly the characters str.isspace accepts, as _strip does
+            body = text[s:e]
+            core = body.lstrip()
+            if core:
+                s += len(body) - len(core)
+                out.append((s, s + len(core.rstrip())))
+        else:
+            out.extend(prose_windows(text, max_chars, unit="line", start=s, end=e))
     return out
 
 
