@@ -135,3 +135,21 @@ def test_short_bodies_are_stripped_as_strip_does() -> None:
         assert W.code_windows(text, "python", 400) == _old_code(text, "python", 400), repr(c)
     assert "".join(spaces).strip() == ""  # every isspace character is stripped
     assert all(chr(c).strip() for c in range(0x110000) if not chr(c).isspace())  # and no other
+
+
+_OLD_SENTENCE_END_RE = re.compile(r"[.!?…。！？]+[\"'”’)\]]*\s+")
+
+
+def test_sentence_ends_equal_the_previous_regex() -> None:
+    rng = random.Random(11)
+    alphabet = [*".!?…。！？", '"', "'", "”", "’", ")", "]", " ", "\n", "\u3000", "a", "é"]
+    for _ in range(5000):
+        text = "".join(rng.choices(alphabet, k=rng.randrange(16)))
+        got = [m.span() for m in W._SENTENCE_END_RE.finditer(text)]
+        assert got == [m.span() for m in _OLD_SENTENCE_END_RE.finditer(text)], text
+    if (SHARED_DEV / "corpus").is_dir():
+        with gzip.open(SHARED_DEV / "corpus" / "book.jsonl.gz", "rt", encoding="utf-8") as fh:
+            for line in fh:
+                text = json.loads(line)["text"]
+                got = [m.span() for m in W._SENTENCE_END_RE.finditer(text)]
+                assert got == [m.span() for m in _OLD_SENTENCE_END_RE.finditer(text)]

@@ -21,7 +21,9 @@ Span = tuple[int, int]  # [start, end) code-point offsets into Document.text
 # a whole line (a run of non-newline characters) with its non-whitespace core as group 1 (absent when blank)
 _LINE_CORE_RE = re.compile(r"(?=[^\n])[^\S\n]*(\S(?:[^\n]*\S)?)?[^\S\n]*")
 _BLANK_LINE_RE = re.compile(r"\n[ \t]*\n")  # paragraph separator
-_SENTENCE_END_RE = re.compile(r"[.!?…。！？]+[\"'”’)\]]*\s+")
+# "[...][...]*", not "[...]+" (the same matches): a pattern opening with one character set lets the regex
+# engine skip to the next sentence mark by that set (0.024 -> 0.012 CPU-s over the dev corpus's books)
+_SENTENCE_END_RE = re.compile(r"[.!?…。！？][.!?…。！？]*[\"'”’)\]]*\s+")
 
 # Comment and string-literal syntax: C-like (// /* */), hash (#), and both for unknown languages.
 _HASH_LANGS = frozenset({"python", "shell", "bash", "ruby", "perl", "r", "yaml", "toml", "make", "cmake"})
