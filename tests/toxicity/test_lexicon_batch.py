@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import random
 import re
 from bisect import bisect_right
 from itertools import accumulate
 
 import pytest
 
+from curation.stages.toxicity import lexicon
 from curation.stages.toxicity.backends import EmbeddedBackend
 from curation.stages.toxicity.lexicon import _REPEAT_RE, obfuscation_candidates
 from curation.stages.toxicity.terms import TermMatcher, tokenize, windows_containing, windows_matching
@@ -53,8 +55,20 @@ def _old_candidates(texts: list[str]) -> set[int]:
 
 
 @pytest.mark.parametrize("texts", [TEXTS, TEXTS[::-1], ["aaa"], ["", ""], ["a1"], ["\ud800\ud800\ud800"]])
-def test_obfuscation_candidates_equal_the_regex_version(texts: list[str]) -> None:
+def test_obfuscation_candidates_equal_the_regex_version(
+    texts: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert obfuscation_candidates(texts) == _old_candidates(texts)
+    monkeypatch.setattr(lexicon, "symbol_letter_texts", lambda _texts: None)  # without hyperscan
+    assert obfuscation_candidates(texts) == _old_candidates(texts)
+
+
+def test_obfuscation_candidates_equal_the_regex_version_on_random_texts() -> None:
+    rng = random.Random(3)
+    alphabet = ["a", "é", "1", "@", "$", "*", "|", "!", "²", "—", " ", "_", "\x00", "日", "\ud800", "Z"]
+    for _ in range(3000):
+        texts = ["".join(rng.choices(alphabet, k=rng.randrange(8))) for _ in range(rng.randrange(1, 6))]
+        assert obfuscation_candidates(texts) == _old_candidates(texts), texts
 
 
 def test_windows_containing_is_a_superset_of_stem_matches() -> None:

@@ -5,6 +5,7 @@ removal), ``terms`` (whole-word list matching), ``backends`` (embedded alt-profa
 detoxify), ``checkpoint`` (detoxify files, offline preparation, loading), ``scoring`` (signals),
 ``decide`` (rules, what-if), ``bias`` (identity terms, representation and co-occurrence statistics),
 ``termscan`` (the probe's whole-document identity-term counts), ``wordsplit`` (numpy word split),
+``literals`` (Hyperscan batch pre-checks: lexicon stems, digits/symbols next to letters),
 ``transforms`` (Beam shells), ``cli`` (``curate toxicity ...``). See docs/toxicity.md.
 
 Registry hooks: :func:`build_stage`, :func:`build_probe` (identity-term representation before/after

@@ -41,6 +41,7 @@ from pathlib import Path
 
 from curation.codepoints import word_char_mask
 from curation.stages.toxicity.config import Lexicon as LexiconRules
+from curation.stages.toxicity.literals import symbol_letter_texts, texts_containing
 from curation.stages.toxicity.terms import TermMatcher, expand_forms, tokenize, windows_containing
 
 TIERS = ("strong", "mild", "package")
@@ -116,23 +117,38 @@ _REPEAT_RE = re.compile(r"(\w)\1\1")
 _ADJACENT_RE = re.compile(r"[0-9@$*!|](?:(?<=[^\W\d_].)|(?=[^\W\d_]))")
 
 
+def _symbol_next_to_letter(text: str) -> bool:
+    """Whether a digit or symbol of ``[0-9@$*!|]`` in ``text`` has a letter (``str.isalpha``) beside it."""
+    for m in _ADJACENT_RE.finditer(text):
+        i = m.start()
+        if text[i - 1 : i].isalpha() or text[i + 1 : i + 2].isalpha():
+            return True
+    return False
+
+
 def obfuscation_candidates(texts: Sequence[str]) -> set[int]:
     """Indices of ``texts`` that may hold an obfuscated token: a digit or symbol next to a letter
     (``str.isalpha``), or a word character repeated 3 times (``(\\w)\\1\\1``). A superset of the texts
     where ``_OBFUSCATION_RE`` matches, so only these are searched token by token. Over the joined batch:
-    one regex scan for symbols next to letters (checked per hit), and the repeats found with numpy on the
-    code points (a backreference regex over every character costs several times more)."""
+    symbols next to letters by one Hyperscan pass over the UTF-8 bytes (next to an ASCII letter or any
+    non-ASCII character, exact for ASCII texts; the non-ASCII texts it admits are checked one by one) or,
+    without it, one regex scan checked per hit; the repeats found with numpy on the code points (a
+    backreference regex over every character costs several times more)."""
     if not texts:
         return set()
     import numpy as np
 
     starts = list(accumulate((len(t) + 1 for t in texts), initial=0))
     joined = "\x00".join(texts)
-    hits = set()
-    for m in _ADJACENT_RE.finditer(joined):
-        i = m.start()
-        if joined[i - 1 : i].isalpha() or joined[i + 1 : i + 2].isalpha():
-            hits.add(bisect_right(starts, i) - 1)
+    fast = symbol_letter_texts(texts)  # one Hyperscan pass over the bytes: a superset of the loop's hits
+    if fast is not None:  # exact for ASCII texts; the others are checked as the loop below checks them
+        hits = {i for i in fast if texts[i].isascii() or _symbol_next_to_letter(texts[i])}
+    else:  # no hyperscan, or a text holding NUL
+        hits = set()
+        for m in _ADJACENT_RE.finditer(joined):
+            i = m.start()
+            if joined[i - 1 : i].isalpha() or joined[i + 1 : i + 2].isalpha():
+                hits.add(bisect_right(starts, i) - 1)
     cps = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     if len(cps) >= 3:
         triple = np.flatnonzero((cps[:-2] == cps[1:-1]) & (cps[1:-1] == cps[2:]))
@@ -312,7 +328,8 @@ class LexiconIndex:
             else:
                 obf = set()
             pre = {
-                id(ll): windows_containing(ll.matcher.stems, sub) if ll.matcher is not None else set()
+                # the stems in one Hyperscan pass (the list's fixed stem set: its database is reused)
+                id(ll): texts_containing(tuple(ll.matcher.stems), sub) if ll.matcher is not None else set()
                 for ll in lists
             }
             stemmed = set().union(*pre.values())

@@ -21,7 +21,9 @@ Span = tuple[int, int]  # [start, end) code-point offsets into Document.text
 # a whole line (a run of non-newline characters) with its non-whitespace core as group 1 (absent when blank)
 _LINE_CORE_RE = re.compile(r"(?=[^\n])[^\S\n]*(\S(?:[^\n]*\S)?)?[^\S\n]*")
 _BLANK_LINE_RE = re.compile(r"\n[ \t]*\n")  # paragraph separator
-_SENTENCE_END_RE = re.compile(r"[.!?…。！？]+[\"'”’)\]]*\s+")
+# "[...][...]*", not "[...]+" (the same matches): a pattern opening with one character set lets the regex
+# engine skip to the next sentence mark by that set (0.024 -> 0.012 CPU-s over the dev corpus's books)
+_SENTENCE_END_RE = re.compile(r"[.!?…。！？][.!?…。！？]*[\"'”’)\]]*\s+")
 
 # Comment and string-literal syntax: C-like (// /* */), hash (#), and both for unknown languages.
 _HASH_LANGS = frozenset({"python", "shell", "bash", "ruby", "perl", "r", "yaml", "toml", "make", "cmake"})
@@ -41,8 +43,12 @@ _SLASH_LANGS = frozenset(
         "csharp",
     }
 )
+# Every alternative starts with a literal character (no enclosing group around the triple quotes), so
+# the regex engine skips to the next quote, slash or hash by its first-character set instead of trying
+# every alternative at every position (0.047 -> 0.029 CPU-s over the dev corpus's code); the matches are
+# the same (same alternatives, same order), and ``Match.lastgroup`` names the body group directly.
 _STRINGS = (
-    r"(?P<tq>\"\"\"(?P<tqb>.*?)\"\"\"|'''(?P<tsb>.*?)''')"
+    r"\"\"\"(?P<tqb>.*?)\"\"\"|'''(?P<tsb>.*?)'''"
     r"|\"(?P<dq>(?:[^\"\\\n]|\\.)*)\"|'(?P<sq>(?:[^'\\\n]|\\.){2,})'"
 )
 _SLASH = r"|//(?P<lc>[^\n]*)|/\*(?P<bc>.*?)\*/"
@@ -146,10 +152,17 @@ def code_windows(text: str, language: str | None, max_chars: int) -> list[Span]:
     style = "hash" if lang in _HASH_LANGS else "slash" if lang in _SLASH_LANGS else "both"
     out: list[Span] = []
     for m in _CODE_RE[style].finditer(text):
-        g = m.lastgroup  # one alternative matches; for triple quotes the outer group closes last
-        if g == "tq":
-            g = "tqb" if m.start("tqb") >= 0 else "tsb"
-        out.extend(prose_windows(text, max_chars, unit="line", start=m.start(g), end=m.end(g)))
+        s, e = m.span(m.lastgroup)  # one alternative matches: its body group
+        if e - s <= max_chars and text.find("\n", s, e) < 0:
+            # prose_windows' one-short-line case inline (most bodies): the core by str.strip, which
+            # strips exactly the characters str.isspace accepts, as _strip does
+            body = text[s:e]
+            core = body.lstrip()
+            if core:
+                s += len(body) - len(core)
+                out.append((s, s + len(core.rstrip())))
+        else:
+            out.extend(prose_windows(text, max_chars, unit="line", start=s, end=e))
     return out
 
 
